@@ -1,0 +1,131 @@
+"""Sessions: the oracle's tests, lint, the benchmark, one conformance session per backend,
+and the discrepancy report.
+
+``nox`` with no arguments runs the test command (every default session below);
+``nox -s report`` runs every backend's suite and probes and rebuilds the report.
+Framework versions are pinned by default; override one with an environment variable,
+e.g. ``CONFORMANCE_TORCH="torch==2.14.1" nox -s torch``.
+Extra arguments go to pytest: ``nox -s torch -- --hypothesis-profile thorough``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import nox
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "tests", "numpy", "torch", "tensorflow", "keras", "mxnet",
+                        "report_check"]
+
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+TEST_DEPS = ["pytest>=7", "hypothesis>=6.80", "tomli>=2; python_version < '3.11'"]
+ML_DTYPES = "ml_dtypes>=0.3"
+
+#: Each backend session's framework requirements, overridable by CONFORMANCE_<NAME>.
+FRAMEWORKS: dict[str, list[str]] = {
+    "numpy": ["numpy>=1.22"],
+    "torch": ["torch==2.13.0", ML_DTYPES],
+    "tensorflow": ["tensorflow-cpu==2.21.*"],
+    "keras-tensorflow": ["keras==3.15.*", "tensorflow-cpu==2.21.*"],
+    "keras-torch": ["keras==3.15.*", "torch==2.13.0", ML_DTYPES],
+    "mxnet": ["mxnet==1.9.1", "numpy<1.24", "ml_dtypes>=0.3,<0.5"],
+}
+
+
+def _requirements(backend: str) -> list[str]:
+    override = os.environ.get("CONFORMANCE_" + backend.upper().replace("-", "_"))
+    return override.split() if override else FRAMEWORKS[backend]
+
+
+def run_backend(session: nox.Session, backend: str) -> None:
+    """Install ``backend``'s framework and run the conformance suite and probes against it."""
+    session.install(*TEST_DEPS, *_requirements(backend))
+    env = {"KERAS_BACKEND": backend.removeprefix("keras-")} if backend.startswith("keras-") else {}
+    os.makedirs("reports/records", exist_ok=True)
+    session.run(
+        "python", "-m", "pytest", "tests/conformance", "tests/selftest",
+        f"--backend={backend}",
+        f"--junitxml=reports/junit-{backend}.xml",
+        f"--records=reports/records/suite-{backend}.json",
+        *session.posargs,
+        env=env,
+    )
+    if backend != "numpy":
+        session.run("python", "-m", "probes", backend,
+                    f"--out=reports/records/probes-{backend}.json", env=env)
+
+
+@nox.session(python=PYTHON)
+def numpy(session: nox.Session) -> None:
+    """Conformance suite on the oracle itself (checks the suite's plumbing)."""
+    run_backend(session, "numpy")
+
+
+@nox.session(python=PYTHON)
+def torch(session: nox.Session) -> None:
+    """Conformance suite and probes on PyTorch (torch.nn.functional, torch.nn)."""
+    run_backend(session, "torch")
+
+
+@nox.session(python=PYTHON)
+def tensorflow(session: nox.Session) -> None:
+    """Conformance suite and probes on TensorFlow (tf.nn)."""
+    run_backend(session, "tensorflow")
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("keras_backend", ["tensorflow", "torch"])
+def keras(session: nox.Session, keras_backend: str) -> None:
+    """Conformance suite and probes on Keras 3 layers, once per Keras backend."""
+    run_backend(session, f"keras-{keras_backend}")
+
+
+@nox.session(python=PYTHON)
+def mxnet(session: nox.Session) -> None:
+    """Conformance suite and probes on MXNet 1.9.1 (mx.nd, gluon.nn); needs numpy<1.24."""
+    run_backend(session, "mxnet")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The oracle's own tests: seed examples, golden cases, properties, bad input."""
+    session.install("numpy", *TEST_DEPS)
+    session.run("python", "-m", "pytest", "tests/reference",
+                "--junitxml=reports/junit-reference.xml", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff over the whole tree."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """The oracle side by side with PyTorch float64 on CPU, in one process."""
+    session.install("numpy", "torch==2.13.0")
+    session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def report(session: nox.Session) -> None:
+    """Main job: every backend's suite and probes, then the discrepancy report."""
+    for name in ("numpy", "torch", "tensorflow", "keras", "mxnet", "build_report"):
+        session.notify(name)
+
+
+@nox.session(python=PYTHON)
+def build_report(session: nox.Session) -> None:
+    """Build docs/discrepancies.md, docs/report.html, reports/discrepancies.json from records."""
+    session.install("numpy", "tomli>=2; python_version < '3.11'")
+    session.run("python", "-m", "report", "build", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def report_check(session: nox.Session) -> None:
+    """Fail when the committed report differs from one rebuilt from this run's records."""
+    session.install("numpy", "tomli>=2; python_version < '3.11'")
+    session.run("python", "-m", "report", "check", *session.posargs)
