@@ -24,7 +24,7 @@ import numpy as np
 __all__ = ["BUILTIN", "Backend", "Unsupported", "backend_name", "backend_version", "load"]
 
 
-class Unsupported(Exception):  # noqa: N818 - the name is the protocol's word
+class Unsupported(Exception):
     """Raised by an adapter for a parameter combination its framework cannot express.
 
     Parameters

@@ -1,0 +1,141 @@
+"""Max and average pooling over 1-D, 2-D and 3-D windows."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from typing import Any
+
+import numpy as np
+
+from reference._validate import check_input
+from reference.padding import WindowGeometry, cells_counted, window_geometry
+from reference.windows import padded_slab, slabs, sliding_windows
+
+_F64 = np.dtype(np.float64)
+
+_POOL_ARGS_DOC = """
+    x : array_like, shape (N, C, *spatial)
+        Input, channels first, with 1, 2 or 3 spatial dimensions.
+    kernel_size : int or sequence of int
+        Window size per spatial dimension, ``>= 1``.
+    stride : int, sequence of int, or None, default None
+        Window step; ``None`` means the kernel size.
+    padding : int, sequence or str, default 0
+        Every form of :func:`reference.resolve_padding`. ``"same"`` pads the odd extra
+        cell at the end (TensorFlow ``SAME``), ``"same_lower"`` at the beginning.
+    dilation : int or sequence of int, default 1
+        Spacing of the window's taps.
+    ceil_mode : bool, default False
+        Round output sizes up instead of down, but drop a last window that would start
+        in the right padding or past it (the PyTorch / ONNX rule). The cells a window
+        overhangs past the padding are not part of the input.
+"""
+
+
+def _pool_geometry(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                   ceil_mode: bool) -> WindowGeometry:
+    geo = window_geometry(x.shape[2:], kernel_size, kernel_size if stride is None else stride,
+                          padding, dilation, ceil_mode)
+    # A window of padding only has no defined maximum or average: refuse it.
+    for axis, count in enumerate(cells_counted(geo, x.shape[2:], include_pad=False)):
+        if not count.all():
+            raise ValueError(
+                f"padding {geo.pads} is so large for kernel {geo.kernel}, dilation "
+                f"{geo.dilation} that a window covers padding only along spatial dimension "
+                f"{axis} (input sizes {tuple(x.shape[2:])}); pooling is undefined there"
+            )
+    return geo
+
+
+def _reduce_windows(x: np.ndarray, geo: WindowGeometry, fill: float | int, dtype: np.dtype,
+                    combine: np.ufunc) -> np.ndarray:
+    """``combine``-reduce every window of ``x`` padded with ``fill``; result in ``dtype``."""
+    n, c = x.shape[:2]
+    y = np.empty((n, c, *geo.out), dtype=dtype)
+    rest_out, rest_padded = int(np.prod(geo.out[1:])), int(np.prod(geo.padded[1:]))
+    bytes_per_row = dtype.itemsize * c * (rest_padded * geo.stride[0] + rest_out)
+    for slab in slabs(n, geo.out, bytes_per_row):
+        xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
+                         fill, dtype)
+        out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
+        view = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
+        taps = itertools.product(*(range(k) for k in geo.kernel))
+        acc = view[(..., *next(taps))].copy()
+        for tap in taps:
+            combine(acc, view[(..., *tap)], out=acc)
+        y[(slab.batch, slice(None), slab.rows)] = acc
+    return y
+
+
+def max_pool(
+    x: Any,
+    kernel_size: Any,
+    *,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+) -> np.ndarray:
+    """Maximum over each window.
+
+    Parameters
+    ----------""" + _POOL_ARGS_DOC + """
+    Returns
+    -------
+    numpy.ndarray, shape (N, C, *out), the dtype of ``x``
+        Padding never wins: it is ``-inf`` for floating dtypes and the dtype's minimum for
+        integers. A NaN anywhere in a window makes that output NaN.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad input, naming the argument and the offending values, and when a window
+        would cover padding only.
+    """
+    x = check_input(x)
+    geo = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
+    return _reduce_windows(x, geo, fill, x.dtype, np.maximum)
+
+
+def avg_pool(
+    x: Any,
+    kernel_size: Any,
+    *,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> np.ndarray:
+    """Mean over each window.
+
+    Parameters
+    ----------""" + _POOL_ARGS_DOC + """
+    count_include_pad : bool, default True
+        The divisor: with True, the number of the window's cells that lie in the input or
+        in the padding (explicit, or what ``"same"`` resolves to); with False, the number
+        that lie in the input. Cells that only ceil mode adds past the padding never count.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape (N, C, *out)
+        Sum of the window's input cells (padding adds zero) divided by the divisor.
+        NaN and inf propagate as IEEE arithmetic says.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad input, naming the argument and the offending values, and when a window
+        would cover padding only.
+    """
+    x = check_input(x)
+    if not isinstance(count_include_pad, bool | np.bool_):
+        raise TypeError(f"count_include_pad must be a bool, got {count_include_pad!r}")
+    geo = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    total = _reduce_windows(x, geo, 0, _F64, np.add)
+    divisor = functools.reduce(np.multiply.outer,
+                               cells_counted(geo, x.shape[2:], bool(count_include_pad)))
+    total /= divisor
+    return total

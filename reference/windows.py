@@ -1,0 +1,130 @@
+"""The one windowing primitive, and the memory budget that bounds its temporaries.
+
+Convolution and both poolings are a few lines on top of :func:`sliding_windows`, which
+returns a strided (copy-free) view ``(N, C, *out, *kernel)`` of a padded input, in 1-D,
+2-D and 3-D alike. Large inputs are processed in slabs (:func:`slabs`) over the batch and
+the first spatial dimension, so that no temporary exceeds the budget whatever the input
+size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from reference._validate import check_int
+from reference.padding import Pads, extent
+
+DEFAULT_MEMORY_BUDGET = 256 * 2**20
+_budget = DEFAULT_MEMORY_BUDGET
+
+
+def get_memory_budget() -> int:
+    """Bytes of temporary memory one call may use (default 256 MiB)."""
+    return _budget
+
+
+def set_memory_budget(nbytes: int) -> int:
+    """Set the temporary-memory budget in bytes; returns the previous one.
+
+    Raises
+    ------
+    ValueError
+        If ``nbytes`` is below 1.
+    """
+    global _budget
+    previous, _budget = _budget, check_int(nbytes, "nbytes", 1)
+    return previous
+
+
+@contextlib.contextmanager
+def memory_budget(nbytes: int) -> Iterator[None]:
+    """Context manager: use ``nbytes`` as the temporary-memory budget inside the block."""
+    previous = set_memory_budget(nbytes)
+    try:
+        yield
+    finally:
+        set_memory_budget(previous)
+
+
+@dataclass(frozen=True)
+class Slab:
+    """One piece of the work: batch items ``batch`` and output rows ``rows`` (first dim)."""
+
+    batch: slice
+    rows: slice
+
+
+def slabs(n: int, out: Sequence[int], bytes_per_row: int) -> Iterator[Slab]:
+    """Split ``n`` batch items × ``out[0]`` output rows into pieces that fit the budget.
+
+    ``bytes_per_row`` is the temporary memory one batch item needs per output row. Whole
+    batch items are grouped while they fit; a single item too large is split by rows. One
+    row of one item is the smallest piece.
+    """
+    rows_fit = max(1, _budget // max(bytes_per_row, 1))
+    if rows_fit >= out[0]:
+        per_batch = max(1, rows_fit // out[0])
+        for b in range(0, n, per_batch):
+            yield Slab(slice(b, min(b + per_batch, n)), slice(0, out[0]))
+        return
+    for b in range(n):
+        for r in range(0, out[0], rows_fit):
+            yield Slab(slice(b, b + 1), slice(r, min(r + rows_fit, out[0])))
+
+
+def padded_slab(
+    x: np.ndarray,
+    pads: Pads,
+    padded_sizes: Sequence[int],
+    slab: Slab,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+    fill: float | int,
+    dtype: np.dtype,
+) -> np.ndarray:
+    """The part of the padded input that the windows of ``slab`` read, as a fresh array.
+
+    The padded input is ``x`` surrounded by ``fill``: ``lo`` cells before and enough after
+    to reach ``padded_sizes`` (explicit padding plus, in ceil mode, the cells the last
+    window overhangs). Only the rows of the first spatial dimension that ``slab.rows``
+    needs are built.
+    """
+    first = slab.rows.start * stride[0]
+    last = (slab.rows.stop - 1) * stride[0] + (kernel[0] - 1) * dilation[0] + 1
+    shape = (slab.batch.stop - slab.batch.start, x.shape[1], last - first, *padded_sizes[1:])
+    out = np.full(shape, fill, dtype=dtype)
+    src, dst = [slab.batch, slice(None)], [slice(None), slice(None)]
+    for axis, (lo, _) in enumerate(pads):
+        begin, end = (first, last) if axis == 0 else (0, padded_sizes[axis])
+        n = x.shape[2 + axis]
+        a, b = max(begin, lo), min(end, lo + n)
+        src.append(slice(a - lo, max(b - lo, a - lo)))
+        dst.append(slice(a - begin, max(b - begin, a - begin)))
+    out[tuple(dst)] = x[tuple(src)]
+    return out
+
+
+def sliding_windows(
+    padded: np.ndarray,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+    out: Sequence[int],
+) -> np.ndarray:
+    """Strided view ``(N, C, *out, *kernel)`` of ``padded``: element ``[n, c, *o, *j]`` is
+    ``padded[n, c, *(o * stride + j * dilation)]``. No data is copied."""
+    lead, spatial = padded.strides[:2], padded.strides[2:]
+    for o, k, s, d, size in zip(out, kernel, stride, dilation, padded.shape[2:], strict=True):
+        assert extent(o, k, s, d) <= size, "window reaches past the padded slab"
+    return np.lib.stride_tricks.as_strided(
+        padded,
+        shape=(*padded.shape[:2], *out, *kernel),
+        strides=(*lead, *(st * s for st, s in zip(spatial, stride, strict=True)),
+                 *(st * d for st, d in zip(spatial, dilation, strict=True))),
+        writeable=False,
+    )
