@@ -1,0 +1,160 @@
+"""The one seam: which backend the conformance suite runs, hypothesis profiles, records.
+
+``--backend NAME`` (a built-in name of :data:`backends.BUILTIN`) or
+``--backend package.module:object`` (a plug-in) chooses the backend; this file is the only
+place that knows which one runs, and hands it to tests as the ``suite`` fixture.
+``--records PATH`` writes the run's observations as JSON (see
+:mod:`tests.support.records`). ``--hypothesis-profile dev|ci|thorough`` picks the
+hypothesis settings (default: ``ci`` when the environment variable ``CI`` is set, else
+``dev``). A backend whose framework is not installed skips the tests that need it; it
+never errors at collection.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import backends
+
+# Examples per property test: modest in ci so that a session on the slowest backend
+# (Keras builds a layer per call) takes minutes, not tens of minutes, on two cores.
+settings.register_profile("dev", max_examples=30, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=25, derandomize=True, deadline=None,
+                          print_blob=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.data_too_large])
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance")
+    group.addoption("--backend", default="numpy",
+                    help="backend under test: a built-in name "
+                         f"({', '.join(sorted(backends.BUILTIN))}) or package.module:object "
+                         "(default: numpy)")
+    group.addoption("--records", default=None, metavar="PATH",
+                    help="write the run's results (counts, Unsupported reasons, registry "
+                         "entry status, unregistered differences) as JSON to PATH")
+
+
+class _Run:
+    """The resolved backend (or why it could not be loaded) and the run's records."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        from tests.support import registry
+        from tests.support.records import Records
+
+        self.spec: str = config.getoption("--backend")
+        self.backend: Any = None
+        self.error: str | None = None
+        if ":" not in self.spec and self.spec not in backends.BUILTIN:
+            raise pytest.UsageError(f"--backend {self.spec!r}: not a built-in name "
+                                    f"({', '.join(sorted(backends.BUILTIN))}) nor "
+                                    "package.module:object")
+        try:
+            self.backend = backends.load(self.spec)
+        except ImportError as exc:
+            self.error = f"backend {self.spec!r} cannot be imported here: {exc}"
+        self.name = (self.spec if self.spec in backends.BUILTIN
+                     else backends.backend_name(self.backend, self.spec))
+        self.version = backends.backend_version(self.backend) if self.backend else "unknown"
+        self.entries = [e for e in registry.load() if self.name in e.backends]
+        self.records = Records(self.name, self.version, [e.id for e in self.entries])
+
+
+_RUN_KEY = pytest.StashKey[_Run]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_RUN_KEY] = _Run(config)
+
+
+@pytest.fixture(scope="session")
+def suite(pytestconfig: pytest.Config) -> Any:
+    """The backend under test with its name, version, registry entries and records."""
+    from tests.support.checks import Suite
+
+    run = pytestconfig.stash[_RUN_KEY]
+    if run.backend is None:
+        pytest.skip(run.error or "no backend")
+    return Suite(run.backend, run.name, run.version, run.spec, run.entries, run.records)
+
+
+@pytest.fixture(scope="session")
+def backend(suite: Any) -> Any:
+    """The backend object under test."""
+    return suite.backend
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``registered_entry`` (strict xfail each) and ``described_entry`` over the
+    registry entries that apply to the running backend."""
+    run = metafunc.config.stash[_RUN_KEY]
+    if "registered_entry" in metafunc.fixturenames:
+        params = [pytest.param(e, id=e.id, marks=pytest.mark.xfail(
+            strict=True, raises=AssertionError,
+            reason=f"registered discrepancy {e.id} ({e.kind}, {e.topic}): {e.summary} -- "
+                   f"an XPASS means the entry is STALE for {run.name} {run.version}"))
+            for e in run.entries if e.reproducer is not None]
+        metafunc.parametrize("registered_entry", params)
+    if "described_entry" in metafunc.fixturenames:
+        metafunc.parametrize("described_entry", [
+            pytest.param(e, id=e.id) for e in run.entries
+            if e.reproducer is not None and e.behaves_as is not None])
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[_RUN_KEY].records.current_test = item.nodeid
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    records = _records_of(report)
+    if records is None:
+        return
+    if report.when == "call":
+        if hasattr(report, "wasxfail"):
+            records.outcomes["xfailed" if report.skipped else "xpassed"] += 1
+        else:
+            records.outcomes[report.outcome] += 1
+    elif report.when == "setup":
+        if report.skipped:
+            records.outcomes["xfailed" if hasattr(report, "wasxfail") else "skipped"] += 1
+        elif report.failed:
+            records.outcomes["error"] += 1
+    elif report.failed:
+        records.outcomes["error"] += 1
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+def _records_of(report: pytest.TestReport) -> Any:
+    return _CONFIG[0].stash[_RUN_KEY].records if _CONFIG else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG[:] = [session.config]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config
+                            ) -> None:
+    run = config.stash[_RUN_KEY]
+    terminalreporter.section("conformance")
+    if run.error:
+        terminalreporter.write_line(run.error)
+    for line in run.records.summary_lines():
+        terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    path = session.config.getoption("--records")
+    if path:
+        session.config.stash[_RUN_KEY].records.write(path)

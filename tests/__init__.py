@@ -1,0 +1,1 @@
+"""The conv-conformance test suite: the oracle's tests, the conformance suite, its self-test."""

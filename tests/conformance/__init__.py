@@ -1,0 +1,1 @@
+"""Conformance tests: the backend under test against the oracle, case by case."""

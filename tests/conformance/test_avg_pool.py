@@ -1,0 +1,30 @@
+"""Average pooling: the backend agrees with ``reference.avg_pool`` within the error bound.
+
+Kernel, default and explicit stride, every padding form, dilation, ceil mode and the
+divisor (``count_include_pad``); NaN and ±inf; low-precision dtypes; realistic shapes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+
+from tests.support import strategies as sts
+from tests.support.checks import check_case, outcome
+
+
+@given(case=sts.pool_cases("avg_pool"))
+def test_avg_pool_matches_oracle(suite, case):
+    check_case(suite, case)
+
+
+@given(case=sts.pool_cases("avg_pool", ndims=(1, 2),
+                           dtypes=(*sts.FLOAT_DTYPES[:-2], *sts.INT_DTYPES)))
+def test_avg_pool_low_precision_and_integer_dtypes(suite, case):
+    check_case(suite, case)
+
+
+@pytest.mark.parametrize("case", [c for c in sts.REALISTIC_CASES if c.op == "avg_pool"],
+                         ids=lambda c: c.label)
+def test_avg_pool_realistic_layer(suite, case):
+    outcome(suite, check_case(suite, case), case.label)

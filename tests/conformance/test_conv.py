@@ -1,0 +1,33 @@
+"""Convolution: the backend agrees with ``reference.conv`` on every valid case.
+
+1-D, 2-D and 3-D; stride, every padding form, dilation, groups (depthwise included), bias,
+N, C, O > 1, unequal sizes and kernel sides; small-integer inputs compared exactly and
+normal inputs within the error bound of :mod:`tests.support.tolerances`; low-precision
+and integer dtypes; a handful of realistic layer shapes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+
+from tests.support import strategies as sts
+from tests.support.checks import check_case, outcome
+
+
+@given(case=sts.conv_cases())
+def test_conv_matches_oracle(suite, case):
+    check_case(suite, case)
+
+
+@given(case=sts.conv_cases(ndims=(1, 2), dtypes=("float16", "bfloat16", *sts.INT_DTYPES)
+                           if "bfloat16" in sts.FLOAT_DTYPES
+                           else ("float16", *sts.INT_DTYPES)))
+def test_conv_low_precision_and_integer_dtypes(suite, case):
+    check_case(suite, case)
+
+
+@pytest.mark.parametrize("case", [c for c in sts.REALISTIC_CASES if c.op == "conv"],
+                         ids=lambda c: c.label)
+def test_conv_realistic_layer(suite, case):
+    outcome(suite, check_case(suite, case), case.label)

@@ -1,0 +1,31 @@
+"""Max pooling: the backend agrees exactly with ``reference.max_pool``.
+
+Kernel, default and explicit stride, every padding form, dilation, ceil mode; all-negative
+inputs (padding must never win), NaN and ±inf (NaN in a window gives NaN); integer and
+low-precision dtypes; realistic layer shapes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+
+from tests.support import strategies as sts
+from tests.support.checks import check_case, outcome
+
+
+@given(case=sts.pool_cases("max_pool"))
+def test_max_pool_matches_oracle(suite, case):
+    check_case(suite, case)
+
+
+@given(case=sts.pool_cases("max_pool", ndims=(1, 2),
+                           dtypes=(*sts.FLOAT_DTYPES[:-2], *sts.INT_DTYPES)))
+def test_max_pool_low_precision_and_integer_dtypes(suite, case):
+    check_case(suite, case)
+
+
+@pytest.mark.parametrize("case", [c for c in sts.REALISTIC_CASES if c.op == "max_pool"],
+                         ids=lambda c: c.label)
+def test_max_pool_realistic_layer(suite, case):
+    outcome(suite, check_case(suite, case), case.label)

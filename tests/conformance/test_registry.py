@@ -1,0 +1,29 @@
+"""Registered discrepancies of the running backend, each re-checked on every run.
+
+``test_registered_discrepancy_reproduces`` runs an entry's reproducer against the oracle's
+default as a strict expected failure: while the framework still differs it XFAILs; when
+it starts to agree, XPASS(strict) fails the run and names the entry as stale.
+``test_registered_behaviour_holds`` checks the entry's own claim: with ``behaves_as``
+applied, the oracle reproduces what the framework returns.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import registry
+from tests.support.checks import check_behaves_as, check_reproducer
+
+
+def test_registry_is_valid():
+    entries = registry.load()
+    assert len({e.id for e in entries}) == len(entries)
+
+
+def test_registered_discrepancy_reproduces(suite, registered_entry):
+    check_reproducer(suite, registered_entry)
+
+
+def test_registered_behaviour_holds(suite, described_entry):
+    if check_behaves_as(suite, described_entry) == "unsupported":
+        pytest.skip(f"Unsupported on the reproducer of {described_entry.id}")

@@ -1,0 +1,1 @@
+"""The suite tests itself: deliberately broken backends must make it fail."""

@@ -1,0 +1,1 @@
+"""Helpers of the conformance suite: strategies, tolerances, reproducers, registry, records."""

@@ -1,0 +1,124 @@
+"""What a suite run observed, kept as data and written as JSON by ``--records PATH``.
+
+The conformance helpers add to one :class:`Records` per session: Unsupported reasons per
+operation, per registry entry how the cases that matched it behaved, and unregistered
+differences. ``conftest.py`` adds the pytest outcome counts and writes the file; the
+report is built from these files, never from logs.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+#: Per-entry case tallies: matched the entry's condition; matched ``behaves_as`` on a case
+#: where it differs from the oracle's default; matched the default there instead (stale);
+#: excluded (no ``behaves_as``); matched a case where ``behaves_as`` and default agree.
+CASE_TALLIES = ("matched", "reproduced", "stale", "excluded", "indistinct")
+
+
+class Records:
+    """Observations of one run.
+
+    Parameters
+    ----------
+    backend, version : str
+        The backend's suite name and its framework version.
+    entry_ids : list of str
+        Registry entries that apply to this backend.
+    """
+
+    def __init__(self, backend: str, version: str, entry_ids: list[str]) -> None:
+        self.backend = backend
+        self.version = version
+        self.unsupported: dict[str, Counter[str]] = defaultdict(Counter)
+        self.entries: dict[str, Counter[str]] = {i: Counter() for i in entry_ids}
+        self.reproducers: dict[str, str] = {}
+        self.unregistered: list[dict[str, Any]] = []
+        self.outcomes: Counter[str] = Counter()
+        self.checked: Counter[str] = Counter()
+        #: Node id of the running test, set by conftest.py, for unregistered differences.
+        self.current_test = ""
+
+    def add_unsupported(self, op: str, reason: str) -> None:
+        """A case the backend declined with ``Unsupported(reason)``."""
+        self.unsupported[op][reason] += 1
+
+    def add_checked(self, op: str) -> None:
+        """A case that was compared with the oracle (passed or not)."""
+        self.checked[op] += 1
+
+    def add_entry_case(self, entry_id: str, tally: str) -> None:
+        """A case that matched registry entry ``entry_id``; ``tally`` from :data:`CASE_TALLIES`."""
+        counts = self.entries.setdefault(entry_id, Counter())
+        counts["matched"] += 1
+        if tally != "matched":
+            counts[tally] += 1
+
+    def add_reproducer(self, entry_id: str, outcome: str) -> None:
+        """The outcome of entry ``entry_id``'s reproducer: "reproduced" or "stale"."""
+        self.reproducers[entry_id] = outcome
+
+    def add_unregistered(self, test: str, op: str, text: str) -> None:
+        """A difference from the oracle that no registry entry explains."""
+        self.unregistered.append({"test": test or self.current_test, "op": op,
+                                  "difference": text})
+
+    def entry_status(self, entry_id: str) -> str:
+        """``stale`` (a reproducer or a case now follows the oracle's default),
+        ``reproduced`` (the reproducer failed as registered, or a case followed
+        ``behaves_as``) or ``not-exercised``."""
+        counts = self.entries.get(entry_id, Counter())
+        repro = self.reproducers.get(entry_id)
+        if repro == "stale" or counts["stale"]:
+            return "stale"
+        if repro == "reproduced" or counts["reproduced"]:
+            return "reproduced"
+        return "not-exercised"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document (schema: the keys below; counts are ints)."""
+        return {
+            "schema": "conv-conformance suite records 1",
+            "backend": self.backend,
+            "version": self.version,
+            "python": platform.python_version(),
+            "counts": {k: self.outcomes[k] for k in
+                       ("passed", "failed", "xfailed", "xpassed", "skipped", "error")},
+            "cases_checked": dict(self.checked),
+            "unsupported": {op: [{"reason": r, "count": n} for r, n in sorted(c.items())]
+                            for op, c in sorted(self.unsupported.items())},
+            "registry": {
+                i: {"status": self.entry_status(i),
+                    "reproducer": self.reproducers.get(i, "not-run"),
+                    "cases": {t: self.entries.get(i, Counter())[t] for t in CASE_TALLIES}}
+                for i in sorted(self.entries)
+            },
+            "unregistered": self.unregistered,
+        }
+
+    def write(self, path: str | Path) -> None:
+        """Write :meth:`as_dict` as JSON to ``path`` (directories created)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.as_dict(), indent=2, sort_keys=False) + "\n")
+
+    def summary_lines(self) -> list[str]:
+        """Lines for the terminal summary."""
+        lines = [f"backend {self.backend} {self.version}: cases compared "
+                 + (", ".join(f"{op} {n}" for op, n in sorted(self.checked.items())) or "none")]
+        for op, reasons in sorted(self.unsupported.items()):
+            for reason, n in sorted(reasons.items()):
+                lines.append(f"Unsupported {op} ({n} cases): {reason}")
+        status = Counter(self.entry_status(i) for i in self.entries)
+        if self.entries:
+            lines.append("registry entries: " + ", ".join(
+                f"{n} {s}" for s, n in sorted(status.items())))
+            lines += [f"  STALE: {i}" for i in sorted(self.entries)
+                      if self.entry_status(i) == "stale"]
+        if self.unregistered:
+            lines.append(f"unregistered differences: {len(self.unregistered)}")
+        return lines

@@ -1,0 +1,81 @@
+"""Copy-paste reproducers: every failure prints the Python that recomputes both sides.
+
+The snippet runs from the repository root as it is: it recreates the arrays from the data
+seed (the same lines the test ran, :func:`tests.support.strategies.data_code`), loads the
+backend the way ``--backend`` did, and calls the backend and the oracle with the same
+arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from tests.support.strategies import Case, data_code
+
+
+def call_text(target: str, op: str, has_bias: bool | None, kwargs: str) -> str:
+    """Source text of one call of ``op`` on ``target`` (``backend`` or ``reference``)."""
+    if op == "conv":
+        return f"{target}.conv(x, w, {'b' if has_bias else 'None'}, **{kwargs})"
+    return f"{target}.{op}(x, **{kwargs})"
+
+
+def _lines_for_call(op: str, params: Mapping[str, Any], has_bias: bool | None, spec: str,
+                    behaves_as: Mapping[str, Any] | None) -> list[str]:
+    lines = []
+    keras = os.environ.get("KERAS_BACKEND")
+    if keras:
+        lines += ["import os", f"os.environ['KERAS_BACKEND'] = {keras!r}"]
+    lines += [
+        "import backends",
+        "import reference",
+        f"params = {dict(params)!r}",
+        f"backend = backends.load({spec!r})",
+        f"y = {call_text('backend', op, has_bias, 'params')}",
+        f"y_ref = {call_text('reference', op, has_bias, 'params')}  # the oracle's default",
+    ]
+    if behaves_as:
+        lines.append(f"y_reg = {call_text('reference', op, has_bias, '{**params, **behaves_as}')}"
+                     .replace("behaves_as", repr(dict(behaves_as)))
+                     + "  # as the registry says the framework behaves")
+    lines += [
+        "print('backend:', np.asarray(y, dtype=np.float64).ravel()[:20])",
+        "print('oracle: ', y_ref.ravel()[:20])",
+        "print('max |difference|:', "
+        "np.nanmax(np.abs(np.asarray(y, dtype=np.float64) - y_ref)))",
+    ]
+    return lines
+
+
+def reproducer(case: Case, spec: str, behaves_as: Mapping[str, Any] | None = None) -> str:
+    """The copy-paste reproducer of a property-test case on backend ``spec``."""
+    head = (f"# {case.op} {case.label or ''} dtype={case.dtype} fill={case.fill} "
+            f"data seed={case.seed} x{case.x_shape}"
+            + (f" w{case.w_shape} bias={case.bias}" if case.op == "conv" else ""))
+    body = [head, data_code(case),
+            *_lines_for_call(case.op, case.params, case.bias, spec, behaves_as)]
+    return _frame("\n".join(body))
+
+
+def reproducer_for_arrays(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
+                          dtype: str, spec: str) -> str:
+    """The reproducer of a call on literal arrays (registry reproducers, seed examples)."""
+    lines = ["import numpy as np"]
+    if dtype == "bfloat16":
+        lines.append("import ml_dtypes")
+    dt = "ml_dtypes.bfloat16" if dtype == "bfloat16" else f"np.{dtype}"
+    for name in ("x", "w", "b"):
+        if name in arrays:
+            a = arrays[name]
+            lines.append(f"{name} = None" if a is None else
+                         f"{name} = np.array({a.astype(float).tolist()!r}).astype({dt})")
+    has_bias = arrays.get("b") is not None if op == "conv" else None
+    lines += _lines_for_call(op, params, has_bias, spec, None)
+    return _frame("\n".join(lines))
+
+
+def _frame(code: str) -> str:
+    return ("\n---- reproducer (run from the repository root) ----\n" + code
+            + "\n---- end of reproducer ----")

@@ -1,0 +1,399 @@
+"""Hypothesis strategies for conformance cases: valid by construction, small, reproducible.
+
+A :class:`Case` is pure data: the operation, shapes, keyword arguments, dtype, the kind of
+values to fill the arrays with and a data seed. The arrays are made by running a short
+Python snippet (:func:`data_code`) that a failure report prints verbatim, so the numbers a
+reader recreates are the numbers the test used.
+
+The strategies never reject: every size is derived from the ones drawn before it, so the
+output is non-empty and no pooling window covers padding only. The shape arithmetic itself
+is the oracle's (:func:`reference.resolve_padding`, :func:`reference.output_size`,
+``reference.padding.extent``); the strategies only choose sizes large enough for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+import reference
+from reference.padding import extent
+from tests.support import tolerances
+
+try:  # bfloat16 is tested only where ml_dtypes is installed
+    import ml_dtypes
+except ImportError:  # pragma: no cover - depends on the environment
+    ml_dtypes = None
+
+OPS = ("conv", "max_pool", "avg_pool")
+FLOAT_DTYPES = tuple(d for d in ("float16", "bfloat16", "float32", "float64")
+                     if d != "bfloat16" or ml_dtypes is not None)
+INT_DTYPES = ("int8", "uint8", "int32", "int64")
+#: Dtypes of the main property tests; the others are exercised by the dtype tests.
+MAIN_DTYPES = ("float32", "float64")
+#: Every padding form the oracle accepts.
+PADDING_FORMS = ("int", "per_dim", "pairs", "valid", "same", "same_lower")
+#: Value kinds: small integers whose sums are exact, normal floats, all negative (shows the
+#: max-pooling padding value), floats sprinkled with NaN and ±inf.
+FILLS = ("exact", "normal", "negative", "special")
+#: Largest magnitude of an "exact" fill; larger values only make exact sums rarer.
+EXACT_RADIUS_CAP = 8
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of one operation, as data.
+
+    Attributes
+    ----------
+    op : {"conv", "max_pool", "avg_pool"}
+    x_shape : tuple of int
+        ``(N, C, *spatial)``.
+    params : dict
+        The keyword arguments of the oracle's function (``kernel_size`` included for
+        pooling), in the form the call passes them.
+    dtype : str
+        Name of the dtype under test (``"bfloat16"`` is ``ml_dtypes.bfloat16``).
+    fill : str
+        One of :data:`FILLS`.
+    seed : int
+        Seed of ``np.random.default_rng`` that draws the values.
+    w_shape : tuple of int or None
+        Convolution weight shape ``(O, C // groups, *kernel)``.
+    bias : bool
+        Whether the convolution has a bias.
+    radius : int
+        Largest magnitude of an ``"exact"`` fill.
+    label : str
+        A name for fixed, realistic cases.
+    """
+
+    op: str
+    x_shape: tuple[int, ...]
+    params: dict[str, Any]
+    dtype: str
+    fill: str
+    seed: int
+    w_shape: tuple[int, ...] | None = None
+    bias: bool = False
+    radius: int = EXACT_RADIUS_CAP
+    label: str = ""
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions."""
+        return len(self.x_shape) - 2
+
+    @property
+    def in_sizes(self) -> tuple[int, ...]:
+        return tuple(self.x_shape[2:])
+
+    @property
+    def kernel(self) -> tuple[int, ...]:
+        """Window size per spatial dimension (the weight's for a convolution)."""
+        if self.op == "conv":
+            assert self.w_shape is not None
+            return tuple(self.w_shape[2:])
+        return reference.normalize_sizes(self.params["kernel_size"], self.ndim, "kernel_size")
+
+    @property
+    def stride(self) -> tuple[int, ...]:
+        """Stride per dimension; a pool's default (None) is its kernel size."""
+        s = self.params.get("stride", 1 if self.op == "conv" else None)
+        return self.kernel if s is None else reference.normalize_sizes(s, self.ndim, "stride")
+
+    @property
+    def dilation(self) -> tuple[int, ...]:
+        return reference.normalize_sizes(self.params.get("dilation", 1), self.ndim, "dilation")
+
+    @property
+    def pads(self) -> tuple[tuple[int, int], ...]:
+        """Explicit ``(lo, hi)`` padding, as the oracle resolves it."""
+        return reference.resolve_padding(self.params.get("padding", 0), self.in_sizes,
+                                         self.kernel, self.stride, self.dilation)
+
+    def with_params(self, **overrides: Any) -> Case:
+        """This case with some keyword arguments replaced."""
+        return replace(self, params={**self.params, **overrides})
+
+
+# ----------------------------------------------------------------------------- data
+def dtype_expr(dtype: str) -> str:
+    """Python expression for the NumPy dtype named ``dtype`` (bfloat16 via ml_dtypes)."""
+    return "ml_dtypes.bfloat16" if dtype == "bfloat16" else f"np.{dtype}"
+
+
+def numpy_dtype(dtype: str) -> np.dtype:
+    """The NumPy dtype named ``dtype``."""
+    if dtype == "bfloat16":
+        if ml_dtypes is None:
+            raise ImportError("bfloat16 needs the ml_dtypes package")
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(dtype)
+
+
+def _array_line(name: str, shape: Sequence[int], case: Case) -> str:
+    dt = dtype_expr(case.dtype)
+    shape = tuple(shape)
+    unsigned = case.dtype.startswith("uint")
+    if case.fill == "exact":
+        lo = 0 if unsigned else -case.radius
+        return f"{name} = rng.integers({lo}, {case.radius + 1}, size={shape}).astype({dt})"
+    if case.fill == "negative":
+        if np.dtype(numpy_dtype(case.dtype)).kind in "iu":
+            return f"{name} = rng.integers({-case.radius}, 0, size={shape}).astype({dt})"
+        return f"{name} = (-0.5 - rng.random({shape})).astype({dt})"
+    if case.fill == "special":
+        return "\n".join([
+            f"{name} = rng.standard_normal({shape})",
+            f"pick = rng.choice({name}.size, size=max(1, {name}.size // 5), replace=False)",
+            f"{name}.flat[pick] = rng.choice([np.nan, np.inf, -np.inf], size=pick.size)",
+            f"{name} = {name}.astype({dt})",
+        ])
+    return f"{name} = rng.standard_normal({shape}).astype({dt})"
+
+
+def data_code(case: Case) -> str:
+    """The Python lines that create the case's arrays (``x``, and ``w``, ``b`` for conv)."""
+    lines = ["import numpy as np"]
+    if case.dtype == "bfloat16":
+        lines.append("import ml_dtypes")
+    lines.append(f"rng = np.random.default_rng({case.seed})")
+    lines.append(_array_line("x", case.x_shape, case))
+    if case.op == "conv":
+        assert case.w_shape is not None
+        lines.append(_array_line("w", case.w_shape, case))
+        if case.bias:
+            lines.append(_array_line("b", (case.w_shape[0],), case))
+    return "\n".join(lines)
+
+
+def make_arrays(case: Case) -> dict[str, np.ndarray | None]:
+    """Run :func:`data_code` and return ``{"x": ..., "w": ..., "b": ...}`` (conv) or
+    ``{"x": ...}`` (pooling). ``b`` is None for a convolution without bias."""
+    namespace: dict[str, Any] = {}
+    exec(data_code(case), namespace)  # the same text the reproducer prints
+    if case.op != "conv":
+        return {"x": namespace["x"]}
+    return {"x": namespace["x"], "w": namespace["w"], "b": namespace.get("b")}
+
+
+def conv_terms(cg: int, kernel: Sequence[int]) -> int:
+    """Products summed per convolution output: ``C // groups * prod(kernel)``."""
+    return cg * math.prod(kernel)
+
+
+def exact_radius(dtype: str, terms: int, sums: bool) -> int:
+    """Largest integer magnitude ``r`` that keeps every partial sum exact in ``dtype``.
+
+    With ``sums`` (convolution) a partial sum is at most ``terms * r * r + r`` (products
+    plus bias); otherwise (pooling) at most ``terms * r``. Capped at
+    :data:`EXACT_RADIUS_CAP`; 0 when not even ``r = 1`` is exact.
+    """
+    limit = tolerances.exact_limit(dtype)
+    r = EXACT_RADIUS_CAP
+    while r > 0 and (terms * r * r + r if sums else terms * r) > limit:
+        r -= 1
+    return r
+
+
+# ------------------------------------------------------------------------- strategies
+def _size_arg(draw: st.DrawFn, sizes: tuple[int, ...]) -> int | tuple[int, ...]:
+    """A size as the caller passes it: an int when all equal (sometimes), else a tuple."""
+    if len(set(sizes)) == 1 and draw(st.booleans()):
+        return sizes[0]
+    return sizes
+
+
+def _padding(draw: st.DrawFn, nd: int, form: str, max_pad: Sequence[int]
+             ) -> tuple[Any, tuple[tuple[int, int], ...] | None]:
+    """A padding argument of ``form`` and its explicit pairs (None for 'same' forms).
+
+    ``max_pad[i]`` bounds each side of dimension ``i``.
+    """
+    if form == "int":
+        p = draw(st.integers(0, min(max_pad)))
+        return p, ((p, p),) * nd
+    if form == "per_dim":
+        ps = tuple(draw(st.integers(0, m)) for m in max_pad)
+        return ps, tuple((p, p) for p in ps)
+    if form == "pairs":
+        pairs = tuple((draw(st.integers(0, m)), draw(st.integers(0, m))) for m in max_pad)
+        return pairs, pairs
+    if form == "valid":
+        return "valid", ((0, 0),) * nd
+    return form, None
+
+
+def _sizes(draw: st.DrawFn, kernel: Sequence[int], dilation: Sequence[int],
+           pairs: tuple[tuple[int, int], ...] | None, floor: Sequence[int], slack: int
+           ) -> tuple[int, ...]:
+    """Input sizes: at least ``floor`` and, with explicit padding, at least the window's
+    extent minus the padding, so that one window fits; plus up to ``slack`` more."""
+    sizes = []
+    for i, (k, d) in enumerate(zip(kernel, dilation, strict=True)):
+        need = floor[i]
+        if pairs is not None:
+            need = max(need, extent(1, k, 1, d) - sum(pairs[i]))
+        sizes.append(need + draw(st.integers(0, slack)))
+    return tuple(sizes)
+
+
+def _fill(draw: st.DrawFn, dtype: str, fills: Sequence[str], radius: int) -> str:
+    if np.dtype(numpy_dtype(dtype)).kind in "iu":
+        options = [f for f in fills if f in ("exact", "negative")]
+        if dtype.startswith("uint") or not options:
+            options = ["exact"]
+    else:
+        options = [f for f in fills if f != "exact" or radius >= 1] or ["normal"]
+    return draw(st.sampled_from(options))
+
+
+def _assert_nonempty(case: Case) -> Case:
+    out = reference.output_size(case.in_sizes, case.kernel, case.stride, case.pads,
+                                case.dilation, bool(case.params.get("ceil_mode", False)))
+    assert min(out) >= 1, f"strategy drew an empty output {out} for {case}"
+    return case
+
+
+@st.composite
+def conv_cases(
+    draw: st.DrawFn,
+    ndims: Sequence[int] = (1, 2, 3),
+    dtypes: Sequence[str] = MAIN_DTYPES,
+    fills: Sequence[str] = ("exact", "normal"),
+    padding_forms: Sequence[str] = PADDING_FORMS,
+    max_stride: int = 3,
+) -> Case:
+    """Convolution cases: 1-D to 3-D, stride, every padding form, dilation, groups
+    (depthwise included), bias, N, C, O > 1, unequal sizes and kernel sides."""
+    nd = draw(st.sampled_from(ndims))
+    depthwise = draw(st.sampled_from([False, False, False, True]))
+    if depthwise:
+        groups, cg = draw(st.integers(2, 3)), 1
+    else:
+        groups, cg = draw(st.sampled_from([1, 1, 2, 3])), draw(st.integers(1, 2))
+    og = draw(st.integers(1, 2))
+    n = draw(st.integers(1, 2))
+    kmax, slack = (4, 4) if nd < 3 else (3, 2)
+    kernel = tuple(draw(st.integers(1, kmax)) for _ in range(nd))
+    stride = tuple(draw(st.integers(1, max_stride)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    form = draw(st.sampled_from(padding_forms))
+    padding, pairs = _padding(draw, nd, form, (3,) * nd)
+    sizes = _sizes(draw, kernel, dilation, pairs, (1,) * nd, slack)
+    dtype = draw(st.sampled_from(dtypes))
+    radius = exact_radius(dtype, conv_terms(cg, kernel), sums=True)
+    params: dict[str, Any] = {"padding": padding, "groups": groups}
+    if draw(st.booleans()) or stride != (1,) * nd:
+        params["stride"] = _size_arg(draw, stride)
+    if draw(st.booleans()) or dilation != (1,) * nd:
+        params["dilation"] = _size_arg(draw, dilation)
+    return _assert_nonempty(Case(
+        op="conv",
+        x_shape=(n, groups * cg, *sizes),
+        w_shape=(groups * og, cg, *kernel),
+        bias=draw(st.booleans()),
+        params=params,
+        dtype=dtype,
+        fill=_fill(draw, dtype, fills, radius),
+        radius=max(radius, 1),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    ))
+
+
+@st.composite
+def pool_cases(
+    draw: st.DrawFn,
+    op: str,
+    ndims: Sequence[int] = (1, 2, 3),
+    dtypes: Sequence[str] = MAIN_DTYPES,
+    fills: Sequence[str] = ("exact", "normal", "negative", "special"),
+    padding_forms: Sequence[str] = PADDING_FORMS,
+    max_stride: int = 3,
+) -> Case:
+    """Pooling cases (``op`` is "max_pool" or "avg_pool"): kernel, default or explicit
+    stride, every padding form, dilation, ceil mode, ``count_include_pad`` (average).
+
+    Explicit padding is at most half the kernel on each side (the range in which pooling
+    is defined by every framework) and the input is at least as long as the dilation, so
+    no window covers padding only.
+    """
+    nd = draw(st.sampled_from(ndims))
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    kmax, slack = (4, 4) if nd < 3 else (3, 2)
+    kernel = tuple(draw(st.integers(1, kmax)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    default_stride = draw(st.sampled_from([True, False, False]))
+    stride = None if default_stride else tuple(draw(st.integers(1, max_stride))
+                                               for _ in range(nd))
+    form = draw(st.sampled_from(padding_forms))
+    padding, pairs = _padding(draw, nd, form, tuple(k // 2 for k in kernel))
+    sizes = _sizes(draw, kernel, dilation, pairs, dilation, slack)
+    dtype = draw(st.sampled_from(dtypes))
+    terms = math.prod(kernel)
+    radius = exact_radius(dtype, terms, sums=False) if op == "avg_pool" else EXACT_RADIUS_CAP
+    if np.dtype(numpy_dtype(dtype)).kind in "iu" and op == "max_pool":
+        radius = min(100, tolerances.exact_limit(dtype))
+    params: dict[str, Any] = {"kernel_size": _size_arg(draw, kernel)}
+    if stride is not None:
+        params["stride"] = _size_arg(draw, stride)
+    params["padding"] = padding
+    if draw(st.booleans()) or dilation != (1,) * nd:
+        params["dilation"] = _size_arg(draw, dilation)
+    params["ceil_mode"] = draw(st.booleans())
+    if op == "avg_pool":
+        params["count_include_pad"] = draw(st.booleans())
+    return _assert_nonempty(Case(
+        op=op,
+        x_shape=(n, c, *sizes),
+        params=params,
+        dtype=dtype,
+        fill=_fill(draw, dtype, fills, radius),
+        radius=max(radius, 1),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    ))
+
+
+def cases(op: str, **kwargs: Any) -> st.SearchStrategy[Case]:
+    """The case strategy of ``op`` ("conv", "max_pool" or "avg_pool")."""
+    return conv_cases(**kwargs) if op == "conv" else pool_cases(op, **kwargs)
+
+
+# ------------------------------------------------------------------ realistic shapes
+def _conv_layer(label: str, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
+                bias: bool = True, **params: Any) -> Case:
+    return Case(op="conv", x_shape=x_shape, w_shape=w_shape, bias=bias, params=params,
+                dtype="float32", fill="normal", seed=20240601, label=label)
+
+
+def _pool_layer(label: str, op: str, x_shape: tuple[int, ...], **params: Any) -> Case:
+    return Case(op=op, x_shape=x_shape, params=params, dtype="float32", fill="normal",
+                seed=20240602, label=label)
+
+
+#: A handful of layer shapes from well-known networks, batch 1, float32.
+REALISTIC_CASES: tuple[Case, ...] = (
+    _conv_layer("resnet-stem-7x7-s2", (1, 3, 224, 224), (64, 3, 7, 7), bias=False,
+                stride=2, padding=3),
+    _conv_layer("resnet-3x3-64ch-56", (1, 64, 56, 56), (64, 64, 3, 3), bias=False,
+                padding=1),
+    _conv_layer("resnet-1x1-s2-downsample", (1, 64, 56, 56), (128, 64, 1, 1), bias=False,
+                stride=2),
+    _conv_layer("mobilenet-depthwise-3x3-s2-same", (1, 32, 112, 112), (32, 1, 3, 3),
+                stride=2, padding="same", groups=32),
+    _conv_layer("vgg-3x3-same", (1, 3, 64, 48), (16, 3, 3, 3), padding="same"),
+    _conv_layer("wav-1d-k10-s5", (1, 1, 1600), (32, 1, 10), stride=5),
+    _conv_layer("video-3d-3x3x3", (1, 8, 8, 16, 16), (8, 8, 3, 3, 3), padding=1),
+    _pool_layer("resnet-maxpool-3x3-s2-p1", "max_pool", (1, 64, 112, 112),
+                kernel_size=3, stride=2, padding=1),
+    _pool_layer("inception-maxpool-3x3-s2-same", "max_pool", (1, 16, 35, 35),
+                kernel_size=3, stride=2, padding="same"),
+    _pool_layer("densenet-avgpool-2x2-s2", "avg_pool", (1, 32, 56, 56), kernel_size=2),
+    _pool_layer("global-avgpool-7x7", "avg_pool", (1, 512, 7, 7), kernel_size=7),
+)
