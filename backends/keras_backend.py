@@ -218,7 +218,8 @@ def _first_line(err: BaseException) -> str:
 
 
 #: Messages of TF and PyTorch when an op has no CPU kernel for a dtype.
-_NO_KERNEL_MARKERS = ("is not in the list of allowed values", "Could not find device for node",
+_NO_KERNEL_MARKERS = ("is not in the list of allowed values", "not in list of allowed values",
+                      "Could not find device for node",
                       "No registered", "not implemented for", "no kernel")
 
 
