@@ -77,5 +77,5 @@ def reproducer_for_arrays(op: str, arrays: Mapping[str, Any], params: Mapping[st
 
 
 def _frame(code: str) -> str:
-    return ("\n---- reproducer (run from the repository root) ----\n" + code
+    return ("\n---- reproducer (paste into `python -` at the repository root) ----\n" + code
             + "\n---- end of reproducer ----")

@@ -39,8 +39,9 @@ MAIN_DTYPES = ("float32", "float64")
 #: Every padding form the oracle accepts.
 PADDING_FORMS = ("int", "per_dim", "pairs", "valid", "same", "same_lower")
 #: Value kinds: small integers whose sums are exact, normal floats, all negative (shows the
-#: max-pooling padding value), floats sprinkled with NaN and ±inf.
-FILLS = ("exact", "normal", "negative", "special")
+#: max-pooling padding value), floats sprinkled with NaN and ±inf, and a ramp 1, 2, 3, ...
+#: (positive and increasing along every axis, so that shifting a window changes its result).
+FILLS = ("exact", "normal", "negative", "special", "ramp")
 #: Largest magnitude of an "exact" fill; larger values only make exact sums rarer.
 EXACT_RADIUS_CAP = 8
 
@@ -144,6 +145,8 @@ def _array_line(name: str, shape: Sequence[int], case: Case) -> str:
     if case.fill == "exact":
         lo = 0 if unsigned else -case.radius
         return f"{name} = rng.integers({lo}, {case.radius + 1}, size={shape}).astype({dt})"
+    if case.fill == "ramp":
+        return f"{name} = np.arange(1, {math.prod(shape)} + 1).reshape({shape}).astype({dt})"
     if case.fill == "negative":
         if np.dtype(numpy_dtype(case.dtype)).kind in "iu":
             return f"{name} = rng.integers({-case.radius}, 0, size={shape}).astype({dt})"
@@ -358,6 +361,36 @@ def pool_cases(
         radius=max(radius, 1),
         seed=draw(st.integers(0, 2**32 - 1)),
     ))
+
+
+@st.composite
+def same_asymmetric_cases(draw: st.DrawFn, op: str, ndims: Sequence[int] = (1, 2)) -> Case:
+    """Cases where ``padding="same"`` needs an odd total padding in every dimension, so
+    the side of the extra cell shows: even kernels with stride 2 on odd sizes (total
+    ``k - 1``), or kernel 4 with stride 3 on 6 or 9 cells (total 1). Ramp-filled float32,
+    so padding at the other end changes the result."""
+    nd = draw(st.sampled_from(ndims))
+    kernel, stride, sizes = [], [], []
+    for _ in range(nd):
+        s = draw(st.sampled_from([2, 3]))
+        # With stride 3 and one window the whole input is in it either way: take two.
+        m = draw(st.integers(1 if s == 2 else 2, 3))
+        kernel.append(draw(st.sampled_from([2, 4])) if s == 2 else 4)
+        stride.append(s)
+        sizes.append(2 * m + 1 if s == 2 else 3 * m)
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    params: dict[str, Any] = {"stride": tuple(stride), "padding": "same"}
+    w_shape = None
+    if op == "conv":
+        w_shape = (draw(st.integers(1, 2)), c, *kernel)
+    else:
+        params = {"kernel_size": tuple(kernel), **params}
+        if op == "avg_pool":
+            params["count_include_pad"] = draw(st.booleans())
+    case = Case(op=op, x_shape=(n, c, *sizes), w_shape=w_shape, params=params,
+                dtype="float32", fill="ramp", seed=0)
+    assert all((lo + hi) % 2 for lo, hi in case.pads), case
+    return case
 
 
 def cases(op: str, **kwargs: Any) -> st.SearchStrategy[Case]:

@@ -216,9 +216,9 @@ def compare(y: Any, y_ref: np.ndarray, tol: Tolerance) -> Mismatch | None:
         return None
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
     lines = [f"{int(bad.sum())} of {bad.size} elements differ ({tol.rule})",
-             f"first at index {idx}: backend {got[idx]!r}, oracle {ref[idx]!r}"]
+             f"first at index {idx}: backend {float(got[idx])!r}, oracle {float(ref[idx])!r}"]
     if not tol.exact and tol.bound is not None:
         with np.errstate(invalid="ignore"):
-            lines.append(f"  |difference| = {abs(got[idx] - ref[idx])!r}, "
-                         f"bound = {tol.bound[idx]!r}")
+            lines.append(f"  |difference| = {float(abs(got[idx] - ref[idx]))!r}, "
+                         f"bound = {float(tol.bound[idx])!r}")
     return Mismatch("\n".join(lines))
