@@ -24,6 +24,11 @@ def test_avg_pool_low_precision_and_integer_dtypes(suite, case):
     check_case(suite, case)
 
 
+@given(case=sts.portable_cases("avg_pool"))
+def test_avg_pool_portable_features(suite, case):
+    check_case(suite, case)
+
+
 @pytest.mark.parametrize("case", [c for c in sts.REALISTIC_CASES if c.op == "avg_pool"],
                          ids=lambda c: c.label)
 def test_avg_pool_realistic_layer(suite, case):

@@ -27,6 +27,11 @@ def test_conv_low_precision_and_integer_dtypes(suite, case):
     check_case(suite, case)
 
 
+@given(case=sts.portable_cases("conv"))
+def test_conv_portable_features(suite, case):
+    check_case(suite, case)
+
+
 @pytest.mark.parametrize("case", [c for c in sts.REALISTIC_CASES if c.op == "conv"],
                          ids=lambda c: c.label)
 def test_conv_realistic_layer(suite, case):

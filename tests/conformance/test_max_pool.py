@@ -25,6 +25,11 @@ def test_max_pool_low_precision_and_integer_dtypes(suite, case):
     check_case(suite, case)
 
 
+@given(case=sts.portable_cases("max_pool"))
+def test_max_pool_portable_features(suite, case):
+    check_case(suite, case)
+
+
 @pytest.mark.parametrize("case", [c for c in sts.REALISTIC_CASES if c.op == "max_pool"],
                          ids=lambda c: c.label)
 def test_max_pool_realistic_layer(suite, case):

@@ -272,6 +272,7 @@ def conv_cases(
     fills: Sequence[str] = ("exact", "normal"),
     padding_forms: Sequence[str] = PADDING_FORMS,
     max_stride: int = 3,
+    max_dilation: int = 2,
 ) -> Case:
     """Convolution cases: 1-D to 3-D, stride, every padding form, dilation, groups
     (depthwise included), bias, N, C, O > 1, unequal sizes and kernel sides."""
@@ -286,7 +287,7 @@ def conv_cases(
     kmax, slack = (4, 4) if nd < 3 else (3, 2)
     kernel = tuple(draw(st.integers(1, kmax)) for _ in range(nd))
     stride = tuple(draw(st.integers(1, max_stride)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, max_dilation)) for _ in range(nd))
     form = draw(st.sampled_from(padding_forms))
     padding, pairs = _padding(draw, nd, form, (3,) * nd)
     sizes = _sizes(draw, kernel, dilation, pairs, (1,) * nd, slack)
@@ -319,6 +320,8 @@ def pool_cases(
     fills: Sequence[str] = ("exact", "normal", "negative", "special"),
     padding_forms: Sequence[str] = PADDING_FORMS,
     max_stride: int = 3,
+    max_dilation: int = 2,
+    ceil_modes: Sequence[bool] = (False, True),
 ) -> Case:
     """Pooling cases (``op`` is "max_pool" or "avg_pool"): kernel, default or explicit
     stride, every padding form, dilation, ceil mode, ``count_include_pad`` (average).
@@ -331,7 +334,7 @@ def pool_cases(
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
     kmax, slack = (4, 4) if nd < 3 else (3, 2)
     kernel = tuple(draw(st.integers(1, kmax)) for _ in range(nd))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, max_dilation)) for _ in range(nd))
     default_stride = draw(st.sampled_from([True, False, False]))
     stride = None if default_stride else tuple(draw(st.integers(1, max_stride))
                                                for _ in range(nd))
@@ -349,7 +352,7 @@ def pool_cases(
     params["padding"] = padding
     if draw(st.booleans()) or dilation != (1,) * nd:
         params["dilation"] = _size_arg(draw, dilation)
-    params["ceil_mode"] = draw(st.booleans())
+    params["ceil_mode"] = draw(st.sampled_from(ceil_modes))
     if op == "avg_pool":
         params["count_include_pad"] = draw(st.booleans())
     return _assert_nonempty(Case(
@@ -396,6 +399,18 @@ def same_asymmetric_cases(draw: st.DrawFn, op: str, ndims: Sequence[int] = (1, 2
 def cases(op: str, **kwargs: Any) -> st.SearchStrategy[Case]:
     """The case strategy of ``op`` ("conv", "max_pool" or "avg_pool")."""
     return conv_cases(**kwargs) if op == "conv" else pool_cases(op, **kwargs)
+
+
+#: The features every framework's layer API offers: 'valid', 'same' and symmetric int
+#: padding, no dilation, no ceil mode. The full strategies draw everything; many of their
+#: cases are Unsupported on a layer API, so these keep the comparisons per backend many.
+PORTABLE = {"padding_forms": ("valid", "same", "int"), "max_dilation": 1}
+
+
+def portable_cases(op: str) -> st.SearchStrategy[Case]:
+    """Cases of ``op`` restricted to :data:`PORTABLE` features (all values and shapes)."""
+    extra = {} if op == "conv" else {"ceil_modes": (False,)}
+    return cases(op, **PORTABLE, **extra)
 
 
 # ------------------------------------------------------------------ realistic shapes
