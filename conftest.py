@@ -61,7 +61,15 @@ class _Run:
         try:
             self.backend = backends.load(self.spec)
         except ImportError as exc:
+            module = backends.BUILTIN.get(self.spec, self.spec).partition(":")[0]
+            parts = module.split(".")
+            if getattr(exc, "name", None) in {".".join(parts[:i + 1]) for i in range(len(parts))}:
+                # the spec names a module that does not exist: a usage error, not a skip
+                raise pytest.UsageError(f"--backend {self.spec!r}: {exc}") from exc
+            # the backend's framework is not installed here: its tests skip
             self.error = f"backend {self.spec!r} cannot be imported here: {exc}"
+        except (AttributeError, ValueError) as exc:
+            raise pytest.UsageError(f"--backend {self.spec!r}: {exc}") from exc
         self.name = (self.spec if self.spec in backends.BUILTIN
                      else backends.backend_name(self.backend, self.spec))
         self.version = backends.backend_version(self.backend) if self.backend else "unknown"
