@@ -99,11 +99,7 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
         On an unregistered difference, or a stale registry entry, with the reproducer.
     """
     ref = oracle(op, arrays, params)
-    w = arrays.get("w")
-    facts = registry.case_facts(op, np.asarray(arrays["x"]), params,
-                                None if w is None else np.shape(w), arrays.get("b") is not None,
-                                dtype, fill)
-    entries = registry.matching(suite.entries, suite.name, op, facts)
+    entries = _entries_for_call(suite, op, arrays, params, dtype, fill)
     suite.last_entries = ", ".join(e.id for e in entries)
     if not entries:
         mismatch = _differs(op, arrays, params, dtype, y, ref)
@@ -146,18 +142,48 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
         f"oracle's default.\nagainst behaves_as: {mismatch_alt.text}{repro(behaves_as)}")
 
 
+@dataclass(frozen=True)
+class Called:
+    """A backend call's result: ``status`` is "ok" (``y`` holds the result),
+    "unsupported" (Unsupported raised; recorded) or "excluded" (it raised, and a
+    registry entry without ``behaves_as`` covers the case)."""
+
+    y: Any
+    status: str
+
+
+def _entries_for_call(suite: Suite, op: str, arrays: Mapping[str, Any],
+                      params: Mapping[str, Any], dtype: str, fill: str) -> list[registry.Entry]:
+    w = arrays.get("w")
+    facts = registry.case_facts(op, np.asarray(arrays["x"]), params,
+                                None if w is None else np.shape(w), arrays.get("b") is not None,
+                                dtype, fill)
+    return registry.matching(suite.entries, suite.name, op, facts)
+
+
 def run_backend(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
-                repro: Callable[[Mapping[str, Any] | None], str]) -> Any:
-    """Call the backend; None when it raises Unsupported (recorded). Other exceptions fail
-    with the reproducer."""
+                repro: Callable[[Mapping[str, Any] | None], str], dtype: str = "float32",
+                fill: str = "reproducer") -> Called:
+    """Call the backend on a valid case.
+
+    Unsupported is recorded, not a failure. Any other exception fails with the
+    reproducer, unless a registry entry without ``behaves_as`` covers the case (a
+    framework that rejects a valid call, e.g. ``'same'`` with stride > 1).
+    """
     try:
         with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is meant to be NaN
-            return call_op(suite.backend, op, arrays, params)
+            return Called(call_op(suite.backend, op, arrays, params), "ok")
     except Unsupported as exc:
         suite.records.add_unsupported(op, exc.reason)
         suite.last_unsupported = exc.reason
-        return None
+        return Called(None, "unsupported")
     except Exception as exc:
+        entries = _entries_for_call(suite, op, arrays, params, dtype, fill)
+        if entries and registry.merged_behaves_as(entries) is None:
+            suite.last_entries = ", ".join(e.id for e in entries)
+            for e in entries:
+                suite.records.add_entry_case(e.id, "excluded")
+            return Called(None, "excluded")
         raise AssertionError(f"{suite.name} {suite.version} raised {type(exc).__name__} on "
                              f"a valid {op} call: {exc}{repro(None)}") from exc
 
@@ -177,19 +203,21 @@ def check_case(suite: Suite, case: Case, test: str = "") -> str:
     Returns
     -------
     str
-        ``"unsupported"`` (the backend raised Unsupported: recorded, not a failure) or
-        what :func:`judge` returns.
+        ``"unsupported"`` (the backend raised Unsupported: recorded, not a failure),
+        ``"excluded"`` (it raised on a case a registry entry covers) or what
+        :func:`judge` returns.
     """
     arrays = make_arrays(case)
 
     def repro(behaves_as: Mapping[str, Any] | None) -> str:
         return reproducer(case, suite.spec, behaves_as)
 
-    y = run_backend(suite, case.op, arrays, case.params, repro)
-    if y is None:
-        return "unsupported"
+    called = run_backend(suite, case.op, arrays, case.params, repro, case.dtype, case.fill)
+    if called.status != "ok":
+        return called.status
     suite.records.add_checked(case.op)
-    return judge(suite, case.op, arrays, case.params, case.dtype, y, case.fill, repro, test)
+    return judge(suite, case.op, arrays, case.params, case.dtype, called.y, case.fill, repro,
+                 test)
 
 
 def check_arrays(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
@@ -199,11 +227,11 @@ def check_arrays(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mappi
     def repro(behaves_as: Mapping[str, Any] | None) -> str:
         return reproducer_for_arrays(op, arrays, params, dtype, suite.spec)
 
-    y = run_backend(suite, op, arrays, params, repro)
-    if y is None:
-        return "unsupported"
+    called = run_backend(suite, op, arrays, params, repro, dtype)
+    if called.status != "ok":
+        return called.status
     suite.records.add_checked(op)
-    return judge(suite, op, arrays, params, dtype, y, "reproducer", repro, test)
+    return judge(suite, op, arrays, params, dtype, called.y, "reproducer", repro, test)
 
 
 def check_reproducer(suite: Suite, entry: registry.Entry) -> None:

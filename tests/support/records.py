@@ -64,8 +64,13 @@ class Records:
 
     def add_unregistered(self, test: str, op: str, text: str) -> None:
         """A difference from the oracle that no registry entry explains."""
-        self.unregistered.append({"test": test or self.current_test, "op": op,
-                                  "difference": text})
+        # Hypothesis calls a failing test many times while shrinking and replays the
+        # minimal example last: keep one record per test, the last one, with a count.
+        test = test or self.current_test
+        previous = [u for u in self.unregistered if u["test"] == test and u["op"] == op]
+        count = previous[0]["cases"] + 1 if previous else 1
+        self.unregistered = [u for u in self.unregistered if u not in previous]
+        self.unregistered.append({"test": test, "op": op, "difference": text, "cases": count})
 
     def entry_status(self, entry_id: str) -> str:
         """``stale`` (a reproducer or a case now follows the oracle's default),
@@ -119,6 +124,7 @@ class Records:
                 f"{n} {s}" for s, n in sorted(status.items())))
             lines += [f"  STALE: {i}" for i in sorted(self.entries)
                       if self.entry_status(i) == "stale"]
-        if self.unregistered:
-            lines.append(f"unregistered differences: {len(self.unregistered)}")
+        for u in self.unregistered:
+            lines.append(f"UNREGISTERED difference in {u['test']} ({u['op']}): "
+                         + u["difference"].splitlines()[0])
         return lines
