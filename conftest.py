@@ -75,13 +75,46 @@ class _Run:
         self.version = backends.backend_version(self.backend) if self.backend else "unknown"
         self.entries = [e for e in registry.load() if self.name in e.backends]
         self.records = Records(self.name, self.version, [e.id for e in self.entries])
+        self.records_path: str | None = config.getoption("--records")
+
+    # -- hooks: this object is registered as a plugin, so pytest calls these
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.records.current_test = item.nodeid
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        outcomes = self.records.outcomes
+        if report.when == "call":
+            if hasattr(report, "wasxfail"):
+                outcomes["xfailed" if report.skipped else "xpassed"] += 1
+            else:
+                outcomes[report.outcome] += 1  # a strict XPASS arrives as "failed"
+        elif report.when == "setup":
+            if report.skipped:
+                outcomes["xfailed" if hasattr(report, "wasxfail") else "skipped"] += 1
+            elif report.failed:
+                outcomes["error"] += 1
+        elif report.failed:
+            outcomes["error"] += 1
+
+    def pytest_sessionfinish(self) -> None:
+        if self.records_path:
+            self.records.write(self.records_path)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        terminalreporter.section("conformance")
+        if self.error:
+            terminalreporter.write_line(self.error)
+        for line in self.records.summary_lines():
+            terminalreporter.write_line(line)
 
 
 _RUN_KEY = pytest.StashKey[_Run]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_RUN_KEY] = _Run(config)
+    run = _Run(config)
+    config.stash[_RUN_KEY] = run
+    config.pluginmanager.register(run, "conformance-run")
 
 
 @pytest.fixture(scope="session")
@@ -116,53 +149,3 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("described_entry", [
             pytest.param(e, id=e.id) for e in run.entries
             if e.reproducer is not None and e.behaves_as is not None])
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    item.config.stash[_RUN_KEY].records.current_test = item.nodeid
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    records = _records_of(report)
-    if records is None:
-        return
-    if report.when == "call":
-        if hasattr(report, "wasxfail"):
-            records.outcomes["xfailed" if report.skipped else "xpassed"] += 1
-        else:
-            records.outcomes[report.outcome] += 1
-    elif report.when == "setup":
-        if report.skipped:
-            records.outcomes["xfailed" if hasattr(report, "wasxfail") else "skipped"] += 1
-        elif report.failed:
-            records.outcomes["error"] += 1
-    elif report.failed:
-        records.outcomes["error"] += 1
-
-
-_CONFIG: list[pytest.Config] = []
-
-
-def _records_of(report: pytest.TestReport) -> Any:
-    return _CONFIG[0].stash[_RUN_KEY].records if _CONFIG else None
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _CONFIG[:] = [session.config]
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config
-                            ) -> None:
-    run = config.stash[_RUN_KEY]
-    terminalreporter.section("conformance")
-    if run.error:
-        terminalreporter.write_line(run.error)
-    for line in run.records.summary_lines():
-        terminalreporter.write_line(line)
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    path = session.config.getoption("--records")
-    if path:
-        session.config.stash[_RUN_KEY].records.write(path)
