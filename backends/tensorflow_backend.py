@@ -126,9 +126,11 @@ class TensorFlowBackend:
             y = _run(api, x.dtype, call)
         except tf.errors.InvalidArgumentError as err:
             # Conv3D's CPU kernels refuse groups > 1 ("input and filter must have the same
-            # depth") and, outside float32, dilation > 1 ("CPU implementation of Conv3D
+            # depth" / "Number of channels in filter (.) must match last dimension of
+            # input") and, outside float32, dilation > 1 ("CPU implementation of Conv3D
             # currently only supports dilated rates of 1").
-            if ((groups > 1 and "must have the same depth" in str(err))
+            if ((groups > 1 and ("must have the same depth" in str(err)
+                                 or "must match last dimension of input" in str(err)))
                     or "currently only supports" in str(err)):
                 raise Unsupported(f"{api} on CPU ({x.dtype}, groups={groups}, dilation="
                                   f"{dilation}): {_first_line(err)}") from err
