@@ -12,12 +12,28 @@ from __future__ import annotations
 import pytest
 
 from tests.support import registry
-from tests.support.checks import check_behaves_as, check_reproducer
+from tests.support import strategies as sts
+from tests.support.checks import check_behaves_as, check_reproducer, oracle
 
 
 def test_registry_is_valid():
     entries = registry.load()
     assert len({e.id for e in entries}) == len(entries)
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.id) for e in registry.load()
+                                   if e.reproducer is not None])
+def test_registry_reproducer_is_well_formed(entry):
+    """Every reproducer builds, and the oracle accepts it (with ``behaves_as`` too),
+    unless the entry is about bad input."""
+    if entry.reproducer.get("dtype") == "bfloat16" and "bfloat16" not in sts.FLOAT_DTYPES:
+        pytest.skip("bfloat16 needs ml_dtypes")
+    call = registry.reproducer_call(entry, sts.numpy_dtype)
+    if entry.kind == "error-behaviour" or entry.topic == "bad-input":
+        return
+    oracle(call.op, call.arrays, call.params)
+    if entry.behaves_as is not None:
+        oracle(call.op, call.arrays, {**call.params, **entry.behaves_as})
 
 
 def test_registered_discrepancy_reproduces(suite, registered_entry):

@@ -80,6 +80,7 @@ def test_when_vocabulary(when, expected):
     (("op = \"avg_pool\"", "op = \"avgpool\""), "op must be one of"),
     (("topic = \"avg-divisor\"", "topic = \"divisor\""), "topic must be one of"),
     (("padded = true", "padded_ = true"), "unknown fact"),
+    (("padded = true", "groups = 1"), "avg_pool cases have no fact 'groups'"),
     (("count_include_pad = false }", "include_pad = false }"), "not an argument"),
     (("source = \"https://example.org/broken\"", "source = \"somewhere\""), "must be a URL"),
     (("summary = ", "summery = "), "missing key 'summary'"),

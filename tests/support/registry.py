@@ -73,6 +73,12 @@ FACTS: dict[str, str] = {
     "has_inf": "bool: the input holds +inf or -inf",
 }
 PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads"})
+#: Facts that only some operations have; a condition on another op's fact is an error.
+OP_FACTS: dict[str, frozenset[str]] = {
+    "conv": frozenset({"groups", "depthwise", "out_channels", "bias"}),
+    "pool": frozenset({"stride_default", "ceil_mode", "ceil_extends"}),
+    "avg_pool": frozenset({"count_include_pad"}),
+}
 
 
 class RegistryError(ValueError):
@@ -244,9 +250,15 @@ def _validate(table: Mapping[str, Any], index: int) -> list[str]:
         problems.append(f"{where}: backends must be a list of suite backend names")
     if not str(table.get("source", "")).startswith(("http://", "https://")):
         problems.append(f"{where}: source must be a URL")
+    op = table.get("op")
+    own = {"conv": OP_FACTS["conv"], "max_pool": OP_FACTS["pool"],
+           "avg_pool": OP_FACTS["pool"] | OP_FACTS["avg_pool"]}.get(op, frozenset())
+    foreign = frozenset().union(*OP_FACTS.values()) - own
     for name in table.get("when", {}):
         if name not in FACTS:
             problems.append(f"{where}: when: unknown fact {name!r} (known: {sorted(FACTS)})")
+        elif name in foreign:
+            problems.append(f"{where}: when: {op} cases have no fact {name!r}")
     if table.get("op") in OPS:
         allowed = _oracle_params(table["op"])
         for name in table.get("behaves_as", {}):
