@@ -22,9 +22,9 @@ import backends
 
 # Examples per property test: modest in ci so that a session on the slowest backend
 # (Keras builds a layer per call) takes minutes, not tens of minutes, on two cores.
-settings.register_profile("dev", max_examples=40, deadline=None,
+settings.register_profile("dev", max_examples=50, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("ci", max_examples=50, derandomize=True, deadline=None,
+settings.register_profile("ci", max_examples=100, derandomize=True, deadline=None,
                           print_blob=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True,
