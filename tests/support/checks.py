@@ -25,7 +25,7 @@ from tests.support.strategies import Case, make_arrays, numpy_dtype
 from tests.support.tolerances import Mismatch, compare, tolerance
 
 
-@dataclass
+@dataclass(repr=False)
 class Suite:
     """What the tests know about the run: the backend and how to judge it.
 
@@ -53,6 +53,12 @@ class Suite:
     #: last judged case matched: what a fixed-case test shows as its skip / xfail reason.
     last_unsupported: str = ""
     last_entries: str = ""
+
+    def __repr__(self) -> str:  # hypothesis prints it with every falsifying example
+        return f"Suite({self.name} {self.version})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
 
 def call_op(target: Any, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]
@@ -98,6 +104,7 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
     AssertionError
         On an unregistered difference, or a stale registry entry, with the reproducer.
     """
+    __tracebackhide__ = True
     ref = oracle(op, arrays, params)
     entries = _entries_for_call(suite, op, arrays, params, dtype, fill)
     suite.last_entries = ", ".join(e.id for e in entries)
@@ -170,6 +177,7 @@ def run_backend(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mappin
     reproducer, unless a registry entry without ``behaves_as`` covers the case (a
     framework that rejects a valid call, e.g. ``'same'`` with stride > 1).
     """
+    __tracebackhide__ = True
     try:
         with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is meant to be NaN
             return Called(call_op(suite.backend, op, arrays, params), "ok")
@@ -207,6 +215,7 @@ def check_case(suite: Suite, case: Case, test: str = "") -> str:
         ``"excluded"`` (it raised on a case a registry entry covers) or what
         :func:`judge` returns.
     """
+    __tracebackhide__ = True
     arrays = make_arrays(case)
 
     def repro(behaves_as: Mapping[str, Any] | None) -> str:
@@ -223,6 +232,7 @@ def check_case(suite: Suite, case: Case, test: str = "") -> str:
 def check_arrays(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
                  dtype: str, test: str = "") -> str:
     """:func:`check_case` for literal arrays (seed examples, fixed cases)."""
+    __tracebackhide__ = True
 
     def repro(behaves_as: Mapping[str, Any] | None) -> str:
         return reproducer_for_arrays(op, arrays, params, dtype, suite.spec)
@@ -242,6 +252,7 @@ def check_reproducer(suite: Suite, entry: registry.Entry) -> None:
     strict xfail turns it into a failure. When the oracle rejects the call, agreement
     means the backend raises too.
     """
+    __tracebackhide__ = True
     call = registry.reproducer_call(entry, numpy_dtype)
     text = reproducer_for_arrays(call.op, call.arrays, call.params, call.dtype, suite.spec)
     try:
@@ -272,6 +283,7 @@ def check_reproducer(suite: Suite, entry: registry.Entry) -> None:
 def check_behaves_as(suite: Suite, entry: registry.Entry) -> str:
     """Assert that on ``entry``'s reproducer the backend agrees with the oracle called
     with the entry's ``behaves_as``: the registered description is itself checked."""
+    __tracebackhide__ = True
     assert entry.behaves_as is not None
     call = registry.reproducer_call(entry, numpy_dtype)
     params = {**call.params, **entry.behaves_as}
