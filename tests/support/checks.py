@@ -1,7 +1,8 @@
 """The one comparison helper: run a case on the backend, judge it against the oracle.
 
-Every conformance test goes through :func:`check_case` (property cases) or :func:`judge`
-(fixed arrays). Judging applies the registry: a case that matches a known discrepancy for
+Every conformance test goes through :func:`check_case` (property cases and fixed cases)
+or :func:`check_arrays` (literal arrays), which call the backend and :func:`judge` its
+result. Judging applies the registry: a case that matches a known discrepancy for
 the running backend is compared with the oracle called with the entry's ``behaves_as``;
 one that follows the oracle's default instead fails as stale; a difference no entry
 explains fails as unregistered. Every failure message ends with a reproducer.
@@ -9,7 +10,7 @@ explains fails as unregistered. Every failure message ends with a reproducer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -299,7 +300,3 @@ def check_behaves_as(suite: Suite, entry: registry.Entry) -> str:
                               f"its behaves_as {entry.behaves_as} says: {mismatch.text}{text}")
     return "passed"
 
-
-def entries_for(entries: Sequence[registry.Entry], name: str) -> list[registry.Entry]:
-    """The registry entries that list backend ``name``."""
-    return [e for e in entries if name in e.backends]
