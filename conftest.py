@@ -88,6 +88,8 @@ class _Run:
                 outcomes["xfailed" if report.skipped else "xpassed"] += 1
             else:
                 outcomes[report.outcome] += 1  # a strict XPASS arrives as "failed"
+                if report.skipped and "Unsupported" in str(report.longrepr):
+                    outcomes["unsupported"] += 1  # the skipped tests that are Unsupported
         elif report.when == "setup":
             if report.skipped:
                 outcomes["xfailed" if hasattr(report, "wasxfail") else "skipped"] += 1

@@ -91,8 +91,10 @@ class Records:
             "backend": self.backend,
             "version": self.version,
             "python": platform.python_version(),
+            # "unsupported": how many of the skipped tests the backend declined
             "counts": {k: self.outcomes[k] for k in
-                       ("passed", "failed", "xfailed", "xpassed", "skipped", "error")},
+                       ("passed", "failed", "xfailed", "xpassed", "skipped", "unsupported",
+                        "error")},
             "cases_checked": dict(self.checked),
             "unsupported": {op: [{"reason": r, "count": n} for r, n in sorted(c.items())]
                             for op, c in sorted(self.unsupported.items())},
