@@ -25,7 +25,7 @@ ML_DTYPES = "ml_dtypes>=0.3"
 
 #: Each backend session's framework requirements, overridable by CONFORMANCE_<NAME>.
 FRAMEWORKS: dict[str, list[str]] = {
-    "numpy": ["numpy>=1.22"],
+    "numpy": ["numpy>=1.22", ML_DTYPES],  # bfloat16 cases through the oracle
     "torch": ["torch==2.13.0", ML_DTYPES],
     "tensorflow": ["tensorflow-cpu==2.21.*"],
     "keras-tensorflow": ["keras==3.15.*", "tensorflow-cpu==2.21.*"],
