@@ -49,6 +49,9 @@ def run_backend(session: nox.Session, backend: str) -> None:
         f"--backend={backend}",
         f"--junitxml=reports/junit-{backend}.xml",
         f"--records=reports/records/suite-{backend}.json",
+        # derandomized, so the records (and the report built from them) are reproducible;
+        # a later --hypothesis-profile in the extra arguments wins
+        "--hypothesis-profile=ci",
         *session.posargs,
         env=env,
     )
