@@ -129,6 +129,43 @@ class OneUlpOff(_Oracle):
         return np.nextafter(y, np.asarray(np.inf, dtype=x.dtype))
 
 
+class MaxPoolIgnoresNan(_Oracle):
+    """Max pooling skips NaN (``fmax`` semantics): a window with a NaN and a number gives
+    the number."""
+
+    name = "broken-max-pool-ignores-nan"
+
+    def max_pool(self, x: Any, kernel_size: Any, **kw: Any) -> np.ndarray:
+        x = np.asarray(x)
+        if x.dtype.kind in "iu":
+            return super().max_pool(x, kernel_size, **kw)
+        y = super().max_pool(np.where(np.isnan(x), -np.inf, x).astype(x.dtype), kernel_size,
+                             **kw)
+        all_nan = super().max_pool(np.where(np.isnan(x), -np.inf, 0.0), kernel_size, **kw)
+        return np.where(np.isneginf(all_nan) & np.isneginf(y), np.nan, y).astype(x.dtype)
+
+
+class BiasDropped(_Oracle):
+    """Convolution ignores its bias."""
+
+    name = "broken-bias-dropped"
+
+    def conv(self, x: Any, w: Any, b: Any = None, **kw: Any) -> np.ndarray:
+        return reference.conv(x, w, None, **kw)
+
+
+class PoolDilationIgnored(_Oracle):
+    """Pooling ignores its dilation argument."""
+
+    name = "broken-pool-dilation-ignored"
+
+    def max_pool(self, x: Any, kernel_size: Any, **kw: Any) -> np.ndarray:
+        return super().max_pool(x, kernel_size, **{**kw, "dilation": 1})
+
+    def avg_pool(self, x: Any, kernel_size: Any, **kw: Any) -> np.ndarray:
+        return super().avg_pool(x, kernel_size, **{**kw, "dilation": 1})
+
+
 class HealedAvgDivisor(_Oracle):
     """Correct, but named like ``AvgDivisorIgnoresPadding``: a framework that fixed its
     bug in a new version. A registry entry written for the broken one must go stale."""
@@ -143,6 +180,9 @@ avg_divisor_ignores_padding = AvgDivisorIgnoresPadding()
 max_pool_zero_padding = MaxPoolZeroPadding()
 stride_reversed = StrideReversed()
 one_ulp_off = OneUlpOff()
+max_pool_ignores_nan = MaxPoolIgnoresNan()
+bias_dropped = BiasDropped()
+pool_dilation_ignored = PoolDilationIgnored()
 healed_avg_divisor = HealedAvgDivisor()
 
 #: Each broken backend and the conformance test files that must fail on it.
@@ -153,4 +193,7 @@ BROKEN: dict[str, tuple[str, ...]] = {
     "max_pool_zero_padding": ("tests/conformance/test_max_pool.py",),
     "stride_reversed": ("tests/conformance/test_conv.py",),
     "one_ulp_off": ("tests/conformance/test_conv.py",),
+    "max_pool_ignores_nan": ("tests/conformance/test_max_pool.py",),
+    "bias_dropped": ("tests/conformance/test_conv.py",),
+    "pool_dilation_ignored": ("tests/conformance/test_avg_pool.py",),
 }
