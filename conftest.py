@@ -30,7 +30,8 @@ settings.register_profile("ci", max_examples=100, derandomize=True, deadline=Non
 settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.data_too_large])
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+DEFAULT_PROFILE = "ci" if os.environ.get("CI") else "dev"
+settings.load_profile(DEFAULT_PROFILE)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -76,6 +77,8 @@ class _Run:
         self.entries = [e for e in registry.load() if self.name in e.backends]
         self.records = Records(self.name, self.version, [e.id for e in self.entries])
         self.records_path: str | None = config.getoption("--records")
+        self.records.profile = (config.getoption("hypothesis_profile", default=None)
+                                or DEFAULT_PROFILE)
 
     # -- hooks: this object is registered as a plugin, so pytest calls these
     def pytest_runtest_setup(self, item: pytest.Item) -> None:

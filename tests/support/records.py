@@ -42,14 +42,20 @@ class Records:
         self.checked: Counter[str] = Counter()
         #: Node id of the running test, set by conftest.py, for unregistered differences.
         self.current_test = ""
+        #: Per test: cases compared and cases Unsupported (to flag tests that compared none).
+        self.per_test: dict[str, Counter[str]] = defaultdict(Counter)
+        #: The hypothesis profile of the run, set by conftest.py.
+        self.profile = ""
 
     def add_unsupported(self, op: str, reason: str) -> None:
         """A case the backend declined with ``Unsupported(reason)``."""
         self.unsupported[op][reason] += 1
+        self.per_test[self.current_test]["unsupported"] += 1
 
     def add_checked(self, op: str) -> None:
         """A case that was compared with the oracle (passed or not)."""
         self.checked[op] += 1
+        self.per_test[self.current_test]["checked"] += 1
 
     def add_entry_case(self, entry_id: str, tally: str) -> None:
         """A case that matched registry entry ``entry_id``; ``tally`` from :data:`CASE_TALLIES`."""
@@ -91,6 +97,7 @@ class Records:
             "backend": self.backend,
             "version": self.version,
             "python": platform.python_version(),
+            "hypothesis_profile": self.profile,
             # "unsupported": how many of the skipped tests the backend declined
             "counts": {k: self.outcomes[k] for k in
                        ("passed", "failed", "xfailed", "xpassed", "skipped", "unsupported",
@@ -105,7 +112,14 @@ class Records:
                 for i in sorted(self.entries)
             },
             "unregistered": self.unregistered,
+            "tests_all_unsupported": self.all_unsupported(),
         }
+
+    def all_unsupported(self) -> list[str]:
+        """Property tests (several cases) whose every case the backend declined: they
+        compared nothing. A fixed-case test shows its Unsupported as a skip instead."""
+        return sorted(t for t, c in self.per_test.items()
+                      if c["unsupported"] > 1 and not c["checked"])
 
     def write(self, path: str | Path) -> None:
         """Write :meth:`as_dict` as JSON to ``path`` (directories created)."""
@@ -126,6 +140,8 @@ class Records:
                 f"{n} {s}" for s, n in sorted(status.items())))
             lines += [f"  STALE: {i}" for i in sorted(self.entries)
                       if self.entry_status(i) == "stale"]
+        lines += [f"compared nothing (every case Unsupported): {t}"
+                  for t in self.all_unsupported()]
         for u in self.unregistered:
             lines.append(f"UNREGISTERED difference in {u['test']} ({u['op']}): "
                          + u["difference"].splitlines()[0])
