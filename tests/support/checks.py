@@ -107,7 +107,7 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
     """
     __tracebackhide__ = True
     ref = oracle(op, arrays, params)
-    entries = _entries_for_call(suite, op, arrays, params, dtype, fill)
+    entries = matching_entries(suite, op, arrays, params, dtype, fill)
     suite.last_entries = ", ".join(e.id for e in entries)
     if not entries:
         mismatch = _differs(op, arrays, params, dtype, y, ref)
@@ -160,8 +160,9 @@ class Called:
     status: str
 
 
-def _entries_for_call(suite: Suite, op: str, arrays: Mapping[str, Any],
-                      params: Mapping[str, Any], dtype: str, fill: str) -> list[registry.Entry]:
+def matching_entries(suite: Suite, op: str, arrays: Mapping[str, Any],
+                     params: Mapping[str, Any], dtype: str, fill: str) -> list[registry.Entry]:
+    """The registry entries that apply to this call on the running backend."""
     w = arrays.get("w")
     facts = registry.case_facts(op, np.asarray(arrays["x"]), params,
                                 None if w is None else np.shape(w), arrays.get("b") is not None,
@@ -187,7 +188,7 @@ def run_backend(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mappin
         suite.last_unsupported = exc.reason
         return Called(None, "unsupported")
     except Exception as exc:
-        entries = _entries_for_call(suite, op, arrays, params, dtype, fill)
+        entries = matching_entries(suite, op, arrays, params, dtype, fill)
         if entries and registry.merged_behaves_as(entries) is None:
             suite.last_entries = ", ".join(e.id for e in entries)
             for e in entries:
