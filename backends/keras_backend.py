@@ -20,6 +20,7 @@ import functools
 import os
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -179,12 +180,11 @@ class KerasBackend:
                                   f"{self.keras_backend} has no CPU kernel for {dtype}: "
                                   f"{_first_line(err)}") from err
             raise
-        out = keras.ops.convert_to_numpy(y)
-        if out.dtype != dtype and _dtype_name(dtype) == "bfloat16" \
-                and _dtype_name(keras.backend.standardize_dtype(y.dtype)) == "bfloat16":
-            # Keras' torch backend hands bfloat16 tensors to NumPy as float32 (NumPy has no
-            # bfloat16 of its own); the values are bfloat16 values, so the cast is exact.
-            out = out.astype(dtype)
+        with warnings.catch_warnings():
+            # Keras 3.15 converts with np.array(tensor) and NumPy 2 warns about the copy
+            # keyword on every call; the conversion itself is right.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            out = keras.ops.convert_to_numpy(y)
         return _channels_first(out)
 
 
