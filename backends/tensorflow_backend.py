@@ -54,12 +54,12 @@ def _full(values: Sequence[int]) -> list[int]:
 
 
 def _tf_padding(padding: Any, in_sizes: Sequence[int], kernel: Sequence[int],
-                stride: Sequence[int], dilation: Sequence[int], explicit_api: str | None,
+                stride: Sequence[int], dilation: Sequence[int], explicit: bool,
                 api: str) -> str | list[list[int]]:
     """The oracle's ``padding`` as TF's: ``'VALID'``, ``'SAME'`` or an explicit list.
 
-    ``explicit_api`` names the function that takes an explicit list here, or is None when
-    none does (then non-zero explicit padding is unsupported).
+    ``explicit`` says whether ``api`` takes an explicit list; when it does not, non-zero
+    explicit padding is unsupported.
     """
     if isinstance(padding, str):
         if padding == "valid":
@@ -72,7 +72,7 @@ def _tf_padding(padding: Any, in_sizes: Sequence[int], kernel: Sequence[int],
     pads = reference.resolve_padding(padding, in_sizes, kernel, stride, dilation)
     if not any(lo or hi for lo, hi in pads):
         return "VALID"
-    if explicit_api is None:
+    if not explicit:
         raise Unsupported(f"{api} takes only 'SAME' or 'VALID' padding, no explicit padding")
     return [[0, 0], *([lo, hi] for lo, hi in pads), [0, 0]]
 
@@ -116,7 +116,7 @@ class TensorFlowBackend:
         stride = reference.normalize_sizes(stride, nd, "stride")
         dilation = reference.normalize_sizes(dilation, nd, "dilation")
         tf_padding = _tf_padding(padding, x.shape[2:], w.shape[2:], stride, dilation,
-                                 api if nd == 2 else None, api)
+                                 nd == 2, api)
         # TF infers groups from input channels / filter in-channels; the filter layout is
         # (*kernel, C/groups, O).
         filters = tf.constant(np.ascontiguousarray(np.transpose(w, (*range(2, nd + 2), 1, 0))))
@@ -167,7 +167,7 @@ class TensorFlowBackend:
             api = "tf.nn.pool"
         else:
             api = f"tf.nn.{'max' if kind == 'MAX' else 'avg'}_pool{nd}d"
-        explicit = api if kind == "MAX" and not dilated and nd in (1, 2) else None
+        explicit = kind == "MAX" and not dilated and nd in (1, 2)
         tf_padding = _tf_padding(padding, x.shape[2:], kernel, stride, dilation, explicit, api)
         if ceil_mode:
             pads = reference.resolve_padding(padding, x.shape[2:], kernel, stride, dilation)
