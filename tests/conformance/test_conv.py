@@ -20,9 +20,7 @@ def test_conv_matches_oracle(suite, case):
     check_case(suite, case)
 
 
-@given(case=sts.conv_cases(ndims=(1, 2), dtypes=("float16", "bfloat16", *sts.INT_DTYPES)
-                           if "bfloat16" in sts.FLOAT_DTYPES
-                           else ("float16", *sts.INT_DTYPES)))
+@given(case=sts.conv_cases(dtypes=(*sts.LOW_PRECISION_DTYPES, *sts.INT_DTYPES)))
 def test_conv_low_precision_and_integer_dtypes(suite, case):
     check_case(suite, case)
 

@@ -33,6 +33,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 OPS = ("conv", "max_pool", "avg_pool")
 FLOAT_DTYPES = tuple(d for d in ("float16", "bfloat16", "float32", "float64")
                      if d != "bfloat16" or ml_dtypes is not None)
+#: float16, and bfloat16 where ml_dtypes is installed.
+LOW_PRECISION_DTYPES = tuple(d for d in FLOAT_DTYPES if d in ("float16", "bfloat16"))
 INT_DTYPES = ("int8", "uint8", "int32", "int64")
 #: Dtypes of the main property tests; the others are exercised by the dtype tests.
 MAIN_DTYPES = ("float32", "float64")
