@@ -1,0 +1,1 @@
+"""Tests of the oracle itself: seed examples, golden cases, definitions, properties, errors."""
