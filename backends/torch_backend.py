@@ -19,6 +19,7 @@ Whatever PyTorch cannot express, or has no CPU kernel for in the dtype under tes
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -126,8 +127,12 @@ class TorchBackend:
         bias = None if b is None else _to_torch(b)
 
         def call() -> torch.Tensor:
-            return function(inputs, weight, bias, stride=stride, padding=torch_padding,
-                            dilation=dilation, groups=groups)
+            with warnings.catch_warnings():
+                # PyTorch warns on every 'same' call with an even kernel that it copies the
+                # input to pad it; a performance note, not a change of result.
+                warnings.filterwarnings("ignore", message="Using padding='same'")
+                return function(inputs, weight, bias, stride=stride, padding=torch_padding,
+                                dilation=dilation, groups=groups)
 
         try:
             return _run(api, x.dtype, call)
