@@ -1,0 +1,190 @@
+"""``python -m bench``: time the oracle against PyTorch float64 on CPU, print a Markdown table.
+
+Per case: the oracle's time and torch's (medians of repeats, torch on float64 tensors with
+``torch.set_num_threads(2)``, conversion from NumPy excluded), their ratio, the oracle's
+GFLOP/s as a fraction of the machine's float64 matmul rate (measured once at start), the
+oracle's peak temporary memory (tracemalloc peak of one call minus its output; NumPy
+reports its allocations to tracemalloc) and the largest relative difference to torch.
+The last line is the geometric mean of the time ratio over the layer shapes (the tiny
+cases, where per-call overhead dominates, are listed but not in the mean).
+
+Options: ``--quick`` (fewer repeats), ``--threads N`` (torch threads, default 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import reference
+
+MiB = 2**20
+
+
+@dataclass
+class Case:
+    """One benchmark case: an op, its input shapes and parameters."""
+
+    name: str
+    op: str  # conv | max_pool | avg_pool
+    x_shape: tuple[int, ...]
+    w_shape: tuple[int, ...] | None = None
+    kernel_size: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    tiny: bool = False
+
+
+CASES = [
+    Case("conv 8×64×56×56 k3 p1 (O=64)", "conv", (8, 64, 56, 56), (64, 64, 3, 3),
+         params={"padding": 1}),
+    Case("conv 4×3×224×224 k7 s2 p3 (O=64)", "conv", (4, 3, 224, 224), (64, 3, 7, 7),
+         params={"stride": 2, "padding": 3}),
+    Case("conv 8×256×14×14 k3 p1 (O=256)", "conv", (8, 256, 14, 14), (256, 256, 3, 3),
+         params={"padding": 1}),
+    Case("conv3d 8×32×16×32×32 k3 p1 (O=32)", "conv", (8, 32, 16, 32, 32), (32, 32, 3, 3, 3),
+         params={"padding": 1}),
+    Case("max_pool 8×64×112×112 k3 s2 p1", "max_pool", (8, 64, 112, 112), kernel_size=3,
+         params={"stride": 2, "padding": 1}),
+    Case("avg_pool 8×64×112×112 k3 s2 p1", "avg_pool", (8, 64, 112, 112), kernel_size=3,
+         params={"stride": 2, "padding": 1}),
+    Case("tiny conv 1×2×5×5 k3 p1 (O=2)", "conv", (1, 2, 5, 5), (2, 2, 3, 3),
+         params={"padding": 1}, tiny=True),
+    Case("tiny max_pool 1×2×5×5 k2", "max_pool", (1, 2, 5, 5), kernel_size=2, tiny=True),
+    Case("tiny avg_pool 1×2×5×5 k3 s1 p1", "avg_pool", (1, 2, 5, 5), kernel_size=3,
+         params={"stride": 1, "padding": 1}, tiny=True),
+]
+
+
+def median_time(call: Callable[[], Any], min_total: float, max_repeats: int) -> float:
+    """Median wall time of ``call`` after one warm-up, repeated until ``min_total`` seconds
+    have passed (at least 3 and at most ``max_repeats`` runs)."""
+    call()
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < min_total
+                             and len(times) < max_repeats):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def matmul_gflops(quick: bool) -> float:
+    """The machine's float64 matmul rate in GFLOP/s (NumPy's BLAS, square 1536 matrices)."""
+    n = 1536
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+    t = median_time(lambda: a @ b, 0.5 if quick else 2.0, 20)
+    return 2 * n**3 / t / 1e9
+
+
+def flops(case: Case, out_shape: tuple[int, ...]) -> float:
+    """Multiply-adds count 2 for conv; one operation per window tap for pooling."""
+    out = math.prod(out_shape)
+    if case.op == "conv":
+        assert case.w_shape is not None
+        return 2.0 * out * math.prod(case.w_shape[1:])
+    nd = len(case.x_shape) - 2
+    return float(out) * (case.kernel_size or 1) ** nd
+
+
+def oracle_call(case: Case, x: np.ndarray, w: np.ndarray | None) -> Callable[[], np.ndarray]:
+    if case.op == "conv":
+        return lambda: reference.conv(x, w, **case.params)
+    op = reference.max_pool if case.op == "max_pool" else reference.avg_pool
+    return lambda: op(x, case.kernel_size, **case.params)
+
+
+def torch_call(case: Case, x: np.ndarray, w: np.ndarray | None) -> Callable[[], Any]:
+    import torch
+    import torch.nn.functional as F
+
+    tx = torch.from_numpy(x)
+    nd = x.ndim - 2
+    if case.op == "conv":
+        tw = torch.from_numpy(w)
+        fn = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nd]
+        return lambda: fn(tx, tw, **case.params)
+    pool = {("max_pool", 2): F.max_pool2d, ("max_pool", 3): F.max_pool3d,
+            ("avg_pool", 2): F.avg_pool2d, ("avg_pool", 3): F.avg_pool3d}[(case.op, nd)]
+    return lambda: pool(tx, case.kernel_size, **case.params)
+
+
+def peak_temporary(call: Callable[[], np.ndarray]) -> int:
+    """tracemalloc peak of one call minus its output's size."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        y = call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - y.nbytes
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rate = matmul_gflops(args.quick)
+    min_total, max_repeats = (0.3, 5) if args.quick else (2.0, 15)
+
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, NumPy {np.__version__}, torch {torch.__version__} "
+          f"(torch.set_num_threads({args.threads})), float64 throughout.")
+    print(f"Measured float64 matmul (NumPy BLAS, 1536²): {rate:.1f} GFLOP/s. "
+          f"Times are medians of repeats; ratio = oracle / torch (< 1: oracle faster).\n")
+    print("| case | oracle | torch f64 | ratio | oracle GFLOP/s (% of matmul) "
+          "| peak temp. memory | max rel. diff |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    ratios = []
+    rng = np.random.default_rng(0)
+    for case in CASES:
+        x = rng.standard_normal(case.x_shape)
+        w = None if case.w_shape is None else rng.standard_normal(case.w_shape)
+        ours, theirs = oracle_call(case, x, w), torch_call(case, x, w)
+        y, ty = ours(), theirs().numpy()
+        assert y.shape == ty.shape, (case.name, y.shape, ty.shape)
+        diff = float(np.max(np.abs(y - ty)) / max(np.max(np.abs(ty)), 1e-300))
+        t_ours = median_time(ours, min_total, 1000 if case.tiny else max_repeats)
+        t_torch = median_time(theirs, min_total, 1000 if case.tiny else max_repeats)
+        ratio = t_ours / t_torch
+        if not case.tiny:
+            ratios.append(ratio)
+        gf = flops(case, y.shape) / t_ours / 1e9
+        temp = peak_temporary(ours)
+        print(f"| {case.name} | {fmt_time(t_ours)} | {fmt_time(t_torch)} | {ratio:.2f} "
+              f"| {gf:.1f} ({100 * gf / rate:.0f}%) | {temp / MiB:.1f} MiB | {diff:.1e} |",
+              flush=True)
+    geomean = math.exp(statistics.fmean(math.log(r) for r in ratios))
+    print(f"\nGeometric-mean time ratio oracle / torch float64 over the {len(ratios)} layer "
+          f"shapes: **{geomean:.2f}** (target <= 1.0). Memory budget: "
+          f"{reference.get_memory_budget() / MiB:.0f} MiB.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
