@@ -372,15 +372,16 @@ def pool_cases(
 def same_asymmetric_cases(draw: st.DrawFn, op: str, ndims: Sequence[int] = (1, 2)) -> Case:
     """Cases where ``padding="same"`` needs an odd total padding in every dimension, so
     the side of the extra cell shows: even kernels with stride 2 on odd sizes (total
-    ``k - 1``), or kernel 4 with stride 3 on 6 or 9 cells (total 1). Ramp-filled float32,
-    so padding at the other end changes the result."""
+    ``k - 1``), or kernel 4 with stride 3 on 6 or 9 cells (total 1); for convolution also
+    even kernels with stride 1 (total ``k - 1``: PyTorch offers 'same' for stride 1 only).
+    Ramp-filled float32, so padding at the other end changes the result."""
     nd = draw(st.sampled_from(ndims))
     kernel, stride, sizes = [], [], []
     for _ in range(nd):
-        s = draw(st.sampled_from([2, 3]))
+        s = draw(st.sampled_from([1, 2, 3] if op == "conv" else [2, 3]))
         # With stride 3 and one window the whole input is in it either way: take two.
         m = draw(st.integers(1 if s == 2 else 2, 3))
-        kernel.append(draw(st.sampled_from([2, 4])) if s == 2 else 4)
+        kernel.append(draw(st.sampled_from([2, 4])) if s in (1, 2) else 4)
         stride.append(s)
         sizes.append(2 * m + 1 if s == 2 else 3 * m)
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
