@@ -194,6 +194,11 @@ CASES: list[Case] = [
          "'same' max pooling of all-negative input, window 3: can the padding win?",
          NEG9, {"kernel_size": 3, "stride": 1, "padding": "same"},
          candidates={"zero padding": zero_padding}),
+    Case("max-pool-dilated-padded-negative", "max-pool-padding-value", "max_pool",
+         "dilated max pooling of all-negative input, window 2, dilation 2, padding 1: can "
+         "the padding win?",
+         NEG9, {"kernel_size": 2, "stride": 1, "dilation": 2, "padding": 1},
+         candidates={"zero padding": zero_padding}),
     # ------------------------------------------------------- default pool stride
     Case("max-pool-default-stride", "default-pool-stride", "max_pool",
          "max pooling, window 2, stride not given: does the stride default to the window?",

@@ -201,6 +201,8 @@ def tensorflow(case: Case) -> Iterator[Rendered]:
     args = [_lit(k)]
     if "stride" in p:
         args.append(_lit(stride))
+    elif not case.key.endswith("default-stride"):
+        args.append(_lit(k))  # tf.nn.max_pool*d / avg_pool*d require strides
     args.append(f"padding={padding}")
     extra = [f"{n}={_lit(p[n])}" for n in ("ceil_mode", "count_include_pad") if n in p]
     call = f"{api}(x, " + ", ".join(args + extra) + f"{fmt})"
@@ -217,12 +219,19 @@ KERAS_PRINT = "print(tuple(y.shape), keras.backend.standardize_dtype(y.dtype), "
     "keras.ops.convert_to_numpy(keras.ops.reshape(y, [-1])).tolist())"
 
 
+#: Bad-input cases Keras layers cannot even express (they take no explicit padding; the
+#: asymmetric-padding and padding-value cases show that once).
+KERAS_INEXPRESSIBLE = frozenset({"max-pool-pad-over-half", "conv-negative-padding"})
+
+
 def keras_layers(backend: str) -> Callable[[Case], Iterator[Rendered]]:
     """``keras.layers.Conv*D / DepthwiseConv2D / MaxPooling*D / AveragePooling*D`` on the
     Keras backend ``backend`` ("tensorflow" or "torch")."""
     column = f"keras.layers ({'TF' if backend == 'tensorflow' else 'torch'})"
 
     def render(case: Case) -> Iterator[Rendered]:
+        if case.key in KERAS_INEXPRESSIBLE:
+            return
         nd = _shape_nd(case)
         p = case.params
         other = case.hints.get("layout") == "other"
@@ -260,8 +269,9 @@ def keras_layers(backend: str) -> Callable[[Case], Iterator[Rendered]]:
                 ctor = f"keras.layers.{cls}(" + ", ".join(args + ["use_bias=False", *common]) \
                     + ")"
                 wexpr = f"np.moveaxis({case.w}, (0, 1), (-1, -2))  # (*kernel, C // groups, O)"
+            wexpr, comment = wexpr.split("  # ")
             lines += [f"layer = {ctor}", "layer.build(tuple(x.shape))",
-                      f"layer.set_weights([{wexpr}])"]
+                      f"layer.set_weights([{wexpr}])  # {comment}"]
         else:
             cls = f"{'MaxPooling' if case.op == 'max_pool' else 'AveragePooling'}{nd}D"
             args = [_lit(p["kernel_size"])]
@@ -331,6 +341,9 @@ def mxnet_nd(case: Case) -> Iterator[Rendered]:
                 f'pool_type="{case.op.split("_")[0]}"']
         if "stride" in p:
             args.append(f"stride={_mx_tuple(p['stride'], nd)}")
+        elif not case.key.endswith("default-stride"):
+            # mx.nd.Pooling's stride defaults to 1 (a case of its own): give the window
+            args.append(f"stride={_mx_tuple(p['kernel_size'], nd)}")
         if "padding" in p:
             args.append(f"pad={_mx_tuple(p['padding'], nd)}")
         if "dilation" in p:

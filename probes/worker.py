@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,25 @@ def _jsonable(values: np.ndarray) -> list[Any]:
 
 
 def first_line(err: BaseException) -> str:
-    """The first non-empty line of an exception's message, shortened."""
-    text = str(err).strip()
-    line = next((s.strip() for s in text.splitlines() if s.strip()), "")
-    return line[:MESSAGE_CHARS]
+    """The telling line of an exception's message, shortened: the first line, except
+    where a framework puts its real message later (MXNet's C++ traceback, Keras' "Exception
+    encountered when calling ..." preamble)."""
+    # TF prefixes its messages with the wrapped function's internal node name
+    text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(err))
+    # terminal colours (Keras), MXNet's log timestamps and per-process operator names
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    text = re.sub(r"\[\d\d:\d\d:\d\d\] ", "", text)
+    text = re.sub(r"Error in operator \S+: ", "", text).strip()
+    lines = [s.strip() for s in text.splitlines() if s.strip()]
+    if not lines:
+        return ""
+    line = lines[0]
+    if line.startswith("Traceback"):
+        rest = [s for s in lines[1:] if not s.startswith(("File ", "[bt]"))]
+        line = rest[-1] if rest else line
+    elif line.startswith("Exception encountered when calling") and len(lines) > 1:
+        line = lines[1]
+    return line.removeprefix("MXNetError: ")[:MESSAGE_CHARS]
 
 
 def run_one(code: str) -> dict[str, Any]:
