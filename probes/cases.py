@@ -36,13 +36,13 @@ def oracle_call(op: str, x: np.ndarray, w: np.ndarray | None, b: np.ndarray | No
 def overrides(**changes: Any) -> CandidateFn:
     """The oracle called with some arguments changed (e.g. ``padding="same_lower"``)."""
 
-    def candidate(op, x, w, b, params):  # noqa: ANN001, ANN202 - CandidateFn
+    def candidate(op, x, w, b, params):
         return oracle_call(op, x, w, b, {**params, **changes})
 
     return candidate
 
 
-def zero_padding(op, x, w, b, params):  # noqa: ANN001, ANN201 - CandidateFn
+def zero_padding(op, x, w, b, params):
     """Max pooling over the input padded with zeros (padding that can win)."""
     nd = x.ndim - 2
     kernel = reference.normalize_sizes(params["kernel_size"], nd, "kernel_size")
@@ -56,24 +56,24 @@ def zero_padding(op, x, w, b, params):  # noqa: ANN001, ANN201 - CandidateFn
     return reference.max_pool(padded, rest.pop("kernel_size"), **rest)
 
 
-def nan_ignored(op, x, w, b, params):  # noqa: ANN001, ANN201 - CandidateFn
+def nan_ignored(op, x, w, b, params):
     """Max pooling that skips NaN (the maximum of a window's other values)."""
     return oracle_call(op, np.where(np.isnan(x), -np.inf, x), w, b, params)
 
 
-def lowest_finite(op, x, w, b, params):  # noqa: ANN001, ANN201 - CandidateFn
+def lowest_finite(op, x, w, b, params):
     """-inf results replaced by the dtype's lowest finite value."""
     out = oracle_call(op, x, w, b, params)
     lowest = np.finfo(np.float32 if x.dtype.itemsize <= 4 else x.dtype).min
     return np.where(np.isneginf(out), lowest, out)
 
 
-def truncated(op, x, w, b, params):  # noqa: ANN001, ANN201 - CandidateFn
+def truncated(op, x, w, b, params):
     """The average rounded toward zero (C integer division)."""
     return np.trunc(oracle_call(op, x, w, b, params))
 
 
-def keeps_last_window(op, x, w, b, params):  # noqa: ANN001, ANN201 - CandidateFn
+def keeps_last_window(op, x, w, b, params):
     """Ceil mode without PyTorch's last-window rule: one more output whose window starts
     in the end padding (its value is whatever the framework makes of a window with no
     input, so it is not compared)."""
@@ -132,7 +132,7 @@ class Case:
 
 def eval_array(expr: str) -> np.ndarray:
     """Evaluate a case's array expression (trusted, from this module) with ``np``."""
-    return eval(expr, {"np": np})  # noqa: S307 - expressions are this module's literals
+    return eval(expr, {"np": np})
 
 
 R5 = "np.arange(1, 6, dtype=np.float32).reshape(1, 1, 5)"

@@ -266,7 +266,7 @@ def keras_layers(backend: str) -> Callable[[Case], Iterator[Rendered]]:
                     args.append(f"dilation_rate={_lit(p['dilation'])}")
                 if "groups" in p:
                     args.append(f"groups={_lit(p['groups'])}")
-                ctor = f"keras.layers.{cls}(" + ", ".join(args + ["use_bias=False", *common]) \
+                ctor = f"keras.layers.{cls}(" + ", ".join([*args, "use_bias=False", *common]) \
                     + ")"
                 wexpr = f"np.moveaxis({case.w}, (0, 1), (-1, -2))  # (*kernel, C // groups, O)"
             wexpr, comment = wexpr.split("  # ")
@@ -344,7 +344,10 @@ def mxnet_nd(case: Case) -> Iterator[Rendered]:
         elif not case.key.endswith("default-stride"):
             # mx.nd.Pooling's stride defaults to 1 (a case of its own): give the window
             args.append(f"stride={_mx_tuple(p['kernel_size'], nd)}")
-        if "padding" in p:
+        if p.get("padding") == "same":
+            # MXNet's one spelling of 'same' pooling (documented for 1-D max pooling)
+            args.append('pooling_convention="same"')
+        elif "padding" in p:
             args.append(f"pad={_mx_tuple(p['padding'], nd)}")
         if "dilation" in p:
             args.append(f"dilate={_mx_tuple(p['dilation'], nd)}")

@@ -18,7 +18,7 @@ import numpy as np
 
 from probes import AGREEING
 from probes.cases import CASES, Case, eval_array, oracle_call
-from probes.expected import EXPECTED
+from probes.expected import expected_entry
 from probes.render import RENDERERS, Rendered
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,7 +231,7 @@ def judge(backend: str, probes: list[tuple[str, Case, Rendered]],
                 # values computed from input the oracle rejects may be uninitialised
                 # memory: keep the shape only, so the records stay reproducible
                 obs.update(values=None, printed=None)
-        entry = EXPECTED.get((rendered.column, case.key))
+        entry = expected_entry(pid, rendered.column, case.key)
         if entry is not None and entry not in registry_ids:
             problems.append(f"{pid}: names registry entry {entry!r}, which does not exist")
         if v not in AGREEING and entry is None:
