@@ -105,6 +105,7 @@ def conv(
         cols = cols.reshape(groups, cg * taps, nb * int(np.prod(out)))
         prod = np.matmul(wmat, cols).reshape(groups, og, nb, *out)
         y[(slab.batch, slice(None), slab.rows)] = np.moveaxis(prod, 2, 0).reshape(nb, o, *out)
+        del xp, view, cols, prod  # free this slab's temporaries before the next is built
     if b is not None:
         y += b.astype(_F64).reshape(o, *(1,) * nd)
     return y

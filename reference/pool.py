@@ -65,6 +65,7 @@ def _reduce_windows(x: np.ndarray, geo: WindowGeometry, fill: float | int, dtype
         for tap in taps:
             combine(acc, view[(..., *tap)], out=acc)
         y[(slab.batch, slice(None), slab.rows)] = acc
+        del xp, view, acc  # free this slab's temporaries before the next is built
     return y
 
 
