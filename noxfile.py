@@ -93,9 +93,9 @@ def mxnet(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The oracle's own tests: seed examples, golden cases, properties, bad input."""
+    """The oracle's own tests and the report builder's (no framework installed)."""
     session.install("numpy", *TEST_DEPS)
-    session.run("python", "-m", "pytest", "tests/reference",
+    session.run("python", "-m", "pytest", "tests/reference", "tests/report",
                 "--junitxml=reports/junit-reference.xml", *session.posargs)
 
 
@@ -122,7 +122,7 @@ def report(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def build_report(session: nox.Session) -> None:
-    """Build docs/discrepancies.md, docs/report.html, reports/discrepancies.json from records."""
+    """Build the report (docs/, reports/discrepancies.json, README blocks) from the records."""
     session.install("numpy", "tomli>=2; python_version < '3.11'")
     session.run("python", "-m", "report", "build", *session.posargs)
 

@@ -115,6 +115,9 @@ def section(entry: registry.Entry, probes: Sequence[Mapping[str, Any]],
                            Strong("frameworks"), " " + ", ".join(raw["frameworks"])]
     if entry.backends:
         facts += [" · ", Strong("suite backends"), " " + ", ".join(entry.backends)]
+    if raw.get("cpu"):
+        needs = [" or ".join(r) if isinstance(r, list) else r for r in raw["cpu"]]
+        facts += [" · ", Strong("CPU"), " " + "; ".join(needs) + " ('!' = without)"]
     blocks: list[Block] = [
         Heading(4, entry.id, entry.id),
         Paragraph(Strong(entry.summary)),
@@ -141,9 +144,11 @@ def section(entry: registry.Entry, probes: Sequence[Mapping[str, Any]],
         blocks.append(Paragraph(Strong("Reproducers")))
         for r in reproducers:
             blocks += reproducer_blocks(r, versions)
-    if grid is None and all((suites.get(b) or {}).get("registry", {}).get(entry.id, {})
-                            .get("status") != "reproduced" for b in entry.backends):
-        notes.append(f"{entry.id}: no record of this run shows it")
+    statuses = sorted({(suites.get(b) or {}).get("registry", {}).get(entry.id, {})
+                       .get("status", "absent") for b in entry.backends})
+    if grid is None and "reproduced" not in statuses:
+        seen = f" (suite status: {', '.join(statuses)})" if statuses else ""
+        notes.append(f"{entry.id}: no record of this run shows it{seen}")
     for note in notes:
         blocks.append(Paragraph(("⚠ ", note.split(": ", 1)[1] + ".")))
     return blocks, notes
