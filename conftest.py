@@ -78,10 +78,16 @@ class _Run:
         # without breaking runs that do not use it, such as the oracle's own tests.
         self.registry_error: str | None = None
         try:
-            self.entries = [e for e in registry.load() if self.name in e.backends]
+            mine = [e for e in registry.load() if self.name in e.backends]
         except registry.RegistryError as exc:
-            self.entries, self.registry_error = [], str(exc)
-        self.records = Records(self.name, self.version, [e.id for e in self.entries])
+            mine, self.registry_error = [], str(exc)
+        # Entries about one CPU's kernels apply only where the CPU has their features.
+        flags = registry.cpu_flags()
+        self.off_cpu = {e.id: e.missing_cpu_flags(flags) for e in mine
+                        if e.missing_cpu_flags(flags)}
+        self.entries = [e for e in mine if e.id not in self.off_cpu]
+        self.off_cpu_entries = [e for e in mine if e.id in self.off_cpu]
+        self.records = Records(self.name, self.version, [e.id for e in mine], self.off_cpu)
         self.records_path: str | None = config.getoption("--records")
         self.records.profile = (config.getoption("hypothesis_profile", default=None)
                                 or DEFAULT_PROFILE)
@@ -157,6 +163,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             reason=f"registered discrepancy {e.id} ({e.kind}, {e.topic}): {e.summary} -- "
                    f"an XPASS means the entry is STALE for {run.name} {run.version}"))
             for e in run.entries if e.reproducer is not None]
+        params += [pytest.param(e, id=e.id, marks=pytest.mark.skip(
+            reason=f"registered discrepancy {e.id} concerns other CPUs; this one does not "
+                   f"meet: {'; '.join(run.off_cpu[e.id])} ('!' = without)"))
+            for e in run.off_cpu_entries if e.reproducer is not None]
         metafunc.parametrize("registered_entry", params)
     if "described_entry" in metafunc.fixturenames:
         metafunc.parametrize("described_entry", [

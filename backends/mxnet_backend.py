@@ -40,8 +40,10 @@ _MX_BFLOAT16 = np.dtype([("bfloat16", np.uint16)])
 _LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
 #: MXNet's messages when an operator has no CPU kernel for a dtype.
 _NO_KERNEL_MARKERS = ("only support floating point types", "not implemented!")
-#: oneDNN's message when it has no primitive for the (integer) dtypes it is given.
-_NO_PRIMITIVE_MARKER = "could not create a descriptor"
+#: oneDNN's messages when it has no primitive for the dtype it is given: integers, and
+#: bfloat16 on CPUs whose instruction set oneDNN has no bfloat16 kernels for.
+_NO_PRIMITIVE_MARKERS = ("could not create a descriptor",
+                         "could not create a primitive descriptor")
 
 
 def _is_bfloat16(dtype: np.dtype) -> bool:
@@ -81,10 +83,17 @@ def _run(api: str, dtype: np.dtype, fn: Callable[[], Any]) -> np.ndarray:
         return _to_numpy(fn(), dtype)
     except mx.base.MXNetError as err:
         text = str(err)
-        if any(marker in text for marker in _NO_KERNEL_MARKERS) or (
-                _NO_PRIMITIVE_MARKER in text and np.dtype(dtype).kind in "iu"):
+        if any(marker in text for marker in _NO_KERNEL_MARKERS):
             raise Unsupported(f"{api} has no CPU kernel for {np.dtype(dtype).name}: "
                               f"{_message(err)}") from err
+        if any(marker in text for marker in _NO_PRIMITIVE_MARKERS):
+            if np.dtype(dtype).kind in "iu":
+                raise Unsupported(f"{api} has no CPU kernel for {np.dtype(dtype).name}: "
+                                  f"{_message(err)}") from err
+            if _is_bfloat16(dtype):
+                raise Unsupported(f"{api} has no bfloat16 kernel on this CPU (oneDNN, which "
+                                  f"MXNet runs bfloat16 on, has none for its instruction "
+                                  f"set): {_message(err)}") from err
         raise
 
 

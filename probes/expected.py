@@ -4,6 +4,7 @@ Keys are (report column, case key), or a full probe id (``api:case``) where one 
 calls two APIs that behave differently; values are ids in ``tests/discrepancies.toml``.
 A probe whose verdict is a difference and that has no key here fails the run as an
 unregistered difference; a probe listed here that follows the oracle fails it as stale.
+An entry whose ``cpu`` requirements this machine does not meet counts as absent.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ EXPECTED: dict[tuple[str, str] | str, str] = {
     (TF, "conv-negative-padding"): "tensorflow-conv-negative-padding-unchecked",
     **_each((TF, KERAS_TF), ("conv-empty-batch",), "tensorflow-conv-empty-batch-wrong-shape"),
     (TF, "max-pool-dilated-padded-negative"): "tensorflow-pool-dilated-explicit-padding-zero-fill",
+    **_each((TF,), ("conv-other-layout", "max-pool-other-layout"),
+            "tensorflow-cpu-nhwc-only-without-onednn"),
+    (KERAS_TF, "conv-other-layout"): "tensorflow-cpu-nhwc-only-without-onednn",
+    **_each((TF, KERAS_TF), ("max-pool-kernel-larger",),
+            "tensorflow-max-pool-kernel-larger-empty-output"),
     # -------------------------------------------------------------------- Keras
     **_each(KERAS, ("avg-pool-same-stride-2", "avg-pool-same-divisor"),
             "keras-avg-pool-same-divisor"),

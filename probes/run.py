@@ -214,8 +214,14 @@ def verdict(case: Case, obs: Mapping[str, Any], cands: Mapping[str, Any],
 
 def judge(backend: str, probes: list[tuple[str, Case, Rendered]],
           results: Mapping[str, Mapping[str, Any]], versions: Mapping[str, str],
-          registry_ids: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Probe records and the run's problems (unregistered, stale, unknown entries)."""
+          entries: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Probe records and the run's problems (unregistered, stale, unknown entries).
+
+    ``entries`` maps registry ids to :class:`tests.support.registry.Entry`; an entry about
+    CPU features this machine lacks does not explain a probe here."""
+    from tests.support import registry
+
+    flags = registry.cpu_flags()
     framework = RENDERERS[backend][0]
     version = versions[framework]
     label = " ".join(f"{k} {v}" for k, v in versions.items())
@@ -232,8 +238,10 @@ def judge(backend: str, probes: list[tuple[str, Case, Rendered]],
                 # memory: keep the shape only, so the records stay reproducible
                 obs.update(values=None, printed=None)
         entry = expected_entry(pid, rendered.column, case.key)
-        if entry is not None and entry not in registry_ids:
+        if entry is not None and entry not in entries:
             problems.append(f"{pid}: names registry entry {entry!r}, which does not exist")
+        elif entry is not None and entries[entry].missing_cpu_flags(flags):
+            entry = None
         if v not in AGREEING and entry is None:
             problems.append(f"unregistered difference: {pid} on {label}: verdict {v}")
         if v in AGREEING and entry is not None:
@@ -270,8 +278,8 @@ def run(backend: str, only: Sequence[str] = ()) -> tuple[dict[str, Any], list[st
     versions = backend_versions(backend)
     probes = probe_list(backend, only)
     results = run_worker(backend, [{"id": pid, "code": r.code} for pid, _, r in probes])
-    ids = {e.id for e in registry.load()}
-    records, problems = judge(backend, probes, results, versions, ids)
+    entries = {e.id: e for e in registry.load()}
+    records, problems = judge(backend, probes, results, versions, entries)
     doc = {"schema": SCHEMA, "backend": backend, "framework": RENDERERS[backend][0],
            "versions": versions, "probes": records, "problems": problems}
     return doc, problems

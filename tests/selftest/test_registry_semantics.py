@@ -90,6 +90,33 @@ def test_malformed_entries_are_rejected(tmp_path, edit, message):
         _entries(tmp_path, ENTRY_TOML.replace(*edit))
 
 
+@pytest.mark.parametrize(("cpu", "flags", "unmet"), [
+    ('["avx512f"]', {"avx2", "avx512f"}, ()),
+    ('["avx512f"]', {"avx2"}, ("avx512f",)),
+    ('["!avx512f"]', {"avx2"}, ()),
+    ('["!avx512f"]', {"avx512f"}, ("!avx512f",)),
+    ('[["avx_vnni", "amx_tile"]]', {"amx_tile"}, ()),
+    ('[["avx_vnni", "amx_tile"]]', {"avx2"}, ("avx_vnni or amx_tile",)),
+    ('["avx2", "!avx512f"]', {"avx2", "avx512f"}, ("!avx512f",)),
+    ('["avx2"]', None, ("avx2",)),  # flags unknown: a CPU-specific entry does not apply
+])
+def test_cpu_requirements(tmp_path, cpu, flags, unmet):
+    (entry,) = _entries(tmp_path, ENTRY_TOML + f"cpu = {cpu}\n")
+    assert entry.missing_cpu_flags(None if flags is None else frozenset(flags)) == unmet
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f\n\nprocessor\t: 1\n")
+    assert registry.cpu_flags(info) == frozenset({"fpu", "avx2", "avx512f"})
+    assert registry.cpu_flags(tmp_path / "missing") is None
+
+
+def test_malformed_cpu_requirement_is_rejected(tmp_path):
+    with pytest.raises(registry.RegistryError, match="cpu must be a list"):
+        _entries(tmp_path, ENTRY_TOML + 'cpu = "avx512f"\n')
+
+
 def test_duplicate_ids_are_rejected(tmp_path):
     with pytest.raises(registry.RegistryError, match="duplicate id"):
         _entries(tmp_path, ENTRY_TOML + ENTRY_TOML)

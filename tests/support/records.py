@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import platform
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +30,19 @@ class Records:
         The backend's suite name and its framework version.
     entry_ids : list of str
         Registry entries that apply to this backend.
+    off_cpu : mapping of str to tuple of str, optional
+        Those of them that need CPU features this machine lacks, with the missing flags.
     """
 
-    def __init__(self, backend: str, version: str, entry_ids: list[str]) -> None:
+    def __init__(self, backend: str, version: str, entry_ids: list[str],
+                 off_cpu: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.backend = backend
         self.version = version
         self.unsupported: dict[str, Counter[str]] = defaultdict(Counter)
         self.entries: dict[str, Counter[str]] = {i: Counter() for i in entry_ids}
         self.reproducers: dict[str, str] = {}
+        #: Entries that need CPU features this machine lacks, with the missing flags.
+        self.off_cpu: dict[str, tuple[str, ...]] = dict(off_cpu or {})
         self.unregistered: list[dict[str, Any]] = []
         self.outcomes: Counter[str] = Counter()
         self.checked: Counter[str] = Counter()
@@ -81,7 +87,10 @@ class Records:
     def entry_status(self, entry_id: str) -> str:
         """``stale`` (a reproducer or a case now follows the oracle's default),
         ``reproduced`` (the reproducer failed as registered, or a case followed
-        ``behaves_as``) or ``not-exercised``."""
+        ``behaves_as``), ``not-on-this-cpu`` (the entry concerns CPU features this
+        machine lacks) or ``not-exercised``."""
+        if entry_id in self.off_cpu:
+            return "not-on-this-cpu"
         counts = self.entries.get(entry_id, Counter())
         repro = self.reproducers.get(entry_id)
         if repro == "stale" or counts["stale"]:
@@ -107,6 +116,7 @@ class Records:
                             for op, c in sorted(self.unsupported.items())},
             "registry": {
                 i: {"status": self.entry_status(i),
+                    **({"cpu_missing": list(self.off_cpu[i])} if i in self.off_cpu else {}),
                     "reproducer": self.reproducers.get(i, "not-run"),
                     "cases": {t: self.entries.get(i, Counter())[t] for t in CASE_TALLIES}}
                 for i in sorted(self.entries)

@@ -39,7 +39,7 @@ TOPICS = ("same-padding", "same-rejected", "avg-divisor", "max-pool-padding-valu
           "asymmetric-padding", "layouts", "bad-input")
 REQUIRED = ("id", "backends", "frameworks", "api", "op", "topic", "kind", "summary",
             "description", "source")
-OPTIONAL = ("when", "behaves_as", "reproducer", "notes")
+OPTIONAL = ("when", "behaves_as", "reproducer", "cpu", "notes")
 REPRODUCER_KEYS = ("x_shape", "x", "w_shape", "w", "b", "params", "dtype")
 
 #: The facts of a case that ``when`` can test. Per-dimension facts hold one value per
@@ -98,11 +98,40 @@ class Entry:
     when: Mapping[str, Any] = field(default_factory=dict)
     behaves_as: Mapping[str, Any] | None = None
     reproducer: Mapping[str, Any] | None = None
+    cpu: tuple[str | list[str], ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def missing_cpu_flags(self, flags: frozenset[str] | None) -> tuple[str, ...]:
+        """The entry's CPU requirements that ``flags`` (this machine's, from
+        :func:`cpu_flags`; None when unknown) does not meet, as text; empty when the entry
+        applies here. A requirement is ``"flag"`` (the CPU has it), ``"!flag"`` (it lacks
+        it) or a list of them (any one suffices)."""
+        def met(req: str | list[str]) -> bool:
+            if isinstance(req, list):
+                return any(met(r) for r in req)
+            if flags is None:
+                return False
+            return req[1:] not in flags if req.startswith("!") else req in flags
+        return tuple(req if isinstance(req, str) else " or ".join(req)
+                     for req in self.cpu if not met(req))
 
     def applies(self, backend: str, op: str, facts: Mapping[str, Any]) -> bool:
         """Whether the entry concerns ``backend`` running ``op`` on a case with ``facts``."""
         return backend in self.backends and op == self.op and matches(self.when, facts)
+
+
+def cpu_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> frozenset[str] | None:
+    """This machine's CPU feature flags as Linux names them (``avx512f``, ``amx_bf16``...),
+    or None where ``cpuinfo`` cannot be read."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return None
 
 
 # ------------------------------------------------------------------------- matching
@@ -265,6 +294,13 @@ def _validate(table: Mapping[str, Any], index: int) -> list[str]:
             if name not in allowed:
                 problems.append(f"{where}: behaves_as: {name!r} is not an argument of "
                                 f"reference.{table['op']} ({sorted(allowed)})")
+    cpu = table.get("cpu", [])
+    def is_flag(f: Any) -> bool:
+        return isinstance(f, str) and f.lstrip("!").isidentifier()
+    if not (isinstance(cpu, list) and all(
+            is_flag(f) or (isinstance(f, list) and f and all(map(is_flag, f))) for f in cpu)):
+        problems.append(f"{where}: cpu must be a list of CPU feature flags ('flag', '!flag', "
+                        f"or a list of them of which any one suffices), got {cpu!r}")
     repro = table.get("reproducer")
     if repro is not None:
         if "x_shape" not in repro and "x" not in repro:
@@ -306,6 +342,7 @@ def load(path: str | Path | None = None) -> list[Entry]:
             behaves_as=({k: _tomlish(v) for k, v in table["behaves_as"].items()}
                         if "behaves_as" in table else None),
             reproducer=dict(table["reproducer"]) if "reproducer" in table else None,
+            cpu=tuple(table.get("cpu", [])) if isinstance(table.get("cpu", []), list) else (),
             raw=table,
         ))
     if problems:
