@@ -86,6 +86,23 @@ def suite_table(entry: registry.Entry, suites: Mapping[str, Mapping[str, Any]]) 
     return Table(header, tuple(rows))
 
 
+def _unshown(entry: registry.Entry, suites: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Why no record of the run shows ``entry`` (which has no linked probe), if none does."""
+    found = [(suites.get(b) or {}).get("registry", {}).get(entry.id, {}) for b in entry.backends]
+    statuses = sorted({f.get("status", "absent") for f in found})
+    if "reproduced" in statuses:
+        return []
+    missing = sorted({m for f in found for m in f.get("cpu_missing", [])})
+    if missing:
+        return [f"{entry.id}: not shown by this run: it concerns CPUs with features this "
+                f"run's machine lacks ({'; '.join(missing)})"]
+    if entry.cpu:
+        needs = "; ".join(" or ".join(r) if isinstance(r, list) else r for r in entry.cpu)
+        return [f"{entry.id}: not shown by this run's probes (it concerns CPUs with: {needs})"]
+    seen = f" (suite status: {', '.join(statuses)})" if statuses else ""
+    return [f"{entry.id}: no record of this run shows it{seen}"]
+
+
 def reproducer_blocks(r: Reproducer, versions: Mapping[str, str]) -> list[Block]:
     """A reproducer with its heading line, and what it printed (or what the oracle gives)."""
     where = f"case {r.case}" if r.case else "the registry's reproducer"
@@ -144,11 +161,8 @@ def section(entry: registry.Entry, probes: Sequence[Mapping[str, Any]],
         blocks.append(Paragraph(Strong("Reproducers")))
         for r in reproducers:
             blocks += reproducer_blocks(r, versions)
-    statuses = sorted({(suites.get(b) or {}).get("registry", {}).get(entry.id, {})
-                       .get("status", "absent") for b in entry.backends})
-    if grid is None and "reproduced" not in statuses:
-        seen = f" (suite status: {', '.join(statuses)})" if statuses else ""
-        notes.append(f"{entry.id}: no record of this run shows it{seen}")
+    if grid is None:
+        notes += _unshown(entry, suites)
     for note in notes:
         blocks.append(Paragraph(("⚠ ", note.split(": ", 1)[1] + ".")))
     return blocks, notes

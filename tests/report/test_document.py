@@ -13,7 +13,7 @@ from report import reproducers
 from report.build import build
 from report.markdown import escape
 from report.model import slug
-from tests.report.synthetic import setup
+from tests.report.synthetic import setup, suite_doc
 from tests.support import registry
 
 FENCE = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
@@ -128,3 +128,14 @@ def test_the_registry_reproducers_render_as_python():
         assert rendered, entry.id
         for r in rendered:
             compile(r.code, entry.id, "exec")
+
+
+def test_an_entry_for_other_cpus_says_why_the_run_does_not_show_it(tmp_path):
+    mx = suite_doc("mxnet", {"mxnet-ignores-nan": "not-on-this-cpu"})
+    mx["registry"]["mxnet-ignores-nan"]["cpu_missing"] = ["avx512f"]
+    root, rec, reg = setup(tmp_path, suites={"mxnet": mx})
+    result = build(root, rec, reg)
+    section = sections(result.files["docs/discrepancies.md"])["mxnet-ignores-nan"]
+    assert "machine lacks (avx512f)" in section
+    assert any(n.startswith("mxnet-ignores-nan: not shown") for n in result.notes)
+    assert "not-on-this-cpu" in section
