@@ -110,13 +110,19 @@ def reproducer_blocks(r: Reproducer, versions: Mapping[str, str]) -> list[Block]
     if versions.get(r.backend):
         head.append(f" ({versions[r.backend]})")
     blocks: list[Block] = [Paragraph((*head, ":")), CodeBlock(r.code)]
+    if not r.shows:
+        blocks.append(Paragraph("This probe is the one that shows the entry where it applies; "
+                                "in this run it did not (see below)."))
     if r.observed is not None:
         if "exception" in r.observed or "crash" in r.observed:
             blocks.append(Paragraph(("In this run it ", "raised " if "exception" in r.observed
                                      else "", Code(outcome_text(r.observed)), ".")))
+        elif r.observed.get("printed"):
+            blocks += [Paragraph("In this run it printed:"),
+                       CodeBlock(r.observed["printed"], "text")]
         else:
-            printed = r.observed.get("printed") or outcome_text(r.observed)
-            blocks += [Paragraph("In this run it printed:"), CodeBlock(printed, "text")]
+            blocks.append(Paragraph(("In this run it gave ", Code(outcome_text(r.observed)),
+                                     ".")))
     blocks.append(Paragraph(("The oracle's default gives ", Code(outcome_text(r.oracle)),
                              ".")))
     return blocks

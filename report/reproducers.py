@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from probes.cases import Case, oracle_call
+from probes.expected import expected_entry
 from probes.render import RENDERERS
 from probes.run import result_dict
 from tests.support import registry
@@ -45,6 +46,8 @@ class Reproducer:
     case: str
     observed: Mapping[str, Any] | None
     oracle: Mapping[str, Any]
+    #: False for a probe that would show the entry on other CPUs but did not in this run.
+    shows: bool = True
 
 
 def linked(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -59,6 +62,19 @@ def from_probes(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> list[Repr
         if p["column"] not in out:
             out[p["column"]] = Reproducer(p["column"], p["api"], p["backend"], p["code"],
                                           p["case"], p["observed"], p["candidates"]["oracle"])
+    return list(out.values())
+
+
+def from_expected(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> list[Reproducer]:
+    """One reproducer per column from the probes that :mod:`probes.expected` assigns to the
+    entry but that this run did not link to it (an entry for CPUs the machine is not)."""
+    out: dict[str, Reproducer] = {}
+    for p in probes:
+        if p["column"] not in out and p["registry"] is None \
+                and expected_entry(p["id"], p["column"], p["case"]) == entry_id:
+            out[p["column"]] = Reproducer(p["column"], p["api"], p["backend"], p["code"],
+                                          p["case"], p["observed"], p["candidates"]["oracle"],
+                                          shows=False)
     return list(out.values())
 
 
@@ -150,6 +166,8 @@ def for_entry(entry: registry.Entry, probes: Sequence[Mapping[str, Any]]
               ) -> tuple[list[Reproducer], list[str]]:
     """Every reproducer of ``entry`` and, for a suite backend that gets none, why."""
     out = from_probes(entry.id, probes)
+    if not out and not entry.backends:
+        out = from_expected(entry.id, probes)
     shown = {r.backend for r in out}
     notes = []
     for backend in entry.backends:

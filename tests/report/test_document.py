@@ -9,11 +9,12 @@ import re
 
 import pytest
 
+from probes.expected import EXPECTED
 from report import reproducers
 from report.build import build
 from report.markdown import escape
 from report.model import slug
-from tests.report.synthetic import setup, suite_doc
+from tests.report.synthetic import probe, setup, suite_doc
 from tests.support import registry
 
 FENCE = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
@@ -139,3 +140,14 @@ def test_an_entry_for_other_cpus_says_why_the_run_does_not_show_it(tmp_path):
     assert "machine lacks (avx512f)" in section
     assert any(n.startswith("mxnet-ignores-nan: not shown") for n in result.notes)
     assert "not-on-this-cpu" in section
+
+
+def test_a_probe_only_entry_the_run_does_not_link_still_gets_its_probe():
+    (column, case), entry_id = next((k, v) for k, v in EXPECTED.items() if isinstance(k, tuple))
+    entry = registry.Entry(id=entry_id, backends=(), op="conv", topic="bad-input",
+                           kind="error-behaviour", summary="s")
+    other = probe("x", "other.api", case, "bad-input", "follows-oracle")
+    mine = probe("x", column, case, "bad-input", "follows-oracle")
+    found, notes = reproducers.for_entry(entry, [other, mine])
+    assert [(r.column, r.shows) for r in found] == [(column, False)]
+    assert notes == []
