@@ -42,8 +42,10 @@ def overrides(**changes: Any) -> CandidateFn:
     return candidate
 
 
-def zero_padding(op, x, w, b, params):
-    """Max pooling over the input padded with zeros (padding that can win)."""
+def _pooled_after_padding(op: str, x: np.ndarray, params: Mapping[str, Any], mode: str
+                          ) -> np.ndarray:
+    """Pooling over ``x`` padded beforehand with ``np.pad(mode=mode)`` by the padding the
+    oracle resolves (the padded cells then count as input)."""
     nd = x.ndim - 2
     kernel = reference.normalize_sizes(params["kernel_size"], nd, "kernel_size")
     stride = params.get("stride")
@@ -51,9 +53,19 @@ def zero_padding(op, x, w, b, params):
     dilation = reference.normalize_sizes(params.get("dilation", 1), nd, "dilation")
     pads = reference.resolve_padding(params.get("padding", 0), x.shape[2:], kernel, stride,
                                      dilation)
-    padded = np.pad(x, ((0, 0), (0, 0), *pads))
+    padded = np.pad(x, ((0, 0), (0, 0), *pads), mode=mode)
     rest = {k: v for k, v in params.items() if k != "padding"}
-    return reference.max_pool(padded, rest.pop("kernel_size"), **rest)
+    return getattr(reference, op)(padded, rest.pop("kernel_size"), **rest)
+
+
+def zero_padding(op, x, w, b, params):
+    """Max pooling over the input padded with zeros (padding that can win)."""
+    return _pooled_after_padding(op, x, params, "constant")
+
+
+def edge_replicated(op, x, w, b, params):
+    """Pooling over the input padded with copies of its edge values."""
+    return _pooled_after_padding(op, x, params, "edge")
 
 
 def nan_ignored(op, x, w, b, params):
@@ -160,6 +172,15 @@ CASES: list[Case] = [
          "'same' max pooling, window 2, stride 1: which side is padded?",
          R5, {"kernel_size": 2, "stride": 1, "padding": "same"},
          candidates={"same_lower": overrides(padding="same_lower")}),
+    Case("avg-pool-same-edge", "same-padding", "avg_pool",
+         "'same' average pooling, window 3, stride 2 on 4 cells: what fills the one cell "
+         "of padding at the end?",
+         "np.arange(1, 5, dtype=np.float32).reshape(1, 1, 4)",
+         {"kernel_size": 3, "stride": 2, "padding": "same"},
+         candidates={
+             "count_include_pad=False": overrides(count_include_pad=False),
+             "edge values replicated": edge_replicated,
+         }),
     Case("avg-pool-same-stride-2", "same-padding", "avg_pool",
          "'same' average pooling, window 2, stride 2 on 5 cells: which side, which divisor?",
          R5, {"kernel_size": 2, "stride": 2, "padding": "same"},

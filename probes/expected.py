@@ -29,6 +29,7 @@ EXPECTED: dict[tuple[str, str] | str, str] = {
     **_each((TORCH_F, TORCH_NN), ("conv-same-stride-2", "conv-same-strided"),
             "torch-conv-same-strided-rejected"),
     **_each((TORCH_F, TORCH_NN), ("max-pool-same-even", "avg-pool-same-stride-2",
+                                  "avg-pool-same-edge",
                                   "avg-pool-same-divisor", "max-pool-same-negative"),
             "torch-pool-no-same-padding"),
     **_each((TORCH_F, KERAS_TORCH), ("max-pool-int32",), "torch-max-pool-integer-unsupported"),
@@ -40,7 +41,7 @@ EXPECTED: dict[tuple[str, str] | str, str] = {
     **_each((TORCH_F, TORCH_NN), ("max-pool-pad-over-half",),
             "torch-pool-padding-over-half-rejected"),
     # --------------------------------------------------------------- TensorFlow
-    **_each((TF,), ("avg-pool-same-stride-2", "avg-pool-same-divisor"),
+    **_each((TF,), ("avg-pool-same-stride-2", "avg-pool-same-divisor", "avg-pool-same-edge"),
             "tensorflow-avg-pool-same-divisor"),
     (TF, "avg-pool-padded-default-divisor"): "tensorflow-avg-pool-no-explicit-padding",
     "tf.nn.max_pool1d:max-pool-default-stride": "tensorflow-pool-strides-required",
@@ -64,6 +65,8 @@ EXPECTED: dict[tuple[str, str] | str, str] = {
     # -------------------------------------------------------------------- Keras
     **_each(KERAS, ("avg-pool-same-stride-2", "avg-pool-same-divisor"),
             "keras-avg-pool-same-divisor"),
+    (KERAS_TF, "avg-pool-same-edge"): "keras-avg-pool-same-divisor",
+    (KERAS_TORCH, "avg-pool-same-edge"): "keras-torch-avg-pool-same-replicate-padding",
     **_each(KERAS, ("avg-pool-padded-default-divisor", "max-pool-padded-negative",
                     "conv-asymmetric-padding", "max-pool-asymmetric-padding"),
             "keras-no-explicit-padding"),
@@ -74,6 +77,7 @@ EXPECTED: dict[tuple[str, str] | str, str] = {
     # -------------------------------------------------------------------- MXNet
     **_each((MX_ND, GLUON), ("conv-same-even-kernel", "conv-same-stride-2",
                              "conv-same-dilation", "avg-pool-same-stride-2",
+                             "avg-pool-same-edge",
                              "conv-same-strided", "avg-pool-same-divisor",
                              "max-pool-same-negative"), "mxnet-no-same-padding"),
     (GLUON, "max-pool-same-even"): "mxnet-no-same-padding",

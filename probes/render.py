@@ -61,7 +61,7 @@ def _kwargs(pairs: list[tuple[str, Any]]) -> str:
 
 
 # ------------------------------------------------------------------------------ torch
-TORCH_DTYPES = {"float32": "", "float16": ".to(torch.float16)",
+TORCH_DTYPES = {"float32": "", "float64": "", "float16": ".to(torch.float16)",
                 "bfloat16": ".to(torch.bfloat16)", "int32": "", "int64": ""}
 
 
@@ -137,9 +137,24 @@ def torch_modules(case: Case) -> Iterator[Rendered]:
 
 
 # ------------------------------------------------------------------------- tensorflow
-TF_DTYPES = {"float32": "tf.float32", "float16": "tf.float16", "bfloat16": "tf.bfloat16",
-             "int32": "tf.int32", "int64": "tf.int64"}
+TF_DTYPES = {"float32": "tf.float32", "float64": "tf.float64", "float16": "tf.float16",
+             "bfloat16": "tf.bfloat16", "int32": "tf.int32", "int64": "tf.int64"}
 TF_PRINT = "print(tuple(y.shape), y.dtype.name, tf.reshape(y, [-1]).numpy().tolist())"
+
+
+def _per_dim(value: Any, nd: int) -> list[int]:
+    """An int or per-dimension sequence as one int per spatial dimension."""
+    return list(value) if isinstance(value, tuple | list) else [value] * nd
+
+
+def _tf_conv_sizes(value: Any, nd: int, channels_first: bool) -> str:
+    """Strides or dilations as ``tf.nn.conv*d`` takes them: an int in 1-D, else one per
+    dimension of the input (``[1, *per_dim, 1]`` channels-last, ``[1, 1, *per_dim]``
+    channels-first)."""
+    if nd == 1:
+        return _lit(_per_dim(value, 1)[0])
+    per_dim = _per_dim(value, nd)
+    return _lit([1, 1, *per_dim] if channels_first else [1, *per_dim, 1])
 
 
 def _tf_padding(padding: Any, nd: int) -> str:
@@ -177,10 +192,10 @@ def tensorflow(case: Case) -> Iterator[Rendered]:
             lines.append(f"w = tf.constant(np.moveaxis({case.w}, (0, 1), (-1, -2)), "
                          f"dtype={TF_DTYPES[case.dtype]})  # (*kernel, C // groups, O)")
             api = f"tf.nn.conv{nd}d"
-            strides = stride if nd == 1 else _lit([1, *([stride] * nd), 1]) \
-                if isinstance(stride, int) else _lit(stride)
-            extra = f", dilations={dilation}" if dilation is not None else ""
-            call = f"{api}(x, w, {strides}, padding={padding}{fmt}{extra})"
+            extra = (f", dilations={_tf_conv_sizes(dilation, nd, other)}"
+                     if dilation is not None else "")
+            call = (f"{api}(x, w, {_tf_conv_sizes(stride, nd, other)}, padding={padding}"
+                    f"{fmt}{extra})")
         yield _tf_done(lines, api, call, other)
         return
     kind = "MAX" if case.op == "max_pool" else "AVG"
@@ -189,11 +204,11 @@ def tensorflow(case: Case) -> Iterator[Rendered]:
         # tf.nn.pool: the one pooling API with dilations (and a default stride)
         args = [f'"{kind}"']
         if "stride" in p:
-            args.append(f"strides={_lit([stride] * nd)}")
+            args.append(f"strides={_lit(_per_dim(stride, nd))}")
         args.append(f"padding={padding}")
         if dilation is not None:
-            args.append(f"dilations={_lit([dilation] * nd)}")
-        call = f"tf.nn.pool(x, {_lit([k] * nd)}, " + ", ".join(args) + ")"
+            args.append(f"dilations={_lit(_per_dim(dilation, nd))}")
+        call = f"tf.nn.pool(x, {_lit(_per_dim(k, nd))}, " + ", ".join(args) + ")"
         yield _tf_done(list(lines), "tf.nn.pool", call, other)
         if "dilation" in p:
             return
