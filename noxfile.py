@@ -96,7 +96,7 @@ def tests(session: nox.Session) -> None:
     """The oracle's own tests and the report builder's (no framework installed)."""
     session.install("numpy", *TEST_DEPS)
     session.run("python", "-m", "pytest", "tests/reference", "tests/report",
-                "--junitxml=reports/junit-reference.xml", *session.posargs)
+                "--junitxml=reports/junit-tests.xml", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -122,13 +122,15 @@ def report(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def build_report(session: nox.Session) -> None:
-    """Build the report (docs/, reports/discrepancies.json, README blocks) from the records."""
+    """Build the report (docs/, reports/discrepancies.json, README blocks) from the records,
+    and this machine's evidence (reports/evidence.md, not committed)."""
     session.install("numpy", "tomli>=2; python_version < '3.11'")
     session.run("python", "-m", "report", "build", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def report_check(session: nox.Session) -> None:
-    """Fail when the committed report differs from one rebuilt from this run's records."""
+    """Fail when the committed report differs from one rebuilt from this run's records
+    (it leaves out what depends on the machine, so any CPU rebuilds the same files)."""
     session.install("numpy", "tomli>=2; python_version < '3.11'")
     session.run("python", "-m", "report", "check", *session.posargs)

@@ -1,5 +1,7 @@
 """Command line: ``python -m report build`` writes the report's files from the records;
 ``python -m report check`` rebuilds them in memory and fails when a committed one differs.
+Both print this run's counts per backend; ``build`` also writes what depends on the
+machine to reports/evidence.md, which is not committed and ``check`` does not compare.
 
 Both exit 1 when records are missing (naming the files and the nox sessions that write
 them), malformed, or list problems (unregistered differences, stale registry entries,
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 from report.build import ROOT, ReadmeError, build, stale, write
+from report.evidence import EVIDENCE
 from report.records import MissingRecords, RecordsError
 from tests.support.registry import RegistryError
 
@@ -34,10 +37,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report {args.command}: {err}", file=sys.stderr)
         return 1
     status = 0
+    print(f"suite counts of this run (machine-dependent, not in the committed files):\n"
+          f"{built.counts}")
     if args.command == "build":
+        write(args.root, {EVIDENCE: built.evidence})
         changed = write(args.root, built.files)
         print(f"report build: {len(built.files)} files, {len(changed)} changed"
-              + (": " + ", ".join(changed) if changed else ""))
+              + (": " + ", ".join(changed) if changed else "")
+              + f"; this machine's evidence: {EVIDENCE}")
     else:
         differ = stale(args.root, built.files)
         for rel, diff in differ.items():

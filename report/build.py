@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from report import document as doc
+from report import evidence as machine
 from report import html, jsondoc, markdown, same_padding
+from report.cpu import publish
 from report.matrix import build as build_matrix
 from report.records import load, problems
 from tests.support import registry
@@ -27,12 +29,15 @@ class ReadmeError(ValueError):
 
 @dataclass(frozen=True)
 class Built:
-    """The report's files (path relative to the root -> text), the records' problems, and
-    notes on entries without evidence or reproducer."""
+    """The report's files (path relative to the root -> text; the same on every machine),
+    the records' problems, notes on entries without evidence or reproducer, and what
+    depends on the machine: the text of reports/evidence.md and a table of counts."""
 
     files: dict[str, str]
     problems: list[str]
     notes: list[str]
+    evidence: str = ""
+    counts: str = ""
 
 
 def markers(name: str) -> tuple[str, str]:
@@ -57,9 +62,12 @@ def replace_block(text: str, name: str, content: str) -> str:
 
 
 def build(root: Path = ROOT, records_dir: Path | None = None,
-          registry_path: Path | None = None) -> Built:
+          registry_path: Path | None = None,
+          cpuinfo: str | Path = "/proc/cpuinfo") -> Built:
     """Every file of the report, built from the records in ``records_dir`` (default
-    ``root/reports/records``) and the registry.
+    ``root/reports/records``) and the registry. The committed files come from the
+    published view of the records (:func:`report.cpu.publish`); the evidence of this
+    machine (with the CPU flags in ``cpuinfo``) is kept apart.
 
     Raises
     ------
@@ -70,8 +78,9 @@ def build(root: Path = ROOT, records_dir: Path | None = None,
     """
     root = Path(root)
     entries = registry.load(registry_path)
-    evidence = load(Path(records_dir) if records_dir is not None else root / RECORDS)
-    found = problems(evidence, {e.id for e in entries})
+    records = load(Path(records_dir) if records_dir is not None else root / RECORDS)
+    found = problems(records, {e.id for e in entries})
+    evidence = publish(records, entries)
     probes = evidence.probe_records()
     report = doc.Report(entries, evidence, build_matrix(probes, registry.TOPICS), found)
     blocks, notes = doc.document(report)
@@ -88,7 +97,9 @@ def build(root: Path = ROOT, records_dir: Path | None = None,
         "reports/discrepancies.json": jsondoc.document(report, notes),
         "README.md": readme,
     }
-    return Built(files, list(found), notes)
+    flags = registry.cpu_flags(cpuinfo)
+    observed = markdown.render(machine.document(records, entries, flags))
+    return Built(files, list(found), notes, observed, machine.count_table(records.suites))
 
 
 def write(root: Path, files: dict[str, str]) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from report import entries as entry_sections
 from report import suite
+from report.evidence import EVIDENCE
 from report.matrix import CLASSES, LABELS, SYMBOLS, Matrix
 from report.model import Block, Bullets, Code, Figure, Inline, Link, Paragraph, Table, heading
 from report.records import Evidence
@@ -38,7 +39,8 @@ FRAMEWORKS = ("torch", "tensorflow", "keras", "mxnet")
 
 @dataclass(frozen=True)
 class Report:
-    """Everything a report is built from."""
+    """Everything a report is built from. ``evidence`` is the published view of the
+    records (:func:`report.cpu.publish`): nothing in it depends on the machine."""
 
     entries: Sequence[registry.Entry]
     evidence: Evidence
@@ -74,8 +76,12 @@ def matrix_table(matrix: Matrix, base: str = "") -> Table:
     return Table(("topic", *matrix.columns), rows)
 
 
-def evidenced(entry: registry.Entry, report: Report) -> bool:
-    """Whether this run's records show the entry (a linked probe or a reproduced suite entry)."""
+def evidenced(entry: registry.Entry, report: Report) -> bool | None:
+    """Whether this run's records show the entry (a linked probe or a reproduced suite
+    entry); None for an entry with a CPU condition, which a run shows or not depending on
+    the machine."""
+    if entry.cpu:
+        return None
     if any(p["registry"] == entry.id for p in report.probes):
         return True
     return any(d["registry"].get(entry.id, {}).get("status") == "reproduced"
@@ -83,22 +89,29 @@ def evidenced(entry: registry.Entry, report: Report) -> bool:
 
 
 def kind_counts(report: Report) -> Table:
-    """Registry entries per framework and kind, and how many this run's records show."""
+    """Registry entries per framework and kind, how many apply on some CPUs only, and how
+    many of the others this run's records show."""
     kinds = registry.KINDS
     rows = []
     for fw in FRAMEWORKS:
         mine = [e for e in report.entries if fw in e.raw["frameworks"]]
         by_kind = Counter(e.kind for e in mine)
-        shown = sum(evidenced(e, report) for e in mine)
-        rows.append((fw, *(str(by_kind[k]) for k in kinds), str(len(mine)), str(shown)))
-    return Table(("framework", *kinds, "total", "shown by this run"), tuple(rows))
+        cpu = sum(bool(e.cpu) for e in mine)
+        shown = sum(evidenced(e, report) is True for e in mine)
+        rows.append((fw, *(str(by_kind[k]) for k in kinds), str(len(mine)), str(cpu),
+                     f"{shown} of {len(mine) - cpu}"))
+    return Table(("framework", *kinds, "total", "with a CPU condition",
+                  "others shown by this run"), tuple(rows))
 
 
 def summary(report: Report, base: str = "") -> list[Block]:
     """The matrix, its legend and the counts (also the README's block)."""
     return [legend(), matrix_table(report.matrix, base),
             Paragraph("Registered discrepancies (tests/discrepancies.toml) per framework, by "
-                      "kind; an entry naming two frameworks counts for both:"),
+                      "kind; an entry naming two frameworks counts for both. An entry with a "
+                      "CPU condition applies on some CPUs only, so whether a run shows it "
+                      "depends on the machine; of the others, the last column counts those "
+                      "this run's records show:"),
             kind_counts(report)]
 
 
@@ -158,10 +171,16 @@ def document(report: Report) -> tuple[list[Block], list[str]]:
         heading(2, "Summary matrix"),
         Paragraph("Each framework API family, asked the probe cases of each topic with its "
                   "default arguments, against the oracle's default convention."),
+        Paragraph(("This report is the same whichever machine builds it: a probe whose result "
+                   "depends on the CPU (a registry entry with a CPU condition explains it) is "
+                   "shown as such, with its reproducer and the condition, and counts of tests "
+                   "and cases are left out. ", Code("python -m report build"), " writes what "
+                   "the machine it runs on observed to ", Code(EVIDENCE),
+                   " (not committed).")),
         Figure(heatmap(report.matrix), "summary matrix as a heat map"),
         *summary(report),
         *topics,
-        *suite.section(report.evidence.suites),
+        *suite.section(report.evidence.suites, {e.id: e for e in report.entries}),
     ]
     return blocks, notes
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from report.cpu import MARKER, condition
+from report.evidence import EVIDENCE
 from report.matrix import SYMBOLS, classify
 from report.model import (
     Block,
@@ -20,8 +22,6 @@ from report.model import (
 from report.reproducers import Reproducer, for_entry, linked
 from report.text import linkify, outcome_text, verdict_text
 from tests.support import registry
-
-SUITE_TALLIES = ("matched", "reproduced", "excluded", "stale")
 
 
 def _short(verdict: str) -> str:
@@ -67,38 +67,34 @@ def probe_details(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> Table |
 
 
 def suite_table(entry: registry.Entry, suites: Mapping[str, Mapping[str, Any]]) -> Table | None:
-    """How the suite run of each backend the entry lists treated it."""
+    """How the suite run of each backend the entry lists treated it (published suite
+    documents: an entry with a CPU condition has the status :data:`report.cpu.MARKER`)."""
     rows = []
     for backend in entry.backends:
         doc = suites.get(backend)
         status = (doc or {}).get("registry", {}).get(entry.id)
         if status is None:
-            rows.append((backend, (doc or {}).get("version", ""), "not in the records", "",
-                         *("" for _ in SUITE_TALLIES)))
-            continue
-        cases = status.get("cases", {})
-        rows.append((backend, doc["version"], status["status"], status["reproducer"],
-                     *(str(cases.get(t, 0)) for t in SUITE_TALLIES)))
+            rows.append((backend, (doc or {}).get("version") or "", "not in the records", ""))
+        elif status["status"] == MARKER:
+            rows.append((backend, doc["version"] or "n/a", "depends on the CPU", ""))
+        else:
+            rows.append((backend, doc["version"] or "n/a", status["status"],
+                         status["reproducer"]))
     if not rows:
         return None
-    header = ("suite backend", "version", "status", "reproducer", "cases matched",
-              "followed behaves_as", "excluded", "stale")
-    return Table(header, tuple(rows))
+    return Table(("suite backend", "version", "status", "reproducer"), tuple(rows))
 
 
 def _unshown(entry: registry.Entry, suites: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Why no record of the run shows ``entry`` (which has no linked probe), if none does."""
+    """Why no record of the run shows ``entry`` (which has no linked probe), if none does.
+    Nothing for an entry with a CPU condition: whether a run shows it depends on the
+    machine, and its section says so."""
+    if entry.cpu:
+        return []
     found = [(suites.get(b) or {}).get("registry", {}).get(entry.id, {}) for b in entry.backends]
     statuses = sorted({f.get("status", "absent") for f in found})
     if "reproduced" in statuses:
         return []
-    missing = sorted({m for f in found for m in f.get("cpu_missing", [])})
-    if missing:
-        return [f"{entry.id}: not shown by this run: it concerns CPUs with features this "
-                f"run's machine lacks ({'; '.join(missing)})"]
-    if entry.cpu:
-        needs = "; ".join(" or ".join(r) if isinstance(r, list) else r for r in entry.cpu)
-        return [f"{entry.id}: not shown by this run's probes (it concerns CPUs with: {needs})"]
     seen = f" (suite status: {', '.join(statuses)})" if statuses else ""
     return [f"{entry.id}: no record of this run shows it{seen}"]
 
@@ -110,10 +106,10 @@ def reproducer_blocks(r: Reproducer, versions: Mapping[str, str]) -> list[Block]
     if versions.get(r.backend):
         head.append(f" ({versions[r.backend]})")
     blocks: list[Block] = [Paragraph((*head, ":")), CodeBlock(r.code)]
-    if not r.shows:
-        blocks.append(Paragraph("This probe is the one that shows the entry where it applies; "
-                                "in this run it did not (see below)."))
-    if r.observed is not None:
+    if r.observed is not None and "depends_on_cpu" in r.observed:
+        blocks.append(Paragraph("What it gives depends on the CPU (the entry's condition, "
+                                "above)."))
+    elif r.observed is not None:
         if "exception" in r.observed or "crash" in r.observed:
             blocks.append(Paragraph(("In this run it ", "raised " if "exception" in r.observed
                                      else "", Code(outcome_text(r.observed)), ".")))
@@ -138,9 +134,8 @@ def section(entry: registry.Entry, probes: Sequence[Mapping[str, Any]],
                            Strong("frameworks"), " " + ", ".join(raw["frameworks"])]
     if entry.backends:
         facts += [" · ", Strong("suite backends"), " " + ", ".join(entry.backends)]
-    if raw.get("cpu"):
-        needs = [" or ".join(r) if isinstance(r, list) else r for r in raw["cpu"]]
-        facts += [" · ", Strong("CPU"), " " + "; ".join(needs) + " ('!' = without)"]
+    if entry.cpu:
+        facts += [" · ", Strong("CPU"), " applies on " + condition(entry.cpu)]
     blocks: list[Block] = [
         Heading(4, entry.id, entry.id),
         Paragraph(Strong(entry.summary)),
@@ -150,6 +145,12 @@ def section(entry: registry.Entry, probes: Sequence[Mapping[str, Any]],
     ]
     if raw.get("notes"):
         blocks.append(Paragraph(("Notes: ", *linkify(" ".join(str(raw["notes"]).split())))))
+    if entry.cpu:
+        blocks.append(Paragraph((
+            f"This entry applies on {condition(entry.cpu)}. Whether a run shows it depends on "
+            "the CPU it runs on, so this report gives its reproducers and its condition but "
+            "not one machine's results; ", Code("python -m report build"), " writes those of "
+            "the machine it runs on to ", Code(EVIDENCE), " (not committed).")))
     if entry.behaves_as:
         args = ", ".join(f"{k}={v!r}" for k, v in sorted(entry.behaves_as.items()))
         blocks.append(Paragraph(("Behaves as the oracle with ", Code(args), ".")))

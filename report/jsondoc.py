@@ -1,5 +1,6 @@
-"""reports/discrepancies.json: the registry, every record and the matrix, for other tools
-(documented in docs/records-schema.md)."""
+"""reports/discrepancies.json: the registry, the published view of every record
+(:func:`report.cpu.publish`) and the matrix, for other tools (documented in
+docs/records-schema.md)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from report.cpu import condition
 from report.document import Report, evidenced
 from report.reproducers import linked
 
-SCHEMA = "conv-conformance report 1"
+SCHEMA = "conv-conformance report 2"
 
 
 def plain(value: Any) -> Any:
@@ -27,14 +29,18 @@ def plain(value: Any) -> Any:
 
 
 def discrepancies(report: Report) -> list[dict[str, Any]]:
-    """Per registry entry: its fields, the probes linked to it, its suite statuses."""
+    """Per registry entry: its fields, the probes linked to it, its suite statuses, whether
+    the run shows it, and for an entry with a CPU condition the condition in words."""
     out = []
     for entry in sorted(report.entries, key=lambda e: e.id):
         suites = {b: d["registry"][entry.id]["status"]
                   for b, d in report.evidence.suites.items() if entry.id in d["registry"]}
-        out.append({**plain(dict(entry.raw)),
-                    "probes": [p["id"] for p in linked(entry.id, report.probes)],
-                    "suite_status": suites, "shown_by_records": evidenced(entry, report)})
+        doc = {**plain(dict(entry.raw)),
+               "probes": [p["id"] for p in linked(entry.id, report.probes)],
+               "suite_status": suites, "shown_by_records": evidenced(entry, report)}
+        if entry.cpu:
+            doc["cpu_condition"] = condition(entry.cpu)
+        out.append(doc)
     return out
 
 

@@ -8,19 +8,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from report.cpu import MARKER
+
 #: Cell classes, most telling first: a cell shows its most telling class.
-CLASSES = ("differs", "errors", "unsupported", "follows")
+CLASSES = ("differs", "errors", "unsupported", MARKER, "follows")
 LABELS = {"follows": "follows the oracle's default",
           "differs": "differs (another convention, or other values)",
           "unsupported": "unsupported (raises for a missing feature)",
-          "errors": "errors (raises where the oracle computes, or crashes)"}
-SYMBOLS = {"follows": "✓", "differs": "≠", "unsupported": "⊘", "errors": "✗"}
+          "errors": "errors (raises where the oracle computes, or crashes)",
+          MARKER: "depends on the CPU (a registry entry with a CPU condition explains what "
+                  "it gives)"}
+SYMBOLS = {"follows": "✓", "differs": "≠", "unsupported": "⊘", "errors": "✗", MARKER: "◐"}
 #: Shown where a framework API has no probe for a topic.
 NO_PROBE = "·"
 
 
 def classify(verdict: str) -> str:
-    """The matrix class of a probe verdict (see :mod:`probes` for the verdicts).
+    """The matrix class of a probe verdict (see :mod:`probes` for the verdicts, and
+    :data:`report.cpu.MARKER` for a probe whose result depends on the CPU).
 
     Raises
     ------
@@ -31,8 +36,8 @@ def classify(verdict: str) -> str:
         return "follows"
     if verdict.startswith("follows:") or verdict == "differs":
         return "differs"
-    if verdict == "unsupported":
-        return "unsupported"
+    if verdict in ("unsupported", MARKER):
+        return verdict
     if verdict in ("raises", "crashes"):
         return "errors"
     raise ValueError(f"unknown probe verdict {verdict!r}")

@@ -1,9 +1,11 @@
 """The reproducers of a registry entry, one per framework API that shows it.
 
 A probe linked to the entry already carries one (its ``code``: the script that ran, and
-what it printed). For a suite backend the entry lists but no linked probe covers, the
-entry's ``reproducer`` is rendered by the probes' own renderers (:mod:`probes.render`),
-so the framework code of a case is written in one place.
+what it printed). The probes are those of the published view (:func:`report.cpu.publish`),
+where a probe whose result depends on the CPU is linked to its entry on every machine.
+For a suite backend the entry lists but no linked probe covers, the entry's
+``reproducer`` is rendered by the probes' own renderers (:mod:`probes.render`), so the
+framework code of a case is written in one place.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from probes.cases import Case, oracle_call
-from probes.expected import expected_entry
 from probes.render import RENDERERS
 from probes.run import result_dict
 from tests.support import registry
@@ -34,7 +35,8 @@ class Reproducer:
     case : str
         The probe case key, or "" when rendered from the registry's reproducer.
     observed : dict or None
-        What the script gave in this run (probe records only).
+        What the script gave in this run (probe records only; the marker
+        ``{"depends_on_cpu": ...}`` where that depends on the CPU).
     oracle : dict
         What the oracle's default gives (a result record or ``{"exception": ...}``).
     """
@@ -46,8 +48,6 @@ class Reproducer:
     case: str
     observed: Mapping[str, Any] | None
     oracle: Mapping[str, Any]
-    #: False for a probe that would show the entry on other CPUs but did not in this run.
-    shows: bool = True
 
 
 def linked(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -62,19 +62,6 @@ def from_probes(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> list[Repr
         if p["column"] not in out:
             out[p["column"]] = Reproducer(p["column"], p["api"], p["backend"], p["code"],
                                           p["case"], p["observed"], p["candidates"]["oracle"])
-    return list(out.values())
-
-
-def from_expected(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> list[Reproducer]:
-    """One reproducer per column from the probes that :mod:`probes.expected` assigns to the
-    entry but that this run did not link to it (an entry for CPUs the machine is not)."""
-    out: dict[str, Reproducer] = {}
-    for p in probes:
-        if p["column"] not in out and p["registry"] is None \
-                and expected_entry(p["id"], p["column"], p["case"]) == entry_id:
-            out[p["column"]] = Reproducer(p["column"], p["api"], p["backend"], p["code"],
-                                          p["case"], p["observed"], p["candidates"]["oracle"],
-                                          shows=False)
     return list(out.values())
 
 
@@ -166,8 +153,6 @@ def for_entry(entry: registry.Entry, probes: Sequence[Mapping[str, Any]]
               ) -> tuple[list[Reproducer], list[str]]:
     """Every reproducer of ``entry`` and, for a suite backend that gets none, why."""
     out = from_probes(entry.id, probes)
-    if not out and not entry.backends:
-        out = from_expected(entry.id, probes)
     shown = {r.backend for r in out}
     notes = []
     for backend in entry.backends:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 import reference
+from report.cpu import MARKER
 from report.model import Block, Code, CodeBlock, Figure, Link, Paragraph, Strong, Table, heading
 from report.text import number
 
@@ -83,7 +84,8 @@ def picture() -> str:
 
 
 def side(probe: Mapping[str, Any]) -> str:
-    """Which side a 'same' probe padded, in words, from its verdict."""
+    """Which side a 'same' probe padded, in words, from its verdict (published probes: one
+    whose result depends on the CPU says so)."""
     v = probe["verdict"]
     if v == "follows-oracle":
         return "end"
@@ -93,7 +95,7 @@ def side(probe: Mapping[str, Any]) -> str:
             rest = name.replace("same_lower", "").strip(" ,")
             return "start" + (f" ({rest})" if rest else "")
         return f"end ({name})"
-    return {"unsupported": "no 'same'"}.get(v, v)
+    return {"unsupported": "no 'same'", MARKER: "depends on the CPU"}.get(v, v)
 
 
 def side_table(probes: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Table:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from html import escape
 
+from report.cpu import MARKER
 from report.matrix import CLASSES, LABELS, NO_PROBE, SYMBOLS, Matrix
 
 #: Fill per class: light enough that black text stays readable.
 COLOURS = {"follows": "#a6d96a", "differs": "#f46d43", "errors": "#c2a5cf",
-           "unsupported": "#fee08b"}
+           "unsupported": "#fee08b", MARKER: "#92c5de"}
 EMPTY = "#f0f0f0"
 LABEL_W, COL_W, ROW_H, HEAD_H, LEGEND_H = 170, 118, 26, 40, 30
 FONT = "font-family=\"sans-serif\" font-size=\"11\""

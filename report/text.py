@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from report.cpu import MARKER
 from report.model import Inline, Link
 
 #: Values shown of an array before the rest is elided.
@@ -46,7 +47,10 @@ def values_text(result: Mapping[str, Any]) -> str:
 
 
 def outcome_text(result: Mapping[str, Any]) -> str:
-    """A recorded outcome: an array, an exception (``Type: message``) or a crash."""
+    """A recorded outcome: an array, an exception (``Type: message``), a crash, or the
+    marker of a result that depends on the CPU (:func:`report.cpu.publish_probe`)."""
+    if "depends_on_cpu" in result:
+        return "depends on the CPU"
     if "exception" in result:
         exc = result["exception"]
         return shorten(f"{exc['type']}: {exc['message']}")
@@ -60,7 +64,8 @@ def verdict_text(verdict: str) -> str:
     """A probe verdict in words."""
     if verdict.startswith("follows:"):
         return "follows " + verdict.removeprefix("follows:")
-    return {"follows-oracle": "follows the oracle's default"}.get(verdict, verdict)
+    return {"follows-oracle": "follows the oracle's default",
+            MARKER: "depends on the CPU"}.get(verdict, verdict)
 
 
 def linkify(text: str) -> Inline:

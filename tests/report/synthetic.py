@@ -1,5 +1,6 @@
 """Small synthetic records, registry and README for the report's tests: a few probes on two
-framework APIs, suite records for every backend, three registry entries."""
+framework APIs, suite records for every backend, three registry entries (and, in
+:data:`CPU_REGISTRY`, two more with a CPU condition)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from probes.expected import EXPECTED
 from report.build import markers
 from report.records import PROBE_BACKENDS, PROBE_SCHEMA, SUITE_BACKENDS, SUITE_SCHEMA
 
@@ -47,6 +49,41 @@ kind = "unsupported"
 summary = "no 'same' pooling"
 description = "Pooling takes no 'same'."
 source = "https://example.org/source-of-the-unsupported-entry"
+'''
+
+#: A probe that :mod:`probes.expected` assigns to a registry entry: (column, case) and the
+#: entry's id, which :data:`CPU_REGISTRY` gives a CPU condition.
+(CPU_COLUMN, CPU_CASE), CPU_PROBE_ENTRY = next((k, v) for k, v in EXPECTED.items()
+                                               if isinstance(k, tuple))
+#: A suite entry of :data:`CPU_REGISTRY` with a CPU condition.
+CPU_SUITE_ENTRY = "tensorflow-kernel-of-some-cpus"
+CPU_REGISTRY = REGISTRY + f'''
+[[discrepancy]]
+id = "{CPU_PROBE_ENTRY}"
+backends = []
+frameworks = ["torch"]
+api = "{CPU_COLUMN}.op"
+op = "avg_pool"
+topic = "bad-input"
+kind = "error-behaviour"
+summary = "raises on some CPUs"
+description = "A kernel some instruction sets pick raises."
+source = "https://example.org/source-of-the-cpu-probe-entry"
+cpu = [["avx512_vnni", "amx_tile"]]
+
+[[discrepancy]]
+id = "{CPU_SUITE_ENTRY}"
+backends = ["tensorflow"]
+frameworks = ["tensorflow"]
+api = "tf.nn.max_pool1d"
+op = "max_pool"
+topic = "dtypes"
+kind = "deviation"
+summary = "wrong values from a kernel of CPUs without AVX512F"
+description = "A kernel the other CPUs pick is wrong."
+source = "https://example.org/source-of-the-cpu-suite-entry"
+cpu = ["!avx512f"]
+reproducer = {{ x_shape = [1, 1, 4], params = {{ kernel_size = 2 }} }}
 '''
 
 CODE = "import numpy as np\n\ny = np.zeros(3)\nprint(y.shape, y.dtype, y.tolist())\n"
@@ -137,10 +174,11 @@ def make_root(root: Path) -> Path:
     return root
 
 
-def setup(tmp: Path, **records: Any) -> tuple[Path, Path, Path]:
-    """(root, records directory, registry path) of a synthetic repository under ``tmp``."""
+def setup(tmp: Path, registry: str = REGISTRY, **records: Any) -> tuple[Path, Path, Path]:
+    """(root, records directory, registry path) of a synthetic repository under ``tmp``
+    with the registry text ``registry``."""
     root = make_root(tmp / "root")
     rec = write_records(tmp / "records", **records)
     reg = tmp / "discrepancies.toml"
-    reg.write_text(REGISTRY)
+    reg.write_text(registry)
     return root, rec, reg

@@ -9,12 +9,11 @@ import re
 
 import pytest
 
-from probes.expected import EXPECTED
 from report import reproducers
 from report.build import build
 from report.markdown import escape
 from report.model import slug
-from tests.report.synthetic import probe, setup, suite_doc
+from tests.report.synthetic import CPU_REGISTRY, CPU_SUITE_ENTRY, setup, suite_doc
 from tests.support import registry
 
 FENCE = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
@@ -99,7 +98,7 @@ def test_the_json_is_strict_and_holds_every_record(built, tmp_path):
         raise AssertionError(f"non-standard JSON constant {name}")
 
     doc = json.loads(result.files["reports/discrepancies.json"], parse_constant=no_constants)
-    assert doc["schema"] == "conv-conformance report 1"
+    assert doc["schema"] == "conv-conformance report 2"
     ids = {p["id"] for d in doc["probes"].values() for p in d["probes"]}
     assert "torch.nn.functional.op:avg-same" in ids
     assert len(ids) == 6
@@ -131,23 +130,13 @@ def test_the_registry_reproducers_render_as_python():
             compile(r.code, entry.id, "exec")
 
 
-def test_an_entry_for_other_cpus_says_why_the_run_does_not_show_it(tmp_path):
-    mx = suite_doc("mxnet", {"mxnet-ignores-nan": "not-on-this-cpu"})
-    mx["registry"]["mxnet-ignores-nan"]["cpu_missing"] = ["avx512f"]
-    root, rec, reg = setup(tmp_path, suites={"mxnet": mx})
+def test_an_entry_for_other_cpus_shows_its_condition_not_this_machines_status(tmp_path):
+    tf = suite_doc("tensorflow", {CPU_SUITE_ENTRY: "not-on-this-cpu"})
+    tf["registry"][CPU_SUITE_ENTRY]["cpu_missing"] = ["!avx512f"]
+    root, rec, reg = setup(tmp_path, CPU_REGISTRY, suites={"tensorflow": tf})
     result = build(root, rec, reg)
-    section = sections(result.files["docs/discrepancies.md"])["mxnet-ignores-nan"]
-    assert "machine lacks (avx512f)" in section
-    assert any(n.startswith("mxnet-ignores-nan: not shown") for n in result.notes)
-    assert "not-on-this-cpu" in section
-
-
-def test_a_probe_only_entry_the_run_does_not_link_still_gets_its_probe():
-    (column, case), entry_id = next((k, v) for k, v in EXPECTED.items() if isinstance(k, tuple))
-    entry = registry.Entry(id=entry_id, backends=(), op="conv", topic="bad-input",
-                           kind="error-behaviour", summary="s")
-    other = probe("x", "other.api", case, "bad-input", "follows-oracle")
-    mine = probe("x", column, case, "bad-input", "follows-oracle")
-    found, notes = reproducers.for_entry(entry, [other, mine])
-    assert [(r.column, r.shows) for r in found] == [(column, False)]
-    assert notes == []
+    section = sections(result.files["docs/discrepancies.md"])[CPU_SUITE_ENTRY]
+    assert "CPUs without AVX512F" in section
+    assert "not-on-this-cpu" not in section
+    assert "tf.nn.max_pool1d(" in section  # the registry's reproducer, rendered
+    assert not any(n.startswith(CPU_SUITE_ENTRY) for n in result.notes)
