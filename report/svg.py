@@ -29,7 +29,9 @@ def _wrap(label: str) -> list[str]:
 def heatmap(matrix: Matrix, base: str = "") -> str:
     """The matrix as an SVG: one cell per topic × API, split into bars proportional to the
     probes of each class, with the counts written on it; topic labels link to ``base#topic``."""
-    width = LABEL_W + COL_W * len(matrix.columns) + 10
+    labels = [f"{SYMBOLS[c]} {LABELS[c].split(' (')[0]}" for c in CLASSES]
+    legend_w = 10 + sum(22 + 6.2 * len(label) for label in labels)
+    width = max(LABEL_W + COL_W * len(matrix.columns) + 10, round(legend_w))
     height = HEAD_H + ROW_H * len(matrix.topics) + LEGEND_H + 10
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" '
@@ -64,9 +66,8 @@ def heatmap(matrix: Matrix, base: str = "") -> str:
                              cell.text() if cell.total else NO_PROBE, "middle") + "</g>")
     y = HEAD_H + ROW_H * len(matrix.topics) + 20
     x = 10.0
-    for c in CLASSES:
+    for c, label in zip(CLASSES, labels, strict=True):
         out.append(f'<rect x="{x:g}" y="{y - 10}" width="12" height="12" fill="{COLOURS[c]}"/>')
-        label = f"{SYMBOLS[c]} {LABELS[c].split(' (')[0]}"
         out.append(_text(x + 16, y, label))
         x += 22 + 6.2 * len(label)
     out.append("</svg>")
