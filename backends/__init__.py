@@ -31,7 +31,10 @@ class Unsupported(Exception):
     ----------
     reason : str
         What the framework lacks, in words a reader of the report understands,
-        e.g. ``"tf.nn.max_pool has no dilation"``.
+        e.g. ``"tf.nn.max_pool has no dilation"``. One limitation reads the same for every
+        case (no per-case values). A limitation that depends on the CPU (a kernel the
+        framework has only for some instruction sets) says ``"on this CPU"``: the report
+        then keeps it out of its committed, machine-independent files.
     """
 
     def __init__(self, reason: str) -> None:

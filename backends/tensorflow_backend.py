@@ -135,12 +135,17 @@ class TensorFlowBackend:
             # depth" / "Number of channels in filter (.) must match last dimension of
             # input") and, outside float32, dilation > 1 ("CPU implementation of Conv3D
             # currently only supports dilated rates of 1").
+            # Where TensorFlow runs oneDNN (by default only on CPUs with AVX512_VNNI,
+            # AVX512_BF16, AVX_VNNI or AMX) its float32 and bfloat16 kernels take both, so
+            # for those dtypes the reason says "on this CPU" (the report's convention for
+            # capabilities that depend on the CPU).
+            where = "on this CPU" if x.dtype.name in ("float32", "bfloat16") else "on CPU"
             if groups > 1 and ("must have the same depth" in str(err)
                                or "must match last dimension of input" in str(err)):
-                raise Unsupported(f"{api} has no grouped convolution on CPU for {x.dtype}"
+                raise Unsupported(f"{api} has no grouped convolution {where} for {x.dtype}"
                                   ) from err
             if "currently only supports dilated rates of 1" in str(err):
-                raise Unsupported(f"{api} on CPU has no dilation > 1 for {x.dtype}") from err
+                raise Unsupported(f"{api} has no dilation > 1 {where} for {x.dtype}") from err
             raise
         return _channels_first(y)
 
