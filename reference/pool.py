@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -37,36 +37,70 @@ def _pool_geometry(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, d
                    ceil_mode: bool) -> WindowGeometry:
     geo = window_geometry(x.shape[2:], kernel_size, kernel_size if stride is None else stride,
                           padding, dilation, ceil_mode)
-    # A window of padding only has no defined maximum or average: refuse it.
-    for axis, count in enumerate(cells_counted(geo, x.shape[2:], include_pad=False)):
-        if not count.all():
-            raise ValueError(
-                f"padding {geo.pads} is so large for kernel {geo.kernel}, dilation "
-                f"{geo.dilation} that a window covers padding only along spatial dimension "
-                f"{axis} (input sizes {tuple(x.shape[2:])}); pooling is undefined there"
-            )
+    # A window of padding only has no defined maximum or average: refuse it. (Without
+    # padding, every window starts on an input cell.)
+    if any(lo or hi for lo, hi in geo.pads):
+        for axis, count in enumerate(cells_counted(geo, x.shape[2:], include_pad=False)):
+            if not count.all():
+                raise ValueError(
+                    f"padding {geo.pads} is so large for kernel {geo.kernel}, dilation "
+                    f"{geo.dilation} that a window covers padding only along spatial "
+                    f"dimension {axis} (input sizes {tuple(x.shape[2:])}); pooling is "
+                    f"undefined there"
+                )
     return geo
 
 
 def _reduce_windows(x: np.ndarray, geo: WindowGeometry, fill: float | int, dtype: np.dtype,
-                    combine: np.ufunc) -> np.ndarray:
-    """``combine``-reduce every window of ``x`` padded with ``fill``; result in ``dtype``."""
+                    combine: np.ufunc, divisor: np.ndarray | None = None) -> np.ndarray:
+    """``combine``-reduce every window of ``x`` padded with ``fill``; result in ``dtype``,
+    divided by ``divisor`` (one value per output position) if given.
+
+    A window is a box, so its reduction is one spatial dimension at a time: the windows
+    along the first dimension, then along the second on that result, and so on. Each
+    element sees its taps in the same order whatever the slabs.
+    """
     n, c = x.shape[:2]
+    nd = len(geo.out)
     y = np.empty((n, c, *geo.out), dtype=dtype)
-    rest_out, rest_padded = int(np.prod(geo.out[1:])), int(np.prod(geo.padded[1:]))
-    bytes_per_row = dtype.itemsize * c * (rest_padded * geo.stride[0] + rest_out)
+    # temporaries per output row: the padded input rows, and the result of every pass but
+    # the last, which goes straight into y
+    passes = [math.prod((*geo.out[1:axis + 1], *geo.padded[axis + 1:]))
+              for axis in range(nd - 1)]
+    bytes_per_row = dtype.itemsize * c * (math.prod(geo.padded[1:]) * geo.stride[0]
+                                          + sum(passes))
     for slab in slabs(n, geo.out, bytes_per_row):
-        xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
-                         fill, dtype)
-        out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
-        view = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
-        taps = itertools.product(*(range(k) for k in geo.kernel))
-        acc = view[(..., *next(taps))].copy()
-        for tap in taps:
-            combine(acc, view[(..., *tap)], out=acc)
-        y[(slab.batch, slice(None), slab.rows)] = acc
-        del xp, view, acc  # free this slab's temporaries before the next is built
+        reduced = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
+                              geo.dilation, fill, dtype)
+        for axis in range(nd):
+            dst = y[slab.batch, :, slab.rows] if axis == nd - 1 else None
+            size = slab.rows.stop - slab.rows.start if axis == 0 else geo.out[axis]
+            reduced = _reduce_axis(reduced, geo, axis, size, combine, dst)
+        if divisor is not None:
+            reduced /= divisor[slab.rows]
+        del reduced  # free this slab's temporaries before the next is built
     return y
+
+
+def _reduce_axis(a: np.ndarray, geo: WindowGeometry, axis: int, size: int,
+                 combine: np.ufunc, dst: np.ndarray | None) -> np.ndarray:
+    """``combine``-reduce the ``size`` windows of ``a`` along spatial dimension ``axis``
+    only, taps in order, into ``dst`` (a new array if None)."""
+    nd = a.ndim - 2
+
+    def along_axis(value: int) -> tuple[int, ...]:
+        return (*(1,) * axis, value, *(1,) * (nd - 1 - axis))
+
+    sizes = (*a.shape[2:2 + axis], size, *a.shape[3 + axis:])
+    view = sliding_windows(a, along_axis(geo.kernel[axis]), along_axis(geo.stride[axis]),
+                           along_axis(geo.dilation[axis]), sizes)
+    taps = view.reshape(*view.shape[:2 + nd], geo.kernel[axis])  # the other sizes are 1
+    if dst is None:
+        dst = np.empty(taps.shape[:-1], dtype=a.dtype)
+    dst[...] = taps[..., 0]
+    for j in range(1, geo.kernel[axis]):
+        combine(dst, taps[..., j], out=dst)
+    return dst
 
 
 def max_pool(
@@ -135,8 +169,6 @@ def avg_pool(
     if not isinstance(count_include_pad, bool | np.bool_):
         raise TypeError(f"count_include_pad must be a bool, got {count_include_pad!r}")
     geo = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
-    total = _reduce_windows(x, geo, 0, _F64, np.add)
     divisor = functools.reduce(np.multiply.outer,
                                cells_counted(geo, x.shape[2:], bool(count_include_pad)))
-    total /= divisor
-    return total
+    return _reduce_windows(x, geo, 0, _F64, np.add, divisor)

@@ -21,6 +21,12 @@ from reference.padding import Pads, extent
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
 _budget = DEFAULT_MEMORY_BUDGET
 
+#: Temporaries of one slab, at most, whatever the budget: the size of a cache.
+SLAB_BYTES = 16 * 2**20
+#: Kept out of the budget for what NumPy buffers while it loops over strided arrays
+#: (up to three operands of 8192 elements of up to 16 bytes).
+UFUNC_BUFFERS = 3 * 8192 * 16
+
 
 def get_memory_budget() -> int:
     """Bytes of temporary memory one call may use (default 256 MiB)."""
@@ -62,18 +68,32 @@ def slabs(n: int, out: Sequence[int], bytes_per_row: int) -> Iterator[Slab]:
     """Split ``n`` batch items × ``out[0]`` output rows into pieces that fit the budget.
 
     ``bytes_per_row`` is the temporary memory one batch item needs per output row. Whole
-    batch items are grouped while they fit; a single item too large is split by rows. One
-    row of one item is the smallest piece.
+    batch items are grouped while they fit; a single item too large is split by rows;
+    pieces are of about the same size. One row of one item is the smallest piece.
+
+    Pieces are also kept within :data:`SLAB_BYTES` whatever the budget: temporaries of
+    that size stay in the cache, and the C allocator hands the same memory to the next
+    piece, where larger ones (past its mmap threshold, at most 32 MiB in glibc) are
+    paged in afresh for every piece and streamed through memory.
     """
-    rows_fit = max(1, _budget // max(bytes_per_row, 1))
+    usable = min(_budget, SLAB_BYTES) - UFUNC_BUFFERS
+    rows_fit = max(1, usable // max(bytes_per_row, 1))
     if rows_fit >= out[0]:
-        per_batch = max(1, rows_fit // out[0])
+        per_batch = _even_step(n, rows_fit // out[0])
         for b in range(0, n, per_batch):
             yield Slab(slice(b, min(b + per_batch, n)), slice(0, out[0]))
         return
+    per_slab = _even_step(out[0], rows_fit)
     for b in range(n):
-        for r in range(0, out[0], rows_fit):
-            yield Slab(slice(b, b + 1), slice(r, min(r + rows_fit, out[0])))
+        for r in range(0, out[0], per_slab):
+            yield Slab(slice(b, b + 1), slice(r, min(r + per_slab, out[0])))
+
+
+def _even_step(total: int, most: int) -> int:
+    """The step that cuts ``total`` into as few pieces of at most ``most`` as possible,
+    all of about the same size (no small last piece)."""
+    pieces = -(-total // most)
+    return -(-total // pieces)
 
 
 def padded_slab(
@@ -87,17 +107,18 @@ def padded_slab(
     fill: float | int,
     dtype: np.dtype,
 ) -> np.ndarray:
-    """The part of the padded input that the windows of ``slab`` read, as a fresh array.
+    """The part of the padded input that the windows of ``slab`` read, in ``dtype``.
 
     The padded input is ``x`` surrounded by ``fill``: ``lo`` cells before and enough after
     to reach ``padded_sizes`` (explicit padding plus, in ceil mode, the cells the last
     window overhangs). Only the rows of the first spatial dimension that ``slab.rows``
-    needs are built.
+    needs are built. Where those windows read no padding and ``x`` already has ``dtype``,
+    the result is a read-only view of ``x``; otherwise a fresh array.
     """
     first = slab.rows.start * stride[0]
     last = (slab.rows.stop - 1) * stride[0] + (kernel[0] - 1) * dilation[0] + 1
     shape = (slab.batch.stop - slab.batch.start, x.shape[1], last - first, *padded_sizes[1:])
-    out = np.full(shape, fill, dtype=dtype)
+    # per spatial dimension: the input cells this slab reads, and where they go
     src, dst = [slab.batch, slice(None)], [slice(None), slice(None)]
     for axis, (lo, _) in enumerate(pads):
         begin, end = (first, last) if axis == 0 else (0, padded_sizes[axis])
@@ -105,7 +126,20 @@ def padded_slab(
         a, b = max(begin, lo), min(end, lo + n)
         src.append(slice(a - lo, max(b - lo, a - lo)))
         dst.append(slice(a - begin, max(b - begin, a - begin)))
+    if x.dtype == dtype and all(d.stop - d.start == size
+                                for d, size in zip(dst[2:], shape[2:], strict=True)):
+        view = x[tuple(src)]
+        view.flags.writeable = False
+        return view
+    out = np.empty(shape, dtype=dtype)
     out[tuple(dst)] = x[tuple(src)]
+    # the rest is padding: before and after the input along each dimension
+    for axis, inside in enumerate(dst[2:]):
+        index = [slice(None)] * out.ndim
+        for border in (slice(0, inside.start), slice(inside.stop, shape[2 + axis])):
+            if border.start < border.stop:
+                index[2 + axis] = border
+                out[tuple(index)] = fill
     return out
 
 
