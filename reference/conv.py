@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -84,14 +85,15 @@ def conv(
             raise ValueError(f"b must have shape (O,) = ({o},), got shape {b.shape}")
     geo = window_geometry(in_sizes, kernel, stride, padding, dilation, kernel_name="kernel")
 
-    og, taps = o // groups, int(np.prod(kernel))
+    og, taps = o // groups, math.prod(kernel)
     # (groups, O/g, C/g * taps): each group's filters as rows of one matrix
     wmat = w.astype(_F64).reshape(groups, og, cg * taps)
+    bias = None if b is None else b.astype(_F64).reshape(o, *(1,) * len(kernel))
     y = np.empty((n, o, *geo.out), dtype=_F64)
-    rest_out = int(np.prod(geo.out[1:]))
-    bytes_per_row = 8 * (c * int(np.prod(geo.padded[1:])) * geo.stride[0]  # padded input
-                         + c * taps * rest_out                              # im2col columns
-                         + o * rest_out)                                    # product
+    rest_out = math.prod(geo.out[1:])
+    bytes_per_row = 8 * (c * math.prod(geo.padded[1:]) * geo.stride[0]  # padded input
+                         + c * taps * rest_out                            # im2col columns
+                         + o * rest_out)                                  # product
     nd = len(in_sizes)
     for slab in slabs(n, geo.out, bytes_per_row):
         xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
@@ -99,13 +101,17 @@ def conv(
         out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
         view = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
         nb = view.shape[0]
-        # im2col: (groups, C/g * taps, nb * positions), one copy of the strided view
+        # im2col: (N, groups, C/g * taps, positions), one copy of the strided view
         cols = view.reshape(nb, groups, cg, *out, *kernel)
-        cols = cols.transpose(1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))
-        cols = cols.reshape(groups, cg * taps, nb * int(np.prod(out)))
-        prod = np.matmul(wmat, cols).reshape(groups, og, nb, *out)
-        y[(slab.batch, slice(None), slab.rows)] = np.moveaxis(prod, 2, 0).reshape(nb, o, *out)
+        cols = cols.transpose(0, 1, 2, *range(3 + nd, 3 + 2 * nd), *range(3, 3 + nd))
+        cols = cols.reshape(nb, groups, cg * taps, math.prod(out))
+        # one matrix product per batch item and group: (N, groups, O/g, positions) is
+        # already the layout of the output
+        prod = np.matmul(wmat, cols).reshape(nb, o, *out)
+        dst = y[slab.batch, :, slab.rows]
+        if bias is None:
+            dst[...] = prod
+        else:
+            np.add(prod, bias, out=dst)
         del xp, view, cols, prod  # free this slab's temporaries before the next is built
-    if b is not None:
-        y += b.astype(_F64).reshape(o, *(1,) * nd)
     return y
