@@ -42,8 +42,10 @@ def check_input(x: Any) -> np.ndarray:
 
 def check_int(value: Any, name: str, minimum: int) -> int:
     """Return ``value`` as an int ``>= minimum``; bools and non-integers raise ``TypeError``."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
+    if type(value) is not int:  # plain ints, by far the most common, skip the ABC checks
+        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {value!r} of type "
+                            f"{type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)

@@ -47,7 +47,7 @@ def normalize_sizes(value: Any, ndim: int, name: str, minimum: int = 1) -> tuple
     ValueError
         If a value is below ``minimum`` or the sequence has the wrong length.
     """
-    if isinstance(value, str) or not isinstance(value, Sequence):
+    if type(value) is int or isinstance(value, str) or not isinstance(value, Sequence):
         return (check_int(value, name, minimum),) * ndim
     if len(value) != ndim:
         raise ValueError(
@@ -104,6 +104,9 @@ def resolve_padding(
         For a non-integer value.
     """
     ndim = len(in_sizes)
+    if type(padding) is int:
+        p = check_int(padding, "padding", 0)
+        return ((p, p),) * ndim
     if isinstance(padding, str):
         if padding not in PADDING_MODES:
             raise ValueError(f"padding must be an int, a sequence or one of {PADDING_MODES}, "
@@ -246,6 +249,6 @@ def cells_counted(geo: WindowGeometry, in_sizes: Sequence[int], include_pad: boo
     for n, (lo, hi), o, k, s, d in zip(in_sizes, geo.pads, geo.out, geo.kernel, geo.stride,
                                        geo.dilation, strict=True):
         begin, end = (0, lo + n + hi) if include_pad else (lo, lo + n)
-        taps = np.arange(o)[:, None] * s + np.arange(k)[None, :] * d
-        counts.append(((taps >= begin) & (taps < end)).sum(axis=1))
+        taps = np.add.outer(np.arange(0, o * s, s), np.arange(0, k * d, d))  # [window, tap]
+        counts.append(((begin <= taps) & (taps < end)).sum(axis=1))
     return tuple(counts)
