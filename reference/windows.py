@@ -76,6 +76,8 @@ def slabs(n: int, out: Sequence[int], bytes_per_row: int) -> Iterator[Slab]:
     piece, where larger ones (past its mmap threshold, at most 32 MiB in glibc) are
     paged in afresh for every piece and streamed through memory.
     """
+    if n == 0:  # an empty batch: nothing to compute
+        return
     usable = min(_budget, SLAB_BYTES) - UFUNC_BUFFERS
     rows_fit = max(1, usable // max(bytes_per_row, 1))
     if rows_fit >= out[0]:

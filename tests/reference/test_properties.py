@@ -327,3 +327,16 @@ def test_read_only_and_non_contiguous_inputs() -> None:
     np.testing.assert_array_equal(reference.conv(x, w), reference.conv(x.copy(), w.copy()))
     np.testing.assert_array_equal(reference.max_pool(x, 2), reference.max_pool(x.copy(), 2))
     np.testing.assert_array_equal(reference.avg_pool(x, 2), reference.avg_pool(x.copy(), 2))
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_empty_batch_gives_an_empty_output_of_the_right_shape(nd: int) -> None:
+    """N = 0 is valid input: the output has N = 0 and the sizes a non-empty batch gets."""
+    x = np.ones((0, 2, *[5] * nd), dtype=np.float32)
+    w = np.ones((3, 2, *[2] * nd))
+    one = np.ones((1, *x.shape[1:]), dtype=np.float32)
+    for op, args in ((reference.conv, (w,)), (reference.max_pool, (2,)),
+                     (reference.avg_pool, (2,))):
+        y = op(x, *args, padding=1)
+        assert y.shape == (0, *op(one, *args, padding=1).shape[1:])
+        assert y.dtype == op(one, *args, padding=1).dtype
