@@ -8,7 +8,10 @@ reports its allocations to tracemalloc) and the largest relative difference to t
 The last line is the geometric mean of the time ratio over the layer shapes (the tiny
 cases, where per-call overhead dominates, are listed but not in the mean).
 
-Options: ``--quick`` (fewer repeats), ``--threads N`` (torch threads, default 2).
+Options: ``--quick`` (fewer repeats), ``--threads N`` (torch threads, default 2),
+``--rounds N`` (time each case in N rounds, the oracle's repeats then torch's, and report
+the median of the rounds: on a shared machine a burst of load then spoils one round of
+one side, not the table).
 """
 
 from __future__ import annotations
@@ -144,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds per case, median reported (default 1)")
     args = parser.parse_args(argv)
 
     import torch
@@ -156,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{platform.python_version()}, NumPy {np.__version__}, torch {torch.__version__} "
           f"(torch.set_num_threads({args.threads})), float64 throughout.")
     print(f"Measured float64 matmul (NumPy BLAS, 1536²): {rate:.1f} GFLOP/s. "
-          f"Times are medians of repeats; ratio = oracle / torch (< 1: oracle faster).\n")
+          f"Times are medians of repeats (median of {args.rounds} round(s)); "
+          f"ratio = oracle / torch (< 1: oracle faster).\n")
     print("| case | oracle | torch f64 | ratio | oracle GFLOP/s (% of matmul) "
           "| peak temp. memory | max rel. diff |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -169,8 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         y, ty = ours(), theirs().numpy()
         assert y.shape == ty.shape, (case.name, y.shape, ty.shape)
         diff = float(np.max(np.abs(y - ty)) / max(np.max(np.abs(ty)), 1e-300))
-        t_ours = median_time(ours, min_total, 1000 if case.tiny else max_repeats)
-        t_torch = median_time(theirs, min_total, 1000 if case.tiny else max_repeats)
+        repeats = 1000 if case.tiny else max_repeats
+        rounds = [(median_time(ours, min_total, repeats), median_time(theirs, min_total, repeats))
+                  for _ in range(args.rounds)]
+        t_ours = statistics.median(t for t, _ in rounds)
+        t_torch = statistics.median(t for _, t in rounds)
         ratio = t_ours / t_torch
         if not case.tiny:
             ratios.append(ratio)
