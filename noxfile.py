@@ -116,7 +116,9 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def report(session: nox.Session) -> None:
     """Main job: every backend's suite and probes, then the discrepancy report."""
-    for name in ("numpy", "torch", "tensorflow", "keras", "mxnet", "build_report"):
+    # each parametrization of keras by name: notify("keras") would queue only the first
+    for name in ("numpy", "torch", "tensorflow", "keras(keras_backend='tensorflow')",
+                 "keras(keras_backend='torch')", "mxnet", "build_report"):
         session.notify(name)
 
 
