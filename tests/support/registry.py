@@ -58,6 +58,8 @@ FACTS: dict[str, str] = {
     "padding": "the padding argument's mode: 'valid', 'same', 'same_lower' or 'explicit'",
     "padding_form": "'int', 'per_dim', 'pairs', 'valid', 'same' or 'same_lower'",
     "pads": "per-dim: larger side of the resolved (lo, hi) padding",
+    "gap": "per-dim: stride minus the window's extent ((kernel - 1) * dilation + 1); "
+           "> 0 where consecutive windows leave input cells out",
     "padded": "bool: some resolved padding is > 0",
     "asymmetric": "bool: some resolved (lo, hi) has lo != hi",
     "pad_over_half": "bool: some resolved pad side is > kernel // 2 (pooling's usual limit)",
@@ -72,7 +74,7 @@ FACTS: dict[str, str] = {
     "has_nan": "bool: the input holds a NaN",
     "has_inf": "bool: the input holds +inf or -inf",
 }
-PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads"})
+PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads", "gap"})
 #: Facts that only some operations have; a condition on another op's fact is an error.
 OP_FACTS: dict[str, frozenset[str]] = {
     "conv": frozenset({"groups", "depthwise", "out_channels", "bias"}),
@@ -205,6 +207,8 @@ def case_facts(op: str, x: np.ndarray, params: Mapping[str, Any], w_shape: Seque
         "padding": padding if isinstance(padding, str) else "explicit",
         "padding_form": _padding_form(padding),
         "pads": tuple(max(p) for p in pads),
+        "gap": tuple(s - ((k - 1) * d + 1) for s, k, d in zip(stride, kernel, dilation,
+                                                               strict=True)),
         "padded": any(max(p) > 0 for p in pads),
         "asymmetric": any(lo != hi for lo, hi in pads),
         "pad_over_half": any(max(p) > k // 2 for p, k in zip(pads, kernel, strict=True)),
