@@ -91,23 +91,26 @@ def _missing_keys(doc: dict[str, Any], keys: Iterable[str], where: str) -> list[
     return [f"{where}: missing key {k!r}" for k in keys if k not in doc]
 
 
-def validate_suite(doc: Any, where: str) -> list[str]:
-    """Problems with a suite records document (empty if it is well-formed)."""
+def _validate_document(doc: Any, keys: Iterable[str], schema: str, where: str) -> list[str]:
+    """Problems with a records document's top level: its type, keys and schema."""
     if not isinstance(doc, dict):
         return [f"{where}: not a JSON object"]
-    problems = _missing_keys(doc, SUITE_KEYS, where)
-    if doc.get("schema") != SUITE_SCHEMA:
-        problems.append(f"{where}: schema {doc.get('schema')!r}, expected {SUITE_SCHEMA!r}")
+    problems = _missing_keys(doc, keys, where)
+    if doc.get("schema") != schema:
+        problems.append(f"{where}: schema {doc.get('schema')!r}, expected {schema!r}")
     return problems
+
+
+def validate_suite(doc: Any, where: str) -> list[str]:
+    """Problems with a suite records document (empty if it is well-formed)."""
+    return _validate_document(doc, SUITE_KEYS, SUITE_SCHEMA, where)
 
 
 def validate_probes(doc: Any, where: str) -> list[str]:
     """Problems with a probe records document (empty if it is well-formed)."""
+    problems = _validate_document(doc, PROBE_DOC_KEYS, PROBE_SCHEMA, where)
     if not isinstance(doc, dict):
-        return [f"{where}: not a JSON object"]
-    problems = _missing_keys(doc, PROBE_DOC_KEYS, where)
-    if doc.get("schema") != PROBE_SCHEMA:
-        problems.append(f"{where}: schema {doc.get('schema')!r}, expected {PROBE_SCHEMA!r}")
+        return problems
     for i, probe in enumerate(doc.get("probes", [])):
         problems += _missing_keys(probe, PROBE_KEYS, f"{where}: probe #{i}")
     return problems
