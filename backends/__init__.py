@@ -24,6 +24,10 @@ import numpy as np
 __all__ = ["BUILTIN", "Backend", "Unsupported", "backend_name", "backend_version", "load"]
 
 
+#: What an Unsupported reason says when the limitation depends on the CPU (see below).
+ON_THIS_CPU = "on this CPU"
+
+
 class Unsupported(Exception):
     """Raised by an adapter for a parameter combination its framework cannot express.
 
@@ -33,7 +37,7 @@ class Unsupported(Exception):
         What the framework lacks, in words a reader of the report understands,
         e.g. ``"tf.nn.max_pool has no dilation"``. One limitation reads the same for every
         case (no per-case values). A limitation that depends on the CPU (a kernel the
-        framework has only for some instruction sets) says ``"on this CPU"``: the report
+        framework has only for some instruction sets) says :data:`ON_THIS_CPU`: the report
         then keeps it out of its committed, machine-independent files.
     """
 

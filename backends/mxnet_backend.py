@@ -25,7 +25,7 @@ import mxnet as mx
 import numpy as np
 
 import reference
-from backends import Unsupported
+from backends import ON_THIS_CPU, Unsupported
 
 try:
     import ml_dtypes
@@ -91,7 +91,7 @@ def _run(api: str, dtype: np.dtype, fn: Callable[[], Any]) -> np.ndarray:
                 raise Unsupported(f"{api} has no CPU kernel for {np.dtype(dtype).name}: "
                                   f"{_message(err)}") from err
             if _is_bfloat16(dtype):
-                raise Unsupported(f"{api} has no bfloat16 kernel on this CPU (oneDNN, which "
+                raise Unsupported(f"{api} has no bfloat16 kernel {ON_THIS_CPU} (oneDNN, which "
                                   f"MXNet runs bfloat16 on, has none for its instruction "
                                   f"set): {_message(err)}") from err
         raise

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import reference
-from backends import Unsupported
+from backends import ON_THIS_CPU, Unsupported
 
 # TensorFlow's C++ start-up chatter would bury the test output; real errors still raise.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -139,7 +139,7 @@ class TensorFlowBackend:
             # AVX512_BF16, AVX_VNNI or AMX) its float32 and bfloat16 kernels take both, so
             # for those dtypes the reason says "on this CPU" (the report's convention for
             # capabilities that depend on the CPU).
-            where = "on this CPU" if x.dtype.name in ("float32", "bfloat16") else "on CPU"
+            where = ON_THIS_CPU if x.dtype.name in ("float32", "bfloat16") else "on CPU"
             if groups > 1 and ("must have the same depth" in str(err)
                                or "must match last dimension of input" in str(err)):
                 raise Unsupported(f"{api} has no grouped convolution {where} for {x.dtype}"

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from backends import ON_THIS_CPU
 from probes.expected import expected_entry
 from report.records import Evidence
 from tests.support import registry
@@ -30,7 +31,7 @@ from tests.support import registry
 #: The verdict and suite status that stand for "what this shows depends on the CPU".
 MARKER = "depends-on-cpu"
 #: The text by which an adapter's Unsupported reason says the capability depends on the CPU.
-CPU_REASON = "on this CPU"
+CPU_REASON = ON_THIS_CPU
 #: Suite record keys kept in the published view (counts and per-reason tallies are not).
 SUITE_KEYS = ("backend", "version", "hypothesis_profile", "tests_all_unsupported")
 
