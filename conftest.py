@@ -49,7 +49,7 @@ class _Run:
     """The resolved backend (or why it could not be loaded) and the run's records."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from tests.support import registry
+        import registry
         from tests.support.records import Records
 
         self.spec: str = config.getoption("--backend")
@@ -91,10 +91,28 @@ class _Run:
         self.records_path: str | None = config.getoption("--records")
         self.records.profile = (config.getoption("hypothesis_profile", default=None)
                                 or DEFAULT_PROFILE)
+        #: Whether a conformance test asked for the backend (the oracle's own tests do not).
+        self.used = False
 
     # -- hooks: this object is registered as a plugin, so pytest calls these
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.records.current_test = item.nodeid
+        if item.nodeid.startswith("tests/conformance/"):
+            self.used = True
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        """A test that passed without comparing anything (every case it drew declined
+        with Unsupported, or excluded) is reported as skipped, with the reasons."""
+        outcome = yield
+        report = outcome.get_result()
+        if (call.when == "call" and report.passed and not hasattr(report, "wasxfail")
+                and self.records.compared_nothing(item.nodeid)):
+            reasons = self.records.reasons_of(item.nodeid)
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0,
+                               "Unsupported (every case this test drew): "
+                               + "; ".join(reasons))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         outcomes = self.records.outcomes
@@ -113,7 +131,12 @@ class _Run:
         elif report.failed:
             outcomes["error"] += 1
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.used and self.backend is not None and not self.records.total_compared() \
+                and not session.config.option.collectonly and session.testscollected:
+            # a run that compared nothing has not tested the backend at all
+            self.no_comparison = True
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self.records_path:
             self.records.write(self.records_path)
 
@@ -123,6 +146,10 @@ class _Run:
             terminalreporter.write_line(self.error)
         for line in self.records.summary_lines():
             terminalreporter.write_line(line)
+        if getattr(self, "no_comparison", False):
+            terminalreporter.write_line(
+                f"FAILED: backend {self.name} compared no case with the oracle (every call "
+                "was declined, excluded or not run): the run tested nothing", red=True)
 
 
 _RUN_KEY = pytest.StashKey[_Run]()
@@ -154,8 +181,8 @@ def backend(suite: Any) -> Any:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize ``registered_entry`` (strict xfail each) and ``described_entry`` over the
-    registry entries that apply to the running backend."""
+    """Parametrize ``registered_entry`` (a strict xfail each) over the registry entries
+    that apply to the running backend."""
     run = metafunc.config.stash[_RUN_KEY]
     if "registered_entry" in metafunc.fixturenames:
         params = [pytest.param(e, id=e.id, marks=pytest.mark.xfail(
@@ -168,7 +195,4 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                    f"meet: {'; '.join(run.off_cpu[e.id])} ('!' = without)"))
             for e in run.off_cpu_entries if e.reproducer is not None]
         metafunc.parametrize("registered_entry", params)
-    if "described_entry" in metafunc.fixturenames:
-        metafunc.parametrize("described_entry", [
-            pytest.param(e, id=e.id) for e in run.entries
-            if e.reproducer is not None and e.behaves_as is not None])
+

@@ -17,9 +17,12 @@ own API; when the framework cannot express a combination natively it raises
 from __future__ import annotations
 
 import importlib
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
+from backends.table import BACKENDS
+
+if TYPE_CHECKING:  # the table must stay importable without NumPy (noxfile.py reads it)
+    import numpy as np
 
 __all__ = ["BUILTIN", "Backend", "Unsupported", "backend_name", "backend_version", "load"]
 
@@ -58,15 +61,9 @@ class Backend(Protocol):
     def avg_pool(self, x: np.ndarray, kernel_size: Any, **kw: Any) -> np.ndarray: ...
 
 
-#: Built-in backend names and the ``module:object`` each resolves to.
-BUILTIN: dict[str, str] = {
-    "numpy": "backends.numpy_backend:backend",
-    "torch": "backends.torch_backend:backend",
-    "tensorflow": "backends.tensorflow_backend:backend",
-    "keras-tensorflow": "backends.keras_backend:tensorflow_backend",
-    "keras-torch": "backends.keras_backend:torch_backend",
-    "mxnet": "backends.mxnet_backend:backend",
-}
+#: Built-in backend names and the ``module:object`` each resolves to (from
+#: :data:`backends.table.BACKENDS`, the one list of backends).
+BUILTIN: dict[str, str] = {spec.name: spec.adapter for spec in BACKENDS}
 
 
 def load(spec: str) -> Backend:

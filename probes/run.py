@@ -219,7 +219,7 @@ def judge(backend: str, probes: list[tuple[str, Case, Rendered]],
 
     ``entries`` maps registry ids to :class:`tests.support.registry.Entry`; an entry about
     CPU features this machine lacks does not explain a probe here."""
-    from tests.support import registry
+    import registry
 
     flags = registry.cpu_flags()
     framework = RENDERERS[backend][0]
@@ -273,7 +273,7 @@ def _plain(value: Any) -> Any:
 def run(backend: str, only: Sequence[str] = ()) -> tuple[dict[str, Any], list[str]]:
     """Run ``backend``'s probes; return the records document and the problems."""
     # the registry's loader lives with the suite; importing it needs only numpy + stdlib
-    from tests.support import registry
+    import registry
 
     versions = backend_versions(backend)
     probes = probe_list(backend, only)

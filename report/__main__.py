@@ -18,7 +18,7 @@ from pathlib import Path
 from report.build import ROOT, ReadmeError, build, stale, write
 from report.evidence import EVIDENCE
 from report.records import MissingRecords, RecordsError
-from tests.support.registry import RegistryError
+from registry import RegistryError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from report import html, jsondoc, markdown, same_padding
 from report.cpu import publish
 from report.matrix import build as build_matrix
 from report.records import load, problems
-from tests.support import registry
+import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = Path("reports", "records")

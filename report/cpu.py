@@ -26,7 +26,7 @@ from typing import Any
 from backends import ON_THIS_CPU
 from probes.expected import expected_entry
 from report.records import Evidence
-from tests.support import registry
+import registry
 
 #: The verdict and suite status that stand for "what this shows depends on the CPU".
 MARKER = "depends-on-cpu"

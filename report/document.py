@@ -15,7 +15,7 @@ from report.matrix import CLASSES, LABELS, SYMBOLS, Matrix
 from report.model import Block, Bullets, Code, Figure, Inline, Link, Paragraph, Table, heading
 from report.records import Evidence
 from report.svg import heatmap
-from tests.support import registry
+import registry
 
 TITLE = "Where the frameworks differ from the oracle"
 TOPIC_TEXT = {

@@ -21,7 +21,7 @@ from report.model import (
 )
 from report.reproducers import Reproducer, for_entry, linked
 from report.text import linkify, outcome_text, verdict_text
-from tests.support import registry
+import registry
 
 
 def _short(verdict: str) -> str:

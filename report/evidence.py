@@ -13,7 +13,7 @@ from report.cpu import condition, cpu_entry, flag_name, gated, is_cpu_reason
 from report.model import Block, Code, Paragraph, Table, heading
 from report.records import Evidence
 from report.text import outcome_text, verdict_text
-from tests.support import registry
+import registry
 
 #: Where ``python -m report build`` writes the machine's own evidence (not committed).
 EVIDENCE = "reports/evidence.md"

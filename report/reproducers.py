@@ -19,7 +19,7 @@ import numpy as np
 from probes.cases import Case, oracle_call
 from probes.render import RENDERERS
 from probes.run import result_dict
-from tests.support import registry
+import registry
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from report.cpu import CPU_REASON, MARKER, condition
 from report.evidence import EVIDENCE
 from report.model import Block, Bullets, Code, Link, Paragraph, Strong, Table, heading
-from tests.support import registry
+import registry
 
 #: Registry statuses in the order the summary table shows them, with its column headers.
 STATUSES = {"reproduced": "entries reproduced", "not-exercised": "not exercised",

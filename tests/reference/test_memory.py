@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import reference
 from tests.reference.strategies import ConvCase, PoolCase, conv_cases, pool_cases
-from tests.support.tolerances import compare, conv_tolerance
+from reference.tolerances import compare, conv_tolerance
 
 #: Untracked small allocations a call may make besides the budgeted temporaries.
 SLACK = 64 * 2**10

@@ -14,7 +14,7 @@ from report.build import build
 from report.markdown import escape
 from report.model import slug
 from tests.report.synthetic import CPU_REGISTRY, CPU_SUITE_ENTRY, setup, suite_doc
-from tests.support import registry
+import registry
 
 FENCE = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
 

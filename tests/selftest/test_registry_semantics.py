@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.support import registry
+import registry
 from tests.support import strategies as sts
 from tests.support.broken import avg_divisor_ignores_padding, healed_avg_divisor
 from tests.support.checks import Suite, check_case, check_reproducer

@@ -1,11 +1,17 @@
 """The one comparison helper: run a case on the backend, judge it against the oracle.
 
 Every conformance test goes through :func:`check_case` (property cases and fixed cases)
-or :func:`check_arrays` (literal arrays), which call the backend and :func:`judge` its
-result. Judging applies the registry: a case that matches a known discrepancy for
-the running backend is compared with the oracle called with the entry's ``behaves_as``;
-one that follows the oracle's default instead fails as stale; a difference no entry
-explains fails as unregistered. Every failure message ends with a reproducer.
+or :func:`check_arrays` (literal arrays), which call the backend and :func:`judge` what
+it did. Judging applies the registry: a case that matches known discrepancies for the
+running backend is checked against their merged claim (values, a raised exception, an
+Unsupported reason); one that follows the oracle's default instead fails as stale; a
+difference no entry explains fails as unregistered. Every failure message ends with a
+reproducer.
+
+What a case counts as (the records keep each apart): *compared* (values checked against
+the oracle or against a values claim), *claim checked* (a registered exception or
+Unsupported seen as claimed), *unsupported* (declined by the adapter, no claim),
+*excluded* (an entry says the values cannot be compared, with its reason).
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-import reference
+import registry
 from backends import Unsupported
-from tests.support import registry
+from reference.dtypes import numpy_dtype
+from reference.tolerances import Mismatch, compare_any, tolerance
 from tests.support.records import Records
 from tests.support.repro import reproducer, reproducer_for_arrays
-from tests.support.strategies import Case, make_arrays, numpy_dtype
-from tests.support.tolerances import Mismatch, compare, tolerance
+from tests.support.strategies import Case, make_arrays
 
 
 @dataclass(repr=False)
@@ -42,6 +48,8 @@ class Suite:
         Registry entries that apply to this backend.
     records : Records
         Observations of the run.
+    variant : str
+        The variant the backend runs under ('' for the default).
     """
 
     backend: Any
@@ -50,6 +58,7 @@ class Suite:
     spec: str
     entries: list[registry.Entry]
     records: Records
+    variant: str = ""
     #: The reason of the last Unsupported, and the ids of the registry entries that the
     #: last judged case matched: what a fixed-case test shows as its skip / xfail reason.
     last_unsupported: str = ""
@@ -72,33 +81,75 @@ def call_op(target: Any, op: str, arrays: Mapping[str, Any], params: Mapping[str
     return getattr(target, op)(arrays["x"], kernel_size, **rest)
 
 
-def oracle(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
-    """The oracle's result (float64; max pooling in the input dtype)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        return call_op(reference, op, arrays, params)
+oracle = registry.oracle_call
 
 
-def _tolerance(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,
-               ref: np.ndarray) -> Any:
-    return tolerance(op, arrays, params, dtype, np.asarray(ref, dtype=np.float64))
+@dataclass(frozen=True)
+class Called:
+    """What the backend did with one call: returned ``y``, declined it with an
+    Unsupported ``reason``, or raised ``error``."""
+
+    y: Any = None
+    reason: str | None = None
+    error: BaseException | None = None
+
+    def describe(self) -> str:
+        if self.reason is not None:
+            return f"declined it: Unsupported({self.reason!r})"
+        if self.error is not None:
+            return f"raised {type(self.error).__name__}: {self.error}"
+        return "returned values"
+
+
+def call_backend(suite: Suite, op: str, arrays: Mapping[str, Any],
+                 params: Mapping[str, Any]) -> Called:
+    """Call the backend; an exception is an observation, not a failure (yet)."""
+    try:
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is meant to be NaN
+            return Called(y=call_op(suite.backend, op, arrays, params))
+    except Unsupported as exc:
+        return Called(reason=exc.reason)
+    except Exception as exc:  # judged against the registry
+        return Called(error=exc)
+
+
+def matching_entries(suite: Suite, op: str, arrays: Mapping[str, Any],
+                     params: Mapping[str, Any], dtype: str, fill: str) -> list[registry.Entry]:
+    """The registry entries that apply to this call on the running backend."""
+    facts = registry.case_facts(op, arrays, params, dtype, fill, suite.variant)
+    return registry.matching(suite.entries, suite.name, op, facts)
 
 
 def _differs(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,
-             y: Any, ref: np.ndarray) -> Mismatch | None:
-    return compare(y, ref, _tolerance(op, arrays, params, dtype, ref))
+             y: Any, expected: list[np.ndarray], claim: registry.Claim | None = None
+             ) -> Mismatch | None:
+    """How ``y`` differs from every alternative of ``expected`` (None if it agrees)."""
+    accumulation = claim.accumulation if claim else None
+    want_dtype = claim.result_dtype(dtype) if claim else dtype
+    tols = [tolerance(op, arrays, params, dtype, e, accumulation) for e in expected]
+    return compare_any(y, expected, tols, want_dtype)
+
+
+def _default(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
+    return np.asarray(oracle(op, arrays, params), dtype=np.float64)
+
+
+def _unregistered(suite: Suite, test: str, op: str, text: str) -> AssertionError:
+    suite.records.add_unregistered(test, op, text.splitlines()[0])
+    return AssertionError(f"UNREGISTERED DIFFERENCE: {suite.name} {suite.version} {op}: {text}")
 
 
 def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
-          dtype: str, y: Any, fill: str, repro: Callable[[Mapping[str, Any] | None], str],
+          dtype: str, fill: str, called: Called, repro: Callable[[Any], str],
           test: str = "") -> str:
-    """Judge the backend's result ``y`` against the oracle, registry applied.
+    """Judge what the backend did on one valid case, registry applied.
 
     Returns
     -------
     str
-        ``"passed"`` (agrees with the oracle's default), ``"registered"`` (agrees with a
-        registered ``behaves_as``) or ``"excluded"`` (a registered entry without
-        ``behaves_as`` takes the case out of the comparison).
+        ``"passed"`` (agrees with the oracle's default), ``"registered"`` (agrees with
+        the matching entries' claim), ``"unsupported"`` (declined, no claim about it) or
+        ``"excluded"`` (an entry says the case cannot be compared).
 
     Raises
     ------
@@ -106,96 +157,101 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
         On an unregistered difference, or a stale registry entry, with the reproducer.
     """
     __tracebackhide__ = True
-    ref = oracle(op, arrays, params)
     entries = matching_entries(suite, op, arrays, params, dtype, fill)
     suite.last_entries = ", ".join(e.id for e in entries)
+    ids = [e.id for e in entries]
     if not entries:
-        mismatch = _differs(op, arrays, params, dtype, y, ref)
-        if mismatch is not None:
-            suite.records.add_unregistered(test, op, mismatch.text)
-            raise AssertionError(
-                f"UNREGISTERED DIFFERENCE: {suite.name} {suite.version} {op} differs from the "
-                f"oracle and no entry of tests/discrepancies.toml explains it.\n"
-                f"{mismatch.text}{repro(None)}")
-        return "passed"
-    ids = ", ".join(e.id for e in entries)
-    behaves_as = registry.merged_behaves_as(entries)
-    if behaves_as is None:
-        for e in entries:
-            suite.records.add_entry_case(e.id, "excluded")
+        return _judge_default(suite, op, arrays, params, dtype, called, repro, test)
+    try:
+        claim = registry.merge([e.claim for e in entries], ids)
+    except ValueError as exc:
+        raise AssertionError(f"registry: {exc}{repro(None)}") from exc
+    tally = suite.records.add_entry_case
+    if claim.form == "excluded":
+        for i in ids:
+            tally(i, "excluded")
+        suite.records.add_excluded(op)
         return "excluded"
-    alt_params = {**params, **behaves_as}
+    if claim.form in ("raises", "unsupported"):
+        seen = (claim.explains(called.error) if claim.form == "raises" and called.error
+                else claim.form == "unsupported" and called.reason is not None
+                and claim.matches_text(called.reason))
+        if seen:
+            for i in ids:
+                tally(i, "reproduced")
+            suite.records.add_claim_checked(op)
+            return "registered"
+        if claim.form == "raises" and called.reason is not None:
+            suite.last_unsupported = called.reason
+            suite.records.add_unsupported(op, called.reason)
+            return "unsupported"
+        if called.y is not None and _differs(op, arrays, params, dtype, called.y,
+                                             [_default(op, arrays, params)]) is None:
+            for i in ids:
+                tally(i, "stale")
+            raise AssertionError(
+                f"STALE REGISTRY ENTRY {', '.join(ids)}: {suite.name} {suite.version} now "
+                f"computes the oracle's default on a case where the entry claims it "
+                f"{claim.describe()}. Update or remove the entry.{repro(None)}")
+        raise _unregistered(suite, test, op, (
+            f"matches registry entries {', '.join(ids)}, which claim it {claim.describe()}, "
+            f"but the backend {called.describe()}.{repro(None)}"))
+    # a values claim
+    if called.reason is not None:
+        suite.last_unsupported = called.reason
+        suite.records.add_unsupported(op, called.reason)
+        return "unsupported"
+    if called.error is not None:
+        raise _unregistered(suite, test, op, (
+            f"matches registry entries {', '.join(ids)} (claim: {claim.describe()}), but the "
+            f"backend {called.describe()}{repro(claim)}"))
     try:
-        alt = oracle(op, arrays, alt_params)
+        expected = claim.expected(op, arrays, params, dtype)
     except (ValueError, TypeError) as exc:
-        raise AssertionError(f"registry entries {ids}: the oracle rejects behaves_as "
-                             f"{behaves_as} on this case: {exc}{repro(behaves_as)}") from exc
-    mismatch_alt = _differs(op, arrays, alt_params, dtype, y, alt)
-    distinct = _differs(op, arrays, params, dtype, alt, ref) is not None
-    if mismatch_alt is None:
-        for e in entries:
-            suite.records.add_entry_case(e.id, "reproduced" if distinct else "indistinct")
+        raise AssertionError(f"registry entries {ids}: the oracle rejects the claim "
+                             f"{claim.describe()} on this case: {exc}{repro(claim)}") from exc
+    suite.records.add_checked(op)
+    mismatch = _differs(op, arrays, params, dtype, called.y, expected, claim)
+    default = [_default(op, arrays, params)]
+    distinct = any(_differs(op, arrays, params, dtype, e, default) is not None
+                   for e in expected) or claim.result_dtype(dtype) != dtype
+    if mismatch is None:
+        for i in ids:
+            tally(i, "reproduced" if distinct else "indistinct")
         return "registered"
-    if distinct and _differs(op, arrays, params, dtype, y, ref) is None:
-        for e in entries:
-            suite.records.add_entry_case(e.id, "stale")
+    if distinct and _differs(op, arrays, params, dtype, called.y, default) is None:
+        for i in ids:
+            tally(i, "stale")
         raise AssertionError(
-            f"STALE REGISTRY ENTRY {ids}: {suite.name} {suite.version} now follows the "
-            f"oracle's default on a case the entry covers (behaves_as {behaves_as} no longer "
-            f"describes it). Update or remove the entry.{repro(behaves_as)}")
-    suite.records.add_unregistered(test, op, mismatch_alt.text)
-    raise AssertionError(
-        f"UNREGISTERED DIFFERENCE: {suite.name} {suite.version} {op} matches registry "
-        f"entries {ids} but agrees neither with their behaves_as {behaves_as} nor with the "
-        f"oracle's default.\nagainst behaves_as: {mismatch_alt.text}{repro(behaves_as)}")
+            f"STALE REGISTRY ENTRY {', '.join(ids)}: {suite.name} {suite.version} now follows "
+            f"the oracle's default on a case where the entry claims {claim.describe()}. "
+            f"Update or remove the entry.{repro(claim)}")
+    raise _unregistered(suite, test, op, (
+        f"matches registry entries {', '.join(ids)} but agrees neither with their claim "
+        f"({claim.describe()}) nor with the oracle's default.\nagainst the claim: "
+        f"{mismatch.text}{repro(claim)}"))
 
 
-@dataclass(frozen=True)
-class Called:
-    """A backend call's result: ``status`` is "ok" (``y`` holds the result),
-    "unsupported" (Unsupported raised; recorded) or "excluded" (it raised, and a
-    registry entry without ``behaves_as`` covers the case)."""
-
-    y: Any
-    status: str
-
-
-def matching_entries(suite: Suite, op: str, arrays: Mapping[str, Any],
-                     params: Mapping[str, Any], dtype: str, fill: str) -> list[registry.Entry]:
-    """The registry entries that apply to this call on the running backend."""
-    w = arrays.get("w")
-    facts = registry.case_facts(op, np.asarray(arrays["x"]), params,
-                                None if w is None else np.shape(w), arrays.get("b") is not None,
-                                dtype, fill)
-    return registry.matching(suite.entries, suite.name, op, facts)
-
-
-def run_backend(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
-                repro: Callable[[Mapping[str, Any] | None], str], dtype: str = "float32",
-                fill: str = "reproducer") -> Called:
-    """Call the backend on a valid case.
-
-    Unsupported is recorded, not a failure. Any other exception fails with the
-    reproducer, unless a registry entry without ``behaves_as`` covers the case (a
-    framework that rejects a valid call, e.g. ``'same'`` with stride > 1).
-    """
+def _judge_default(suite: Suite, op: str, arrays: Mapping[str, Any],
+                   params: Mapping[str, Any], dtype: str, called: Called,
+                   repro: Callable[[Any], str], test: str) -> str:
+    """A case no entry matches: values must be the oracle's default."""
     __tracebackhide__ = True
-    try:
-        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is meant to be NaN
-            return Called(call_op(suite.backend, op, arrays, params), "ok")
-    except Unsupported as exc:
-        suite.records.add_unsupported(op, exc.reason)
-        suite.last_unsupported = exc.reason
-        return Called(None, "unsupported")
-    except Exception as exc:
-        entries = matching_entries(suite, op, arrays, params, dtype, fill)
-        if entries and registry.merged_behaves_as(entries) is None:
-            suite.last_entries = ", ".join(e.id for e in entries)
-            for e in entries:
-                suite.records.add_entry_case(e.id, "excluded")
-            return Called(None, "excluded")
-        raise AssertionError(f"{suite.name} {suite.version} raised {type(exc).__name__} on "
-                             f"a valid {op} call: {exc}{repro(None)}") from exc
+    if called.reason is not None:
+        suite.last_unsupported = called.reason
+        suite.records.add_unsupported(op, called.reason)
+        return "unsupported"
+    if called.error is not None:
+        raise _unregistered(suite, test, op, (
+            f"raised {type(called.error).__name__} on a valid call: {called.error}"
+            f"{repro(None)}"))
+    suite.records.add_checked(op)
+    mismatch = _differs(op, arrays, params, dtype, called.y, [_default(op, arrays, params)])
+    if mismatch is not None:
+        raise _unregistered(suite, test, op, (
+            f"differs from the oracle and no registry entry explains it.\n"
+            f"{mismatch.text}{repro(None)}"))
+    return "passed"
 
 
 def outcome(suite: Suite, result: str, what: str) -> None:
@@ -208,26 +264,15 @@ def outcome(suite: Suite, result: str, what: str) -> None:
 
 
 def check_case(suite: Suite, case: Case, test: str = "") -> str:
-    """Run one property case on the backend and judge it.
-
-    Returns
-    -------
-    str
-        ``"unsupported"`` (the backend raised Unsupported: recorded, not a failure),
-        ``"excluded"`` (it raised on a case a registry entry covers) or what
-        :func:`judge` returns.
-    """
+    """Run one property case on the backend and judge it (see :func:`judge`)."""
     __tracebackhide__ = True
     arrays = make_arrays(case)
 
-    def repro(behaves_as: Mapping[str, Any] | None) -> str:
-        return reproducer(case, suite.spec, behaves_as)
+    def repro(claim: registry.Claim | None) -> str:
+        return reproducer(case, suite.spec, claim)
 
-    called = run_backend(suite, case.op, arrays, case.params, repro, case.dtype, case.fill)
-    if called.status != "ok":
-        return called.status
-    suite.records.add_checked(case.op)
-    return judge(suite, case.op, arrays, case.params, case.dtype, called.y, case.fill, repro,
+    called = call_backend(suite, case.op, arrays, case.params)
+    return judge(suite, case.op, arrays, case.params, case.dtype, case.fill, called, repro,
                  test)
 
 
@@ -236,68 +281,80 @@ def check_arrays(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mappi
     """:func:`check_case` for literal arrays (seed examples, fixed cases)."""
     __tracebackhide__ = True
 
-    def repro(behaves_as: Mapping[str, Any] | None) -> str:
+    def repro(claim: registry.Claim | None) -> str:
         return reproducer_for_arrays(op, arrays, params, dtype, suite.spec)
 
-    called = run_backend(suite, op, arrays, params, repro, dtype)
-    if called.status != "ok":
-        return called.status
-    suite.records.add_checked(op)
-    return judge(suite, op, arrays, params, dtype, called.y, "reproducer", repro, test)
+    called = call_backend(suite, op, arrays, params)
+    return judge(suite, op, arrays, params, dtype, "reproducer", called, repro, test)
+
+
+class ClaimBroken(Exception):
+    """A registered entry's reproducer no longer does what the entry claims (and does
+    not follow the oracle's default either): not an expected failure."""
 
 
 def check_reproducer(suite: Suite, entry: registry.Entry) -> None:
-    """Run ``entry``'s reproducer and assert the backend agrees with the oracle's default.
+    """Run ``entry``'s reproducer: it reproduces when the backend does what the entry
+    claims and that differs from the oracle's default.
 
-    Registered entries are strict expected failures of this check: the AssertionError is
-    the discrepancy reproducing. Agreement (the entry is stale) is recorded before the
-    strict xfail turns it into a failure. When the oracle rejects the call, agreement
-    means the backend raises too.
+    The registered entries run this as strict expected failures: the AssertionError is
+    the discrepancy reproducing. Agreement with the oracle's default (the entry is
+    stale) is recorded before the strict xfail turns it into a failure; anything else
+    (another exception, other values, another Unsupported reason) raises
+    :class:`ClaimBroken`, which fails the test.
     """
     __tracebackhide__ = True
-    call = registry.reproducer_call(entry, numpy_dtype)
+    call = registry.reproducer_call(entry)
     text = reproducer_for_arrays(call.op, call.arrays, call.params, call.dtype, suite.spec)
+    called = call_backend(suite, call.op, call.arrays, call.params)
+    claim = entry.claim
+    assert claim is not None  # the loader requires a claim of every suite entry
     try:
-        ref = oracle(call.op, call.arrays, call.params)
+        default = [_default(call.op, call.arrays, call.params)]
     except (ValueError, TypeError) as exc:
-        ref, oracle_error = None, exc
-    try:
-        y = call_op(suite.backend, call.op, call.arrays, call.params)
-        backend_error = None
-    except Exception as exc:  # Unsupported included: the framework does not do the default
-        y, backend_error = None, exc
-    if ref is None:
-        agrees = backend_error is not None and not isinstance(backend_error, Unsupported)
-        detail = (f"the oracle rejects the call ({oracle_error}); the backend "
-                  + (f"raised {type(backend_error).__name__}: {backend_error}" if backend_error
-                     else "returned a result"))
-    elif backend_error is not None:
-        agrees = False
-        detail = f"the backend raised {type(backend_error).__name__}: {backend_error}"
+        default, oracle_error = None, exc
+    if default is None:  # a bad-input entry: the oracle's default is to reject the call
+        follows_default = called.error is not None and not claim.explains(called.error)
+        detail = f"the oracle rejects the call ({oracle_error}); the backend {called.describe()}"
+    elif called.y is not None:
+        follows_default = _differs(call.op, call.arrays, call.params, call.dtype, called.y,
+                                   default) is None
+        detail = f"the backend {called.describe()}"
     else:
-        mismatch = _differs(call.op, call.arrays, call.params, call.dtype, y, ref)
-        agrees = mismatch is None
-        detail = "" if mismatch is None else mismatch.text
-    suite.records.add_reproducer(entry.id, "stale" if agrees else "reproduced")
-    assert agrees, f"registered discrepancy {entry.id} reproduces: {detail}{text}"
+        follows_default = False
+        detail = f"the backend {called.describe()}"
+    if follows_default:
+        suite.records.add_reproducer(entry.id, "stale")
+        return
+    holds, why = claim_holds(claim, call, called)
+    if not holds:
+        suite.records.add_reproducer(entry.id, "broken")
+        raise ClaimBroken(f"registry entry {entry.id} claims the backend "
+                          f"{claim.describe()}, but {why}{text}")
+    suite.records.add_reproducer(entry.id, "reproduced")
+    raise AssertionError(f"registered discrepancy {entry.id} reproduces: {detail}{text}")
 
 
-def check_behaves_as(suite: Suite, entry: registry.Entry) -> str:
-    """Assert that on ``entry``'s reproducer the backend agrees with the oracle called
-    with the entry's ``behaves_as``: the registered description is itself checked."""
-    __tracebackhide__ = True
-    assert entry.behaves_as is not None
-    call = registry.reproducer_call(entry, numpy_dtype)
-    params = {**call.params, **entry.behaves_as}
-    text = reproducer_for_arrays(call.op, call.arrays, params, call.dtype, suite.spec)
-    try:
-        y = call_op(suite.backend, call.op, call.arrays, call.params)
-    except Unsupported as exc:
-        suite.records.add_unsupported(call.op, exc.reason)
-        return "unsupported"
-    ref = oracle(call.op, call.arrays, params)
-    mismatch = _differs(call.op, call.arrays, params, call.dtype, y, ref)
-    assert mismatch is None, (f"registry entry {entry.id}: the backend does not behave as "
-                              f"its behaves_as {entry.behaves_as} says: {mismatch.text}{text}")
-    return "passed"
+def claim_holds(claim: registry.Claim, call: registry.ReproducerCall, called: Called
+                ) -> tuple[bool, str]:
+    """Whether the backend's behaviour on a reproducer is what ``claim`` says, and why
+    not."""
+    if claim.form == "excluded":
+        return called.y is not None, f"the backend {called.describe()}"
+    if claim.form == "raises":
+        return (called.error is not None and claim.explains(called.error),
+                f"the backend {called.describe()}")
+    if claim.form == "unsupported":
+        return (called.reason is not None and claim.matches_text(called.reason),
+                f"the backend {called.describe()}")
+    if called.y is None:
+        return False, f"the backend {called.describe()}"
+    expected = claim.expected(call.op, call.arrays, call.params, call.dtype)
+    mismatch = _differs(call.op, call.arrays, call.params, call.dtype, called.y, expected,
+                        claim)
+    return mismatch is None, "" if mismatch is None else mismatch.text
 
+
+__all__ = ["Called", "ClaimBroken", "Suite", "call_backend", "call_op", "check_arrays",
+           "check_case", "check_reproducer", "claim_holds", "judge", "matching_entries",
+           "numpy_dtype", "oracle", "outcome"]

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-#: Per-entry case tallies: matched the entry's condition; matched ``behaves_as`` on a case
-#: where it differs from the oracle's default; matched the default there instead (stale);
-#: excluded (no ``behaves_as``); matched a case where ``behaves_as`` and default agree.
+#: Per-entry case tallies: matched the entry's condition; did what the entry claims, where
+#: that differs from the oracle's default; matched the default there instead (stale);
+#: excluded (the entry's claim is that the case cannot be compared); did what the claim
+#: says on a case where claim and default agree.
 CASE_TALLIES = ("matched", "reproduced", "stale", "excluded", "indistinct")
 
 
@@ -45,11 +46,18 @@ class Records:
         self.off_cpu: dict[str, tuple[str, ...]] = dict(off_cpu or {})
         self.unregistered: list[dict[str, Any]] = []
         self.outcomes: Counter[str] = Counter()
+        #: Per op: cases whose values were compared (with the oracle's default or a claim),
+        #: cases whose registered exception or Unsupported was seen as claimed, and cases
+        #: an entry excludes from any comparison.
         self.checked: Counter[str] = Counter()
+        self.claim_checked: Counter[str] = Counter()
+        self.excluded: Counter[str] = Counter()
         #: Node id of the running test, set by conftest.py, for unregistered differences.
         self.current_test = ""
         #: Per test: cases compared and cases Unsupported (to flag tests that compared none).
         self.per_test: dict[str, Counter[str]] = defaultdict(Counter)
+        #: Per test: the Unsupported reasons (and exclusions) it met, with counts.
+        self.reasons: dict[str, Counter[str]] = defaultdict(Counter)
         #: The hypothesis profile of the run, set by conftest.py.
         self.profile = ""
 
@@ -57,11 +65,39 @@ class Records:
         """A case the backend declined with ``Unsupported(reason)``."""
         self.unsupported[op][reason] += 1
         self.per_test[self.current_test]["unsupported"] += 1
+        self.reasons[self.current_test][reason] += 1
 
     def add_checked(self, op: str) -> None:
         """A case that was compared with the oracle (passed or not)."""
         self.checked[op] += 1
         self.per_test[self.current_test]["checked"] += 1
+
+    def add_claim_checked(self, op: str) -> None:
+        """A case whose registered exception or Unsupported was seen as claimed."""
+        self.claim_checked[op] += 1
+        self.per_test[self.current_test]["claim_checked"] += 1
+
+    def add_excluded(self, op: str) -> None:
+        """A case a registry entry excludes from every comparison."""
+        self.excluded[op] += 1
+        self.per_test[self.current_test]["excluded"] += 1
+        self.reasons[self.current_test]["excluded by a registry entry"] += 1
+
+    def compared_nothing(self, test: str) -> bool:
+        """Whether ``test`` compared no case: every case it drew was declined (or
+        excluded)."""
+        c = self.per_test.get(test, Counter())
+        return bool(c["unsupported"] or c["excluded"]) and not (c["checked"]
+                                                                 or c["claim_checked"])
+
+    def reasons_of(self, test: str) -> list[str]:
+        """The Unsupported reasons and exclusions ``test`` met, most frequent first."""
+        counts = self.reasons.get(test, Counter())
+        return [f"{reason} ({n} cases)" for reason, n in counts.most_common()]
+
+    def total_compared(self) -> int:
+        """Cases compared or claim-checked in the whole run."""
+        return sum(self.checked.values()) + sum(self.claim_checked.values())
 
     def add_entry_case(self, entry_id: str, tally: str) -> None:
         """A case that matched registry entry ``entry_id``; ``tally`` from :data:`CASE_TALLIES`."""
@@ -71,7 +107,8 @@ class Records:
             counts[tally] += 1
 
     def add_reproducer(self, entry_id: str, outcome: str) -> None:
-        """The outcome of entry ``entry_id``'s reproducer: "reproduced" or "stale"."""
+        """The outcome of entry ``entry_id``'s reproducer: "reproduced", "stale" or
+        "broken" (it neither does what the entry claims nor follows the default)."""
         self.reproducers[entry_id] = outcome
 
     def add_unregistered(self, test: str, op: str, text: str) -> None:
@@ -95,6 +132,8 @@ class Records:
         repro = self.reproducers.get(entry_id)
         if repro == "stale" or counts["stale"]:
             return "stale"
+        if repro == "broken":
+            return "broken"
         if repro == "reproduced" or counts["reproduced"]:
             return "reproduced"
         return "not-exercised"
@@ -112,6 +151,8 @@ class Records:
                        ("passed", "failed", "xfailed", "xpassed", "skipped", "unsupported",
                         "error")},
             "cases_checked": dict(self.checked),
+            "cases_claim_checked": dict(self.claim_checked),
+            "cases_excluded": dict(self.excluded),
             "unsupported": {op: [{"reason": r, "count": n} for r, n in sorted(c.items())]
                             for op, c in sorted(self.unsupported.items())},
             "registry": {
@@ -128,8 +169,7 @@ class Records:
     def all_unsupported(self) -> list[str]:
         """Property tests (several cases) whose every case the backend declined: they
         compared nothing. A fixed-case test shows its Unsupported as a skip instead."""
-        return sorted(t for t, c in self.per_test.items()
-                      if c["unsupported"] > 1 and not c["checked"])
+        return sorted(t for t in self.per_test if self.compared_nothing(t))
 
     def write(self, path: str | Path) -> None:
         """Write :meth:`as_dict` as JSON to ``path`` (directories created)."""
@@ -139,8 +179,11 @@ class Records:
 
     def summary_lines(self) -> list[str]:
         """Lines for the terminal summary."""
+        def per_op(counts: Counter[str]) -> str:
+            return ", ".join(f"{op} {n}" for op, n in sorted(counts.items())) or "none"
         lines = [f"backend {self.backend} {self.version}: cases compared "
-                 + (", ".join(f"{op} {n}" for op, n in sorted(self.checked.items())) or "none")]
+                 f"{per_op(self.checked)}; registered exception/Unsupported seen "
+                 f"{per_op(self.claim_checked)}; excluded {per_op(self.excluded)}"]
         for op, reasons in sorted(self.unsupported.items()):
             for reason, n in sorted(reasons.items()):
                 lines.append(f"Unsupported {op} ({n} cases): {reason}")
@@ -150,7 +193,7 @@ class Records:
                 f"{n} {s}" for s, n in sorted(status.items())))
             lines += [f"  STALE: {i}" for i in sorted(self.entries)
                       if self.entry_status(i) == "stale"]
-        lines += [f"compared nothing (every case Unsupported): {t}"
+        lines += [f"compared nothing (every case Unsupported or excluded): {t}"
                   for t in self.all_unsupported()]
         for u in self.unregistered:
             lines.append(f"UNREGISTERED difference in {u['test']} ({u['op']}): "

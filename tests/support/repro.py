@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from reference.dtypes import dtype_expr
+from registry import Claim
 from tests.support.strategies import Case, data_code
 
 
@@ -23,7 +25,7 @@ def call_text(target: str, op: str, has_bias: bool | None, kwargs: str) -> str:
 
 
 def _lines_for_call(op: str, params: Mapping[str, Any], has_bias: bool | None, spec: str,
-                    behaves_as: Mapping[str, Any] | None) -> list[str]:
+                    claim: Claim | None) -> list[str]:
     lines = []
     keras = os.environ.get("KERAS_BACKEND")
     if keras:
@@ -36,10 +38,8 @@ def _lines_for_call(op: str, params: Mapping[str, Any], has_bias: bool | None, s
         f"y = {call_text('backend', op, has_bias, 'params')}",
         f"y_ref = {call_text('reference', op, has_bias, 'params')}  # the oracle's default",
     ]
-    if behaves_as:
-        lines.append(f"y_reg = {call_text('reference', op, has_bias, '{**params, **behaves_as}')}"
-                     .replace("behaves_as", repr(dict(behaves_as)))
-                     + "  # as the registry says the framework behaves")
+    if claim is not None:
+        lines.append(f"# the registry claims the framework {claim.describe()}")
     lines += [
         "print('backend:', np.asarray(y, dtype=np.float64).ravel()[:20])",
         "print('oracle: ', y_ref.ravel()[:20])",
@@ -49,13 +49,13 @@ def _lines_for_call(op: str, params: Mapping[str, Any], has_bias: bool | None, s
     return lines
 
 
-def reproducer(case: Case, spec: str, behaves_as: Mapping[str, Any] | None = None) -> str:
+def reproducer(case: Case, spec: str, claim: Claim | None = None) -> str:
     """The copy-paste reproducer of a property-test case on backend ``spec``."""
     head = (f"# {case.op} {case.label or ''} dtype={case.dtype} fill={case.fill} "
             f"data seed={case.seed} x{case.x_shape}"
             + (f" w{case.w_shape} bias={case.bias}" if case.op == "conv" else ""))
     body = [head, data_code(case),
-            *_lines_for_call(case.op, case.params, case.bias, spec, behaves_as)]
+            *_lines_for_call(case.op, case.params, case.bias, spec, claim)]
     return _frame("\n".join(body))
 
 
@@ -65,7 +65,7 @@ def reproducer_for_arrays(op: str, arrays: Mapping[str, Any], params: Mapping[st
     lines = ["import numpy as np"]
     if dtype == "bfloat16":
         lines.append("import ml_dtypes")
-    dt = "ml_dtypes.bfloat16" if dtype == "bfloat16" else f"np.{dtype}"
+    dt = dtype_expr(dtype)
     for name in ("x", "w", "b"):
         if name in arrays:
             a = arrays[name]

@@ -22,17 +22,13 @@ import numpy as np
 from hypothesis import strategies as st
 
 import reference
+from reference.dtypes import HAS_BFLOAT16, dtype_expr, numpy_dtype
 from reference.padding import extent
-from tests.support import tolerances
-
-try:  # bfloat16 is tested only where ml_dtypes is installed
-    import ml_dtypes
-except ImportError:  # pragma: no cover - depends on the environment
-    ml_dtypes = None
+from reference import tolerances
 
 OPS = ("conv", "max_pool", "avg_pool")
 FLOAT_DTYPES = tuple(d for d in ("float16", "bfloat16", "float32", "float64")
-                     if d != "bfloat16" or ml_dtypes is not None)
+                     if d != "bfloat16" or HAS_BFLOAT16)
 #: float16, and bfloat16 where ml_dtypes is installed.
 LOW_PRECISION_DTYPES = tuple(d for d in FLOAT_DTYPES if d in ("float16", "bfloat16"))
 INT_DTYPES = ("int8", "uint8", "int32", "int64")
@@ -126,20 +122,6 @@ class Case:
 
 
 # ----------------------------------------------------------------------------- data
-def dtype_expr(dtype: str) -> str:
-    """Python expression for the NumPy dtype named ``dtype`` (bfloat16 via ml_dtypes)."""
-    return "ml_dtypes.bfloat16" if dtype == "bfloat16" else f"np.{dtype}"
-
-
-def numpy_dtype(dtype: str) -> np.dtype:
-    """The NumPy dtype named ``dtype``."""
-    if dtype == "bfloat16":
-        if ml_dtypes is None:
-            raise ImportError("bfloat16 needs the ml_dtypes package")
-        return np.dtype(ml_dtypes.bfloat16)
-    return np.dtype(dtype)
-
-
 def _array_line(name: str, shape: Sequence[int], case: Case) -> str:
     dt = dtype_expr(case.dtype)
     shape = tuple(shape)
