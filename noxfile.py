@@ -3,46 +3,49 @@ and the discrepancy report.
 
 ``nox`` with no arguments runs the test command (every default session below);
 ``nox -s report`` runs every backend's suite and probes and rebuilds the report.
-Framework versions are pinned by default; override one with an environment variable,
+The backend sessions come from the backend table (``backends/table.py``): one session per
+row, or one parametrized session for rows that share a session name (``keras``).
+Framework versions are pinned there; override one with an environment variable,
 e.g. ``CONFORMANCE_TORCH="torch==2.14.1" nox -s torch``.
 Extra arguments go to pytest: ``nox -s torch -- --hypothesis-profile thorough``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
+from pathlib import Path
+from typing import Any
 
 import nox
 
+
+def _load_table() -> Any:
+    """``backends/table.py`` without importing the ``backends`` package (nox's own
+    environment has no NumPy)."""
+    path = Path(__file__).parent / "backends" / "table.py"
+    spec = importlib.util.spec_from_file_location("backend_table", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+table = _load_table()
+GROUPS = table.session_groups()
+
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "tests", "numpy", "torch", "tensorflow", "keras", "mxnet",
-                        "report_check"]
+nox.options.sessions = ["lint", "tests", *GROUPS, "report_check"]
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-TEST_DEPS = ["pytest>=7", "hypothesis>=6.80", "tomli>=2; python_version < '3.11'"]
-ML_DTYPES = "ml_dtypes>=0.3"
-
-#: Each backend session's framework requirements, overridable by CONFORMANCE_<NAME>.
-FRAMEWORKS: dict[str, list[str]] = {
-    "numpy": ["numpy>=1.22", ML_DTYPES],  # bfloat16 cases through the oracle
-    "torch": ["torch==2.13.0", ML_DTYPES],
-    "tensorflow": ["tensorflow-cpu==2.21.*"],
-    "keras-tensorflow": ["keras==3.15.*", "tensorflow-cpu==2.21.*"],
-    "keras-torch": ["keras==3.15.*", "torch==2.13.0", ML_DTYPES],
-    "mxnet": ["mxnet==1.9.1", "numpy<1.24", "ml_dtypes>=0.3,<0.5"],
-}
-
-
-def _requirements(backend: str) -> list[str]:
-    override = os.environ.get("CONFORMANCE_" + backend.upper().replace("-", "_"))
-    return override.split() if override else FRAMEWORKS[backend]
 
 
 def run_backend(session: nox.Session, backend: str) -> None:
     """Install ``backend``'s framework and run the conformance suite and probes against it."""
-    session.install(*TEST_DEPS, *_requirements(backend))
-    env = {"KERAS_BACKEND": backend.removeprefix("keras-")} if backend.startswith("keras-") else {}
+    spec = table.by_name(backend)
+    session.install(*table.TEST_REQUIREMENTS, *table.requirements(spec))
     os.makedirs("reports/records", exist_ok=True)
     session.run(
         "python", "-m", "pytest", "tests/conformance", "tests/selftest",
@@ -53,48 +56,48 @@ def run_backend(session: nox.Session, backend: str) -> None:
         # a later --hypothesis-profile in the extra arguments wins
         "--hypothesis-profile=ci",
         *session.posargs,
-        env=env,
+        env=dict(spec.env),
     )
-    if backend != "numpy":
+    if spec.probes:
         session.run("python", "-m", "probes", backend,
-                    f"--out=reports/records/probes-{backend}.json", env=env)
+                    f"--out=reports/records/probes-{backend}.json", env=dict(spec.env))
 
 
-@nox.session(python=PYTHON)
-def numpy(session: nox.Session) -> None:
-    """Conformance suite on the oracle itself (checks the suite's plumbing)."""
-    run_backend(session, "numpy")
+def _backend_session(group: str, specs: tuple[Any, ...]) -> None:
+    """Define the nox session ``group`` running the backends ``specs``."""
+    frameworks = ", ".join(s.display for s in specs)
+    if len(specs) == 1:
+        def session_fn(session: nox.Session) -> None:
+            run_backend(session, specs[0].name)
+    else:
+        param = f"{group}_backend"
+
+        @nox.parametrize(param, [s.session_param for s in specs])
+        def session_fn(session: nox.Session, **kwargs: str) -> None:
+            run_backend(session, f"{group}-{kwargs[param]}")
+        # nox passes parameters by name: give the function that parameter's name
+        session_fn.__signature__ = _signature(param)  # type: ignore[attr-defined]
+    session_fn.__doc__ = f"Conformance suite and probes on {frameworks}."
+    session_fn.__name__ = group
+    nox.session(python=PYTHON, name=group)(session_fn)
 
 
-@nox.session(python=PYTHON)
-def torch(session: nox.Session) -> None:
-    """Conformance suite and probes on PyTorch (torch.nn.functional, torch.nn)."""
-    run_backend(session, "torch")
+def _signature(param: str) -> Any:
+    import inspect
+
+    return inspect.Signature([
+        inspect.Parameter("session", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY)])
 
 
-@nox.session(python=PYTHON)
-def tensorflow(session: nox.Session) -> None:
-    """Conformance suite and probes on TensorFlow (tf.nn)."""
-    run_backend(session, "tensorflow")
-
-
-@nox.session(python=PYTHON)
-@nox.parametrize("keras_backend", ["tensorflow", "torch"])
-def keras(session: nox.Session, keras_backend: str) -> None:
-    """Conformance suite and probes on Keras 3 layers, once per Keras backend."""
-    run_backend(session, f"keras-{keras_backend}")
-
-
-@nox.session(python=PYTHON)
-def mxnet(session: nox.Session) -> None:
-    """Conformance suite and probes on MXNet 1.9.1 (mx.nd, gluon.nn); needs numpy<1.24."""
-    run_backend(session, "mxnet")
+for _group, _specs in GROUPS.items():
+    _backend_session(_group, _specs)
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The oracle's own tests and the report builder's (no framework installed)."""
-    session.install("numpy", *TEST_DEPS)
+    session.install("numpy", *table.TEST_REQUIREMENTS)
     session.run("python", "-m", "pytest", "tests/reference", "tests/report",
                 "--junitxml=reports/junit-tests.xml", *session.posargs)
 
@@ -109,17 +112,17 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """The oracle side by side with PyTorch float64 on CPU, in one process."""
-    session.install("numpy", "torch==2.13.0")
+    session.install("numpy", *table.requirements(table.by_name("torch")))
     session.run("python", "-m", "bench", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def report(session: nox.Session) -> None:
     """Main job: every backend's suite and probes, then the discrepancy report."""
-    # each parametrization of keras by name: notify("keras") would queue only the first
-    for name in ("numpy", "torch", "tensorflow", "keras(keras_backend='tensorflow')",
-                 "keras(keras_backend='torch')", "mxnet", "build_report"):
-        session.notify(name)
+    # each parametrization by name: notify("keras") would queue only the first
+    for spec in table.BACKENDS:
+        session.notify(spec.nox_session)
+    session.notify("build_report")
 
 
 @nox.session(python=PYTHON)

@@ -21,9 +21,10 @@ the probe's verdict says which one the framework followed:
 ``crashes``
     the process died.
 
-Every verdict other than ``follows-oracle`` must name the registry entry
-(``tests/discrepancies.toml``) that explains it, or the run fails as an *unregistered
-difference*; a probe that names an entry but follows the oracle fails the run as *stale*.
+Every verdict other than ``follows-oracle`` must be explained by a registry entry (one
+whose ``probes`` table names the probe's case under its API or report column), or the run
+fails as an *unregistered difference*; a probe that an entry names but that follows the
+oracle fails the run as *stale*.
 
 Usage, inside the backend's virtualenv::
 
@@ -32,8 +33,10 @@ Usage, inside the backend's virtualenv::
 The record format is documented in ``docs/records-schema.md``.
 """
 
-#: Probe backends: the suite's backend names, less the oracle itself.
-BACKENDS = ("torch", "tensorflow", "keras-tensorflow", "keras-torch", "mxnet")
+from backends.table import probe_backends
+
+#: Probe backends: the built-in backends with probed public APIs (the table's order).
+BACKENDS = tuple(spec.name for spec in probe_backends())
 
 #: Verdicts that are not differences.
 AGREEING = frozenset({"follows-oracle"})

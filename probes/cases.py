@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import reference
+import registry
 
 #: A candidate convention: (op, x, w, b, params) -> the array the framework would return,
 #: possibly a masked array whose masked cells are "any value".
@@ -42,59 +43,25 @@ def overrides(**changes: Any) -> CandidateFn:
     return candidate
 
 
-def _pooled_after_padding(op: str, x: np.ndarray, params: Mapping[str, Any], mode: str
-                          ) -> np.ndarray:
-    """Pooling over ``x`` padded beforehand with ``np.pad(mode=mode)`` by the padding the
-    oracle resolves (the padded cells then count as input)."""
-    nd = x.ndim - 2
-    kernel = reference.normalize_sizes(params["kernel_size"], nd, "kernel_size")
-    stride = params.get("stride")
-    stride = kernel if stride is None else reference.normalize_sizes(stride, nd, "stride")
-    dilation = reference.normalize_sizes(params.get("dilation", 1), nd, "dilation")
-    pads = reference.resolve_padding(params.get("padding", 0), x.shape[2:], kernel, stride,
-                                     dilation)
-    padded = np.pad(x, ((0, 0), (0, 0), *pads), mode=mode)
-    rest = {k: v for k, v in params.items() if k != "padding"}
-    return getattr(reference, op)(padded, rest.pop("kernel_size"), **rest)
+def value_model(name: str) -> CandidateFn:
+    """The registry's value model ``name`` (:data:`registry.VALUE_MODELS`) as a candidate:
+    the one home of each alternative convention, shared with the registry's claims."""
+    claim = registry.Claim(values=(name,))
+
+    def candidate(op, x, w, b, params):
+        arrays = {"x": x, "w": w, "b": b}
+        return claim.expected(op, arrays, params, np.asarray(x).dtype.name)[0]
+
+    candidate.__doc__ = registry.VALUE_MODELS[name].__doc__
+    return candidate
 
 
-def zero_padding(op, x, w, b, params):
-    """Max pooling over the input padded with zeros (padding that can win)."""
-    return _pooled_after_padding(op, x, params, "constant")
-
-
-def edge_replicated(op, x, w, b, params):
-    """Pooling over the input padded with copies of its edge values."""
-    return _pooled_after_padding(op, x, params, "edge")
-
-
-def nan_ignored(op, x, w, b, params):
-    """Max pooling that skips NaN (the maximum of a window's other values)."""
-    return oracle_call(op, np.where(np.isnan(x), -np.inf, x), w, b, params)
-
-
-def lowest_finite(op, x, w, b, params):
-    """-inf results replaced by the dtype's lowest finite value."""
-    out = oracle_call(op, x, w, b, params)
-    lowest = np.finfo(np.float32 if x.dtype.itemsize <= 4 else x.dtype).min
-    return np.where(np.isneginf(out), lowest, out)
-
-
-def truncated(op, x, w, b, params):
-    """The average rounded toward zero (C integer division)."""
-    return np.trunc(oracle_call(op, x, w, b, params))
-
-
-def keeps_last_window(op, x, w, b, params):
-    """Ceil mode without PyTorch's last-window rule: one more output whose window starts
-    in the end padding (its value is whatever the framework makes of a window with no
-    input, so it is not compared)."""
-    out = oracle_call(op, x, w, b, params).astype(np.float64)
-    extra = np.zeros((*out.shape[:-1], 1))
-    full = np.concatenate([out, extra], axis=-1)
-    mask = np.zeros(full.shape, dtype=bool)
-    mask[..., -1] = True
-    return np.ma.masked_array(full, mask=mask)
+zero_padding = value_model("zero-padding")
+edge_replicated = value_model("edge-replicated")
+nan_ignored = value_model("nan-skipped")
+lowest_finite = value_model("neg-inf-lowest")
+truncated = value_model("int-truncated")
+keeps_last_window = value_model("full-convention")
 
 
 @dataclass(frozen=True)

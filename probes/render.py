@@ -11,10 +11,12 @@ framework's error is the observation.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from backends.table import by_name
 from probes.cases import Case, eval_array
 
 
@@ -416,11 +418,16 @@ def mxnet_gluon(case: Case) -> Iterator[Rendered]:
     yield Rendered("mxnet.gluon.nn", f"mxnet.gluon.nn.{cls}", "\n".join(lines) + "\n")
 
 
-#: Per probe backend: (framework, renderers).
-RENDERERS: dict[str, tuple[str, list[Callable[[Case], Iterator[Rendered]]]]] = {
-    "torch": ("torch", [torch_functional, torch_modules]),
-    "tensorflow": ("tensorflow", [tensorflow]),
-    "keras-tensorflow": ("keras", [keras_layers("tensorflow")]),
-    "keras-torch": ("keras", [keras_layers("torch")]),
-    "mxnet": ("mxnet", [mxnet_nd, mxnet_gluon]),
-}
+keras_tensorflow = keras_layers("tensorflow")
+keras_torch = keras_layers("torch")
+
+
+def renderers(backend: str) -> list[Callable[[Case], Iterator[Rendered]]]:
+    """The probe renderers of built-in backend ``backend``, as the backend table lists
+    them (:data:`backends.table.BACKENDS`)."""
+    return [_resolve(target) for _, target in by_name(backend).probes]
+
+
+def _resolve(target: str) -> Callable[[Case], Iterator[Rendered]]:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)

@@ -16,27 +16,21 @@ from typing import Any
 
 import numpy as np
 
+import registry
+from backends.table import by_name
 from probes import AGREEING
 from probes.cases import CASES, Case, eval_array, oracle_call
-from probes.expected import expected_entry
-from probes.render import RENDERERS, Rendered
+from probes.render import Rendered, renderers
+from reference.tolerances import rounded_result_rtol
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "conv-conformance probe records 1"
 #: Seconds one worker process may run before its current probe counts as hung.
 WORKER_TIMEOUT = 300
 
-#: Distribution names to ask for each framework's version (first one installed wins).
-DISTRIBUTIONS = {"torch": ("torch",), "tensorflow": ("tensorflow", "tensorflow-cpu"),
-                 "keras": ("keras",), "mxnet": ("mxnet",)}
-#: Relative tolerance per result dtype, in units of its machine epsilon: the inputs are
-#: small integers, so results are exact up to the rounding of one division.
-EPS_UNITS = 2
-
-
-def framework_version(framework: str) -> str:
-    """The installed version of ``framework`` ("" if not installed)."""
-    for dist in DISTRIBUTIONS[framework]:
+def framework_version(backend: str) -> str:
+    """The installed version of ``backend``'s framework ("" if not installed)."""
+    for dist in by_name(backend).distributions:
         try:
             return importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -46,22 +40,20 @@ def framework_version(framework: str) -> str:
 
 def backend_versions(backend: str) -> dict[str, str]:
     """Versions of the frameworks a probe backend runs (Keras and its backend)."""
-    framework = RENDERERS[backend][0]
-    versions = {framework: framework_version(framework)}
-    if backend.startswith("keras-"):
-        inner = backend.removeprefix("keras-")
-        versions[inner] = framework_version(inner)
+    spec = by_name(backend)
+    versions = {spec.framework: framework_version(backend)}
+    if spec.session_param:  # Keras on another framework: that framework's version too
+        versions[spec.session_param] = framework_version(spec.session_param)
     return versions
 
 
 def probe_list(backend: str, only: Sequence[str] = ()) -> list[tuple[str, Case, Rendered]]:
     """Every (probe id, case, rendered snippet) of ``backend``."""
-    _, renderers = RENDERERS[backend]
     out = []
     for case in CASES:
         if only and case.key not in only:
             continue
-        for render in renderers:
+        for render in renderers(backend):
             for rendered in render(case):
                 out.append((f"{rendered.api}:{case.key}", case, rendered))
     return out
@@ -70,9 +62,7 @@ def probe_list(backend: str, only: Sequence[str] = ()) -> list[tuple[str, Case, 
 def _worker_env(backend: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if backend.startswith("keras-"):
-        env["KERAS_BACKEND"] = backend.removeprefix("keras-")
+    env.update(by_name(backend).env)
     return env
 
 
@@ -164,16 +154,6 @@ def candidates(case: Case) -> dict[str, Any]:
     return out
 
 
-def _eps(dtype: str) -> float:
-    if dtype == "bfloat16":
-        return 2.0 ** -8
-    try:
-        kind = np.dtype(dtype)
-    except TypeError:
-        return 0.0
-    return float(np.finfo(kind).eps) if kind.kind == "f" else 0.0
-
-
 def observed_array(obs: Mapping[str, Any], channels_last: bool) -> np.ndarray:
     """The framework's result as a channels-first float64 array."""
     values = np.array([float(v) for v in obs["values"]], dtype=np.float64)
@@ -183,12 +163,14 @@ def observed_array(obs: Mapping[str, Any], channels_last: bool) -> np.ndarray:
 
 def same_values(got: np.ndarray, want: Any, dtype: str) -> bool:
     """Whether ``got`` equals ``want`` (masked cells of ``want`` match anything): same
-    shape, NaN where NaN, equal infinities, finite values within a few ulps of ``dtype``."""
+    shape, NaN where NaN, equal infinities, finite values within the tolerance module's
+    bound for a result of exact small-integer sums rounded into ``dtype`` with one
+    division (:func:`reference.tolerances.rounded_result_rtol`)."""
     data = np.asarray(np.ma.getdata(want), dtype=np.float64)
     if got.shape != data.shape:
         return False
     mask = np.ma.getmaskarray(want)
-    rtol = EPS_UNITS * max(_eps(dtype), _eps("float64"))
+    rtol = rounded_result_rtol(dtype)
     close = np.isclose(got, data, rtol=rtol, atol=0.0, equal_nan=True)
     return bool(np.all(close | mask))
 
@@ -217,12 +199,10 @@ def judge(backend: str, probes: list[tuple[str, Case, Rendered]],
           entries: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
     """Probe records and the run's problems (unregistered, stale, unknown entries).
 
-    ``entries`` maps registry ids to :class:`tests.support.registry.Entry`; an entry about
-    CPU features this machine lacks does not explain a probe here."""
-    import registry
-
+    ``entries`` maps registry ids to :class:`registry.Entry`; an entry about CPU features
+    this machine lacks does not explain a probe here."""
     flags = registry.cpu_flags()
-    framework = RENDERERS[backend][0]
+    framework = by_name(backend).framework
     version = versions[framework]
     label = " ".join(f"{k} {v}" for k, v in versions.items())
     records, problems = [], []
@@ -237,10 +217,10 @@ def judge(backend: str, probes: list[tuple[str, Case, Rendered]],
                 # values computed from input the oracle rejects may be uninitialised
                 # memory: keep the shape only, so the records stay reproducible
                 obs.update(values=None, printed=None)
-        entry = expected_entry(pid, rendered.column, case.key)
-        if entry is not None and entry not in entries:
-            problems.append(f"{pid}: names registry entry {entry!r}, which does not exist")
-        elif entry is not None and entries[entry].missing_cpu_flags(flags):
+        found = registry.probe_entry(list(entries.values()), rendered.api, rendered.column,
+                                     case.key)
+        entry = found.id if found is not None else None
+        if found is not None and found.missing_cpu_flags(flags):
             entry = None
         if v not in AGREEING and entry is None:
             problems.append(f"unregistered difference: {pid} on {label}: verdict {v}")
@@ -273,13 +253,11 @@ def _plain(value: Any) -> Any:
 def run(backend: str, only: Sequence[str] = ()) -> tuple[dict[str, Any], list[str]]:
     """Run ``backend``'s probes; return the records document and the problems."""
     # the registry's loader lives with the suite; importing it needs only numpy + stdlib
-    import registry
-
     versions = backend_versions(backend)
     probes = probe_list(backend, only)
     results = run_worker(backend, [{"id": pid, "code": r.code} for pid, _, r in probes])
     entries = {e.id: e for e in registry.load()}
     records, problems = judge(backend, probes, results, versions, entries)
-    doc = {"schema": SCHEMA, "backend": backend, "framework": RENDERERS[backend][0],
+    doc = {"schema": SCHEMA, "backend": backend, "framework": by_name(backend).framework,
            "versions": versions, "probes": records, "problems": problems}
     return doc, problems

@@ -1,9 +1,9 @@
 """THE tolerance module: how far an implementation may be from the oracle, from an error
 bound of its computation.
 
-Nothing else (suite, probes, registry claims) decides a tolerance. Every bound here is computed elementwise
-from the case's own numbers, the number of terms summed and the unit round-off of the
-dtype under test; where the computation is exact the comparison is exact.
+Nothing else (suite, probes, registry claims) decides a tolerance. Every bound here is
+computed elementwise from the case's own numbers, the number of terms summed and the unit
+round-off of the dtype under test; where the computation is exact the comparison is exact.
 
 Convolution
 -----------
@@ -112,6 +112,14 @@ def gamma(n: int, u: float) -> float:
     if nu >= 1:
         return np.inf
     return nu / (1 - nu)
+
+
+def rounded_result_rtol(dtype: str) -> float:
+    """Relative bound of a result whose sums are exact (small integers) and which is
+    divided once and rounded once into ``dtype``: ``C_AVG * gamma_2(u)``, never below
+    float64's (an unknown or integer dtype name gives float64's)."""
+    u = unit_roundoff(dtype) if dtype in SIGNIFICAND_BITS else 0.0
+    return C_AVG * gamma(2, max(u, _U64))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,17 +31,20 @@ def _filled(spec: Mapping[str, Any], key: str, shape: Any, dtype: np.dtype) -> n
     return np.arange(1, n + 1, dtype=np.float64).reshape(shape).astype(dtype)
 
 
-def reproducer_call(entry: Entry) -> ReproducerCall:
+def reproducer_call(entry: Entry, dtype_of: Callable[[str], np.dtype] = numpy_dtype
+                    ) -> ReproducerCall:
     """Arrays and arguments of ``entry``'s reproducer.
 
     Unspecified arrays are ``np.arange(1, n + 1)`` in the reproducer's shape; a
     convolution's ``w_shape`` defaults to one ``(1, C, 1, 1...)`` filter, and
-    ``b = true`` means ``np.arange(1, O + 1)``.
+    ``b = true`` means ``np.arange(1, O + 1)``. ``dtype_of`` turns the dtype name into
+    the arrays' dtype (the report, which may run without ml_dtypes, writes bfloat16 values
+    as float32).
     """
     assert entry.reproducer is not None
     spec = entry.reproducer
     dtype_name = str(spec.get("dtype", "float32"))
-    dtype = numpy_dtype(dtype_name)
+    dtype = dtype_of(dtype_name)
     x = _filled(spec, "x", spec.get("x_shape"), dtype)
     params = {k: _tomlish(v) for k, v in spec.get("params", {}).items()}
     arrays: dict[str, np.ndarray | None] = {"x": x}

@@ -2,7 +2,7 @@
 
 Inputs: the records every backend session writes to ``reports/records/`` (the suite's
 ``suite-<backend>.json`` and the probes' ``probes-<backend>.json``) and the registry
-``tests/discrepancies.toml``. Outputs (``python -m report build``):
+``registry/entries/*.toml``. Outputs (``python -m report build``):
 
 - ``docs/discrepancies.md``: summary matrix (topic × framework API), registry entries per
   framework and kind, one section per registry entry (what differs, who does what, the

@@ -15,10 +15,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from registry import RegistryError
 from report.build import ROOT, ReadmeError, build, stale, write
 from report.evidence import EVIDENCE
 from report.records import MissingRecords, RecordsError
-from registry import RegistryError
 
 
 def main(argv: list[str] | None = None) -> int:

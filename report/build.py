@@ -7,13 +7,13 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+import registry
 from report import document as doc
 from report import evidence as machine
 from report import html, jsondoc, markdown, same_padding
 from report.cpu import publish
 from report.matrix import build as build_matrix
 from report.records import load, problems
-import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = Path("reports", "records")

@@ -7,7 +7,7 @@ nothing is stale. Three things depend on the CPU:
 
 - registry entries with a ``cpu`` condition (their suite status is ``not-on-this-cpu`` on a
   machine that does not meet it);
-- probes whose registry entry (:func:`probes.expected.expected_entry`) has a ``cpu``
+- probes whose registry entry (:func:`registry.probe_entry`) has a ``cpu``
   condition: what they observe, and so their verdict;
 - the suite's counts (tests, compared cases, Unsupported cases per reason), and the
   Unsupported reasons that say ``"on this CPU"``: the adapters' convention for a capability
@@ -23,10 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from backends import ON_THIS_CPU
-from probes.expected import expected_entry
-from report.records import Evidence
 import registry
+from backends import ON_THIS_CPU
+from report.records import Evidence
 
 #: The verdict and suite status that stand for "what this shows depends on the CPU".
 MARKER = "depends-on-cpu"
@@ -83,11 +82,11 @@ def cpu_entry(probe: Mapping[str, Any], gates: Mapping[str, registry.Entry]
     """The entry with a ``cpu`` condition that explains ``probe`` where the condition holds
     (whether or not it holds on this machine), or None for a probe whose result does not
     depend on the CPU."""
-    for entry_id in (probe["registry"], expected_entry(probe["id"], probe["column"],
-                                                       probe["case"])):
-        if entry_id in gates:
-            return gates[entry_id]
-    return None
+    if probe["registry"] in gates:
+        return gates[probe["registry"]]
+    explained = registry.probe_entry(list(gates.values()), probe["api"], probe["column"],
+                                     probe["case"])
+    return explained
 
 
 def is_cpu_reason(reason: str) -> bool:

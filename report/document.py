@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import registry
+from backends.table import probe_backends
 from report import entries as entry_sections
 from report import suite
 from report.evidence import EVIDENCE
@@ -15,7 +17,6 @@ from report.matrix import CLASSES, LABELS, SYMBOLS, Matrix
 from report.model import Block, Bullets, Code, Figure, Inline, Link, Paragraph, Table, heading
 from report.records import Evidence
 from report.svg import heatmap
-import registry
 
 TITLE = "Where the frameworks differ from the oracle"
 TOPIC_TEXT = {
@@ -34,7 +35,8 @@ TOPIC_TEXT = {
     "bad-input": "Bad input: stride 0, negative padding, a kernel larger than the input, an "
                  "empty batch, padding over half the window.",
 }
-FRAMEWORKS = ("torch", "tensorflow", "keras", "mxnet")
+#: The frameworks of the probed backends, in the backend table's order.
+FRAMEWORKS = tuple(dict.fromkeys(spec.framework for spec in probe_backends()))
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def kind_counts(report: Report) -> Table:
 def summary(report: Report, base: str = "") -> list[Block]:
     """The matrix, its legend and the counts (also the README's block)."""
     return [legend(), matrix_table(report.matrix, base),
-            Paragraph("Registered discrepancies (tests/discrepancies.toml) per framework, by "
+            Paragraph("Registered discrepancies (registry/entries/*.toml) per framework, by "
                       "kind; an entry naming two frameworks counts for both. An entry with a "
                       "CPU condition applies on some CPUs only, so whether a run shows it "
                       "depends on the machine; of the others, the last column counts those "
@@ -158,7 +160,7 @@ def document(report: Report) -> tuple[list[Block], list[str]]:
     versions = report.versions()
     intro: list[Inline] = [
         "Built by ", Code("python -m report build"), " from the records of every backend's "
-        "conformance suite and probes and from the registry ", Code("tests/discrepancies.toml"),
+        "conformance suite and probes and from the registry ", Code("registry/entries/*.toml"),
         "; do not edit by hand. Frameworks: ",
         "; ".join(versions[b] for b in report.evidence.probes), ". Machine-readable: ",
         Link("reports/discrepancies.json", "../reports/discrepancies.json"), " (",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import registry
 from report.cpu import MARKER, condition
 from report.evidence import EVIDENCE
 from report.matrix import SYMBOLS, classify
@@ -21,7 +22,6 @@ from report.model import (
 )
 from report.reproducers import Reproducer, for_entry, linked
 from report.text import linkify, outcome_text, verdict_text
-import registry
 
 
 def _short(verdict: str) -> str:
@@ -151,9 +151,9 @@ def section(entry: registry.Entry, probes: Sequence[Mapping[str, Any]],
             "the CPU it runs on, so this report gives its reproducers and its condition but "
             "not one machine's results; ", Code("python -m report build"), " writes those of "
             "the machine it runs on to ", Code(EVIDENCE), " (not committed).")))
-    if entry.behaves_as:
-        args = ", ".join(f"{k}={v!r}" for k, v in sorted(entry.behaves_as.items()))
-        blocks.append(Paragraph(("Behaves as the oracle with ", Code(args), ".")))
+    if entry.claim is not None:
+        blocks.append(Paragraph(("Claim, checked on every case the entry matches: ",
+                                 Code(entry.claim.describe()), ".")))
     grid = who_does_what(entry.id, probes, columns)
     if grid is not None:
         blocks += [Paragraph(Strong("Who does what")), grid]

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import registry
 from report.cpu import condition, cpu_entry, flag_name, gated, is_cpu_reason
 from report.model import Block, Code, Paragraph, Table, heading
 from report.records import Evidence
 from report.text import outcome_text, verdict_text
-import registry
 
 #: Where ``python -m report build`` writes the machine's own evidence (not committed).
 EVIDENCE = "reports/evidence.md"

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backends.table import BACKENDS
 from probes import BACKENDS as PROBE_BACKENDS
 
 #: Suite backends: the probe backends and the oracle itself.
-SUITE_BACKENDS = ("numpy", *PROBE_BACKENDS)
+SUITE_BACKENDS = tuple(spec.name for spec in BACKENDS)
 SUITE_SCHEMA = "conv-conformance suite records 1"
 PROBE_SCHEMA = "conv-conformance probe records 1"
 #: The nox session that writes each backend's records.
-SESSIONS = {"numpy": "numpy", "torch": "torch", "tensorflow": "tensorflow",
-            "keras-tensorflow": "keras(keras_backend='tensorflow')",
-            "keras-torch": "keras(keras_backend='torch')", "mxnet": "mxnet"}
+SESSIONS = {spec.name: spec.nox_session for spec in BACKENDS}
 #: Suite record fields that describe the machine, left out of the report.
 MACHINE_FIELDS = ("python",)
 SUITE_KEYS = ("schema", "backend", "version", "counts", "cases_checked", "unsupported",

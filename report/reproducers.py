@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from probes.cases import Case, oracle_call
-from probes.render import RENDERERS
-from probes.run import result_dict
 import registry
+from backends.table import by_name
+from probes.cases import Case, oracle_call
+from probes.render import renderers
+from probes.run import result_dict
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def from_registry(entry: registry.Entry, backend: str) -> list[Reproducer]:
     case = registry_case(entry)
     oracle = _oracle_result(case)
     out = []
-    for render in RENDERERS[backend][1]:
+    for render in renderers(backend):
         try:
             rendered = list(render(case))
         except (KeyError, TypeError, ValueError) as err:
@@ -149,6 +150,14 @@ def from_registry(entry: registry.Entry, backend: str) -> list[Reproducer]:
     return out
 
 
+def probed(backend: str) -> bool:
+    """Whether ``backend`` is a built-in backend with probe renderers."""
+    try:
+        return bool(by_name(backend).probes)
+    except KeyError:
+        return False
+
+
 def for_entry(entry: registry.Entry, probes: Sequence[Mapping[str, Any]]
               ) -> tuple[list[Reproducer], list[str]]:
     """Every reproducer of ``entry`` and, for a suite backend that gets none, why."""
@@ -156,7 +165,7 @@ def for_entry(entry: registry.Entry, probes: Sequence[Mapping[str, Any]]
     shown = {r.backend for r in out}
     notes = []
     for backend in entry.backends:
-        if backend in shown or backend not in RENDERERS:
+        if backend in shown or not probed(backend):
             continue
         try:
             out += from_registry(entry, backend)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import registry
 from report.cpu import CPU_REASON, MARKER, condition
 from report.evidence import EVIDENCE
 from report.model import Block, Bullets, Code, Link, Paragraph, Strong, Table, heading
-import registry
 
 #: Registry statuses in the order the summary table shows them, with its column headers.
 STATUSES = {"reproduced": "entries reproduced", "not-exercised": "not exercised",

@@ -8,7 +8,7 @@ What each outcome means:
 
 - passed: the backend agrees with the oracle (exactly where the computation is exact,
   else within the error bound of :mod:`tests.support.tolerances`), or with a registered
-  ``behaves_as`` of ``tests/discrepancies.toml``;
+  claim of ``registry/entries/*.toml``;
 - xfailed: a registered discrepancy applies (its id is the reason);
 - skipped "Unsupported (...)": the backend cannot express the case natively; in property
   tests such cases are recorded (``--records``, terminal summary) and the test goes on;

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from probes.expected import EXPECTED
 from report.build import markers
 from report.records import PROBE_BACKENDS, PROBE_SCHEMA, SUITE_BACKENDS, SUITE_SCHEMA
 
@@ -37,6 +36,7 @@ summary = "NaN is skipped"
 description = "Max pooling skips NaN."
 source = "https://example.org/source-of-the-suite-entry"
 reproducer = { x_shape = [1, 1, 4], x = [1.0, nan, 3.0, 4.0], params = { kernel_size = 2 } }
+claim = { values = ["nan-skipped"] }
 
 [[discrepancy]]
 id = "torch-no-same-pooling"
@@ -51,10 +51,10 @@ description = "Pooling takes no 'same'."
 source = "https://example.org/source-of-the-unsupported-entry"
 '''
 
-#: A probe that :mod:`probes.expected` assigns to a registry entry: (column, case) and the
-#: entry's id, which :data:`CPU_REGISTRY` gives a CPU condition.
-(CPU_COLUMN, CPU_CASE), CPU_PROBE_ENTRY = next((k, v) for k, v in EXPECTED.items()
-                                               if isinstance(k, tuple))
+#: A probe (report column, case) that the entry :data:`CPU_PROBE_ENTRY` of
+#: :data:`CPU_REGISTRY` explains and gives a CPU condition.
+CPU_COLUMN, CPU_CASE = "torch.nn.functional", "conv-same-stride-2"
+CPU_PROBE_ENTRY = "torch-conv-same-strided-on-some-cpus"
 #: A suite entry of :data:`CPU_REGISTRY` with a CPU condition.
 CPU_SUITE_ENTRY = "tensorflow-kernel-of-some-cpus"
 CPU_REGISTRY = REGISTRY + f'''
@@ -70,6 +70,7 @@ summary = "raises on some CPUs"
 description = "A kernel some instruction sets pick raises."
 source = "https://example.org/source-of-the-cpu-probe-entry"
 cpu = [["avx512_vnni", "amx_tile"]]
+probes = {{ "{CPU_COLUMN}" = ["{CPU_CASE}"] }}
 
 [[discrepancy]]
 id = "{CPU_SUITE_ENTRY}"
@@ -84,6 +85,7 @@ description = "A kernel the other CPUs pick is wrong."
 source = "https://example.org/source-of-the-cpu-suite-entry"
 cpu = ["!avx512f"]
 reproducer = {{ x_shape = [1, 1, 4], params = {{ kernel_size = 2 }} }}
+claim = {{ excluded = "values that follow no convention" }}
 '''
 
 CODE = "import numpy as np\n\ny = np.zeros(3)\nprint(y.shape, y.dtype, y.tolist())\n"

@@ -9,12 +9,12 @@ import re
 
 import pytest
 
+import registry
 from report import reproducers
 from report.build import build
 from report.markdown import escape
 from report.model import slug
 from tests.report.synthetic import CPU_REGISTRY, CPU_SUITE_ENTRY, setup, suite_doc
-import registry
 
 FENCE = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
 
@@ -116,7 +116,7 @@ def test_the_registry_reproducers_render_as_python():
     """Every real registry entry with a reproducer renders for at least one of its suite
     backends, and every rendered script compiles."""
     for entry in registry.load():
-        backends = [b for b in entry.backends if b in reproducers.RENDERERS]
+        backends = [b for b in entry.backends if reproducers.probed(b)]
         if entry.reproducer is None or not backends:
             continue
         rendered = []

@@ -22,9 +22,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 import reference
+from reference import tolerances
 from reference.dtypes import HAS_BFLOAT16, dtype_expr, numpy_dtype
 from reference.padding import extent
-from reference import tolerances
 
 OPS = ("conv", "max_pool", "avg_pool")
 FLOAT_DTYPES = tuple(d for d in ("float16", "bfloat16", "float32", "float64")
