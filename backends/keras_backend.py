@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ import numpy as np
 
 import reference
 from backends import Unsupported
+from backends.geometry import first_line, window
 
 __all__ = ["KerasBackend", "tensorflow_backend", "torch_backend"]
 
@@ -135,20 +135,15 @@ class KerasBackend:
               dilation: Any, ceil_mode: bool) -> np.ndarray:
         nd = x.ndim - 2
         layer_name = f"{kind}{nd}D"
-        kernel = reference.normalize_sizes(kernel_size, nd, "kernel_size")
-        strides = kernel if stride is None else reference.normalize_sizes(stride, nd, "stride")
-        dilation = reference.normalize_sizes(dilation, nd, "dilation")
-        if any(d > 1 for d in dilation):
+        win = window(x.shape, kernel_size, stride, dilation)
+        kernel, strides, dilation = win.kernel, win.stride, win.dilation
+        if win.dilated:
             raise Unsupported(f"keras.layers.{layer_name} has no dilation")
         keras_padding = _keras_padding(padding, x.shape[2:], kernel, strides, dilation,
                                        layer_name)
-        if ceil_mode:
-            pads = reference.resolve_padding(padding, x.shape[2:], kernel, strides, dilation)
-            # A ceil mode that leaves the output size unchanged computes the same windows.
-            if (reference.output_size(x.shape[2:], kernel, strides, pads, dilation, True)
-                    != reference.output_size(x.shape[2:], kernel, strides, pads, dilation)):
-                raise Unsupported(f"keras.layers.{layer_name} has no ceil mode (output sizes "
-                                  "round down)")
+        if ceil_mode and win.ceil_extends(padding):
+            raise Unsupported(f"keras.layers.{layer_name} has no ceil mode (output sizes "
+                              "round down)")
         # strides=None is passed through: the layer's own default (the pool size) is tested.
         layer = self._layer(layer_name, _dtype_name(x.dtype), x.shape[1], pool_size=kernel,
                             strides=None if stride is None else strides,
@@ -165,8 +160,8 @@ class KerasBackend:
             # Keras refuses the combination (e.g. strides > 1 with dilation > 1) or the
             # dtype (its torch backend cannot create integer weights) at construction.
             raise Unsupported(f"keras.layers.{layer_name}(dtype={dtype!r}) on Keras "
-                              f"{keras.__version__}/{self.keras_backend}: {_first_line(err)}"
-                              ) from err
+                              f"{keras.__version__}/{self.keras_backend}: "
+                              f"{first_line(err, _NO_KERNEL_MARKERS)}") from err
 
     def _call(self, layer: Any, x: np.ndarray) -> np.ndarray:
         """Run ``layer`` on channels-first ``x``; the result in the layer's dtype."""
@@ -178,7 +173,7 @@ class KerasBackend:
             if _no_kernel(err):
                 raise Unsupported(f"keras.layers.{type(layer).__name__} on "
                                   f"{self.keras_backend} has no CPU kernel for {dtype}: "
-                                  f"{_first_line(err)}") from err
+                                  f"{first_line(err, _NO_KERNEL_MARKERS)}") from err
             raise
         with warnings.catch_warnings():
             # Keras 3.15 converts with np.array(tensor) and NumPy 2 warns about the copy
@@ -203,17 +198,6 @@ def _build(keras_backend: str, layer_name: str, dtype: str, channels: int,
 
 def _dtype_name(dtype: Any) -> str:
     return np.dtype(dtype).name if not isinstance(dtype, str) else dtype
-
-
-def _first_line(err: BaseException) -> str:
-    """The telling line of a framework's message (Keras wraps errors raised in ``call``)."""
-    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
-    telling = [line for line in lines if any(m in line for m in _NO_KERNEL_MARKERS)]
-    line = re.sub(r"\x1b\[[0-9;]*m", "", (telling or lines or [type(err).__name__])[0])
-    # What varies from call to call goes, so one limitation reads the same for every case.
-    line = re.sub(r"(\{\{node \w+\}\}) = .*", r"\1", line)
-    line = re.sub(r"\s*Received: .*", "", line)
-    return line.split("}} ", 1)[-1] if line.startswith("{{function_node") else line
 
 
 #: Messages of TF and PyTorch when an op has no CPU kernel for a dtype.

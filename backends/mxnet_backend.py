@@ -18,7 +18,7 @@ Whatever MXNet cannot express, or has no CPU kernel for in the dtype under test,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import mxnet as mx
@@ -26,6 +26,7 @@ import numpy as np
 
 import reference
 from backends import ON_THIS_CPU, Unsupported
+from backends.geometry import symmetric, window
 
 try:
     import ml_dtypes
@@ -97,14 +98,6 @@ def _run(api: str, dtype: np.dtype, fn: Callable[[], Any]) -> np.ndarray:
         raise
 
 
-def _symmetric(pads: Sequence[tuple[int, int]], api: str) -> tuple[int, ...]:
-    """Resolved ``(lo, hi)`` pairs as MXNet's one-per-dimension ``pad``."""
-    if any(lo != hi for lo, hi in pads):
-        raise Unsupported(f"{api} has no asymmetric padding (one pad per dimension, applied "
-                          "on both sides)")
-    return tuple(lo for lo, _ in pads)
-
-
 class MXNetBackend:
     """``mx.nd.Convolution`` and ``mx.nd.Pooling`` on CPU, in the dtype of the input."""
 
@@ -124,7 +117,7 @@ class MXNetBackend:
                               "only)")
         kernel = tuple(w.shape[2:])
         pads = reference.resolve_padding(padding, x.shape[2:], kernel, stride, dilation)
-        pad = _symmetric(pads, api)
+        pad = symmetric(pads, api)
         data, weight = _to_mx(x), _to_mx(w)
         bias = None if b is None else _to_mx(b)
 
@@ -153,10 +146,9 @@ class MXNetBackend:
               ) -> np.ndarray:
         nd = x.ndim - 2
         api = f"mx.nd.Pooling(pool_type='{pool_type}')"
-        kernel = reference.normalize_sizes(kernel_size, nd, "kernel_size")
-        strides = kernel if stride is None else reference.normalize_sizes(stride, nd, "stride")
-        dilation = reference.normalize_sizes(dilation, nd, "dilation")
-        if any(d > 1 for d in dilation):
+        win = window(x.shape, kernel_size, stride, dilation)
+        kernel, strides, dilation = win.kernel, win.stride, win.dilation
+        if win.dilated:
             raise Unsupported(f"{api} has no dilation")
         # stride=None is left out: MXNet's own default is what a user of the API gets.
         config: dict[str, Any] = {} if stride is None else {"stride": strides}
@@ -170,8 +162,7 @@ class MXNetBackend:
             raise Unsupported(f"{api} has no {padding!r} padding except 'same' for 1-D max "
                               "pooling")
         else:
-            pads = reference.resolve_padding(padding, x.shape[2:], kernel, strides, dilation)
-            config["pad"] = _symmetric(pads, api)
+            config["pad"] = symmetric(win.pads(padding), api)
             convention = "full" if ceil_mode else "valid"
         data = _to_mx(x)
 

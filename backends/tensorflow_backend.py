@@ -13,7 +13,6 @@ dtypes without a CPU kernel (the message is TensorFlow's own).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 
 import reference
 from backends import ON_THIS_CPU, Unsupported
+from backends.geometry import first_line, window
 
 # TensorFlow's C++ start-up chatter would bury the test output; real errors still raise.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -77,26 +77,13 @@ def _tf_padding(padding: Any, in_sizes: Sequence[int], kernel: Sequence[int],
     return [[0, 0], *([lo, hi] for lo, hi in pads), [0, 0]]
 
 
-def _first_line(err: Exception) -> str:
-    """TF's message, first line, without what varies from call to call (the
-    ``{{function_node ...}}`` prefix, the node's attributes, ``Received: ...`` values), so
-    that one limitation reads the same for every case it skips."""
-    text = str(err).strip()
-    line = text.splitlines()[0] if text else type(err).__name__
-    if line.startswith("{{function_node"):
-        line = line.split("}} ", 1)[-1]
-    line = re.sub(r"(\{\{node \w+\}\}) = .*", r"\1", line)
-    line = re.sub(r"\s*\[Op:\w+\].*", "", line)
-    return re.sub(r"\s*Received: .*", "", line)
-
-
 def _run(api: str, dtype: np.dtype, fn: Callable[[], Any]) -> Any:
     """Call ``fn``; a missing CPU kernel for ``dtype`` becomes :class:`Unsupported`."""
     try:
         return fn()
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as err:
         if any(marker in str(err) for marker in _NO_KERNEL_MARKERS):
-            raise Unsupported(f"{api} has no CPU kernel for {dtype}: {_first_line(err)}") from err
+            raise Unsupported(f"{api} has no CPU kernel for {dtype}: {first_line(err)}") from err
         raise
 
 
@@ -164,23 +151,16 @@ class TensorFlowBackend:
     def _pool(self, kind: str, x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,
               dilation: Any, ceil_mode: bool) -> np.ndarray:
         nd = x.ndim - 2
-        kernel = reference.normalize_sizes(kernel_size, nd, "kernel_size")
-        stride = kernel if stride is None else reference.normalize_sizes(stride, nd, "stride")
-        dilation = reference.normalize_sizes(dilation, nd, "dilation")
-        dilated = any(d > 1 for d in dilation)
+        win = window(x.shape, kernel_size, stride, dilation)
+        kernel, stride, dilation, dilated = win.kernel, win.stride, win.dilation, win.dilated
         if dilated:
             api = "tf.nn.pool"
         else:
             api = f"tf.nn.{'max' if kind == 'MAX' else 'avg'}_pool{nd}d"
         explicit = kind == "MAX" and not dilated and nd in (1, 2)
         tf_padding = _tf_padding(padding, x.shape[2:], kernel, stride, dilation, explicit, api)
-        if ceil_mode:
-            pads = reference.resolve_padding(padding, x.shape[2:], kernel, stride, dilation)
-            floor = reference.output_size(x.shape[2:], kernel, stride, pads, dilation)
-            # ceil mode that does not change the output size computes the very same windows.
-            if reference.output_size(x.shape[2:], kernel, stride, pads, dilation,
-                                     ceil_mode=True) != floor:
-                raise Unsupported(f"{api} has no ceil mode (output sizes round down)")
+        if ceil_mode and win.ceil_extends(padding):
+            raise Unsupported(f"{api} has no ceil mode (output sizes round down)")
         inputs = _channels_last(x)
         if dilated:
             def call() -> Any:
@@ -197,7 +177,7 @@ class TensorFlowBackend:
             # tf.nn.pool refuses strides > 1 and 'SAME' together with dilation > 1.
             if dilated and ("not supported in conjunction" in str(err)
                             or "not implemented" in str(err)):
-                raise Unsupported(f"{api}: {_first_line(err)}") from err
+                raise Unsupported(f"{api}: {first_line(err)}") from err
             raise
         return _channels_first(y)
 

@@ -18,9 +18,8 @@ Whatever PyTorch cannot express, or has no CPU kernel for in the dtype under tes
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 
 import reference
 from backends import Unsupported
+from backends.geometry import first_line, symmetric, window
 
 try:
     import ml_dtypes
@@ -65,14 +65,6 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.numpy()
 
 
-def _message(err: BaseException) -> str:
-    """PyTorch's message, first line, without the values of the call, so that one
-    limitation reads the same for every case it skips."""
-    text = str(err).strip()
-    line = text.splitlines()[0] if text else type(err).__name__
-    return re.sub(r",? but got .*", "", line)
-
-
 def _run(api: str, dtype: np.dtype, fn: Callable[[], torch.Tensor]) -> np.ndarray:
     """Call ``fn`` without autograd; a missing CPU kernel for ``dtype`` or PyTorch's
     documented pooling-padding limit becomes :class:`Unsupported`."""
@@ -82,19 +74,11 @@ def _run(api: str, dtype: np.dtype, fn: Callable[[], torch.Tensor]) -> np.ndarra
     except (RuntimeError, NotImplementedError) as err:
         text = str(err)
         if any(marker in text for marker in _NO_KERNEL_MARKERS):
-            raise Unsupported(f"{api} has no CPU kernel for {dtype}: {_message(err)}") from err
+            raise Unsupported(f"{api} has no CPU kernel for {dtype}: {first_line(err)}") from err
         if any(marker in text for marker in _PAD_LIMIT_MARKERS):
             raise Unsupported(f"{api} takes padding of at most half the kernel size: "
-                              f"{_message(err)}") from err
+                              f"{first_line(err)}") from err
         raise
-
-
-def _symmetric(pads: Sequence[tuple[int, int]], api: str) -> tuple[int, ...]:
-    """Resolved ``(lo, hi)`` pairs as PyTorch's one-per-dimension padding."""
-    if any(lo != hi for lo, hi in pads):
-        raise Unsupported(f"{api} has no asymmetric padding (one value per dimension, "
-                          "applied on both sides)")
-    return tuple(lo for lo, _ in pads)
 
 
 class TorchBackend:
@@ -121,7 +105,7 @@ class TorchBackend:
         else:
             pads = reference.resolve_padding(padding, x.shape[2:], w.shape[2:], stride,
                                              dilation)
-            torch_padding = _symmetric(pads, api)
+            torch_padding = symmetric(pads, api)
         function = getattr(F, f"conv{nd}d")
         inputs, weight = _to_torch(x), _to_torch(w)
         bias = None if b is None else _to_torch(b)
@@ -139,7 +123,7 @@ class TorchBackend:
         except RuntimeError as err:
             # Documented: "padding='same' doesn't support any stride values other than 1".
             if "not supported for strided convolutions" in str(err):
-                raise Unsupported(f"{api}: {_message(err)}") from err
+                raise Unsupported(f"{api}: {first_line(err)}") from err
             raise
 
     def max_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
@@ -177,14 +161,10 @@ def _pool_args(api: str, x: np.ndarray, kernel_size: Any, stride: Any, padding: 
                dilation: Any) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...],
                                        tuple[int, ...]]:
     """Kernel, stride, dilation and PyTorch's symmetric padding for a pooling call."""
-    nd = x.ndim - 2
-    kernel = reference.normalize_sizes(kernel_size, nd, "kernel_size")
-    strides = kernel if stride is None else reference.normalize_sizes(stride, nd, "stride")
-    dilation = reference.normalize_sizes(dilation, nd, "dilation")
+    win = window(x.shape, kernel_size, stride, dilation)
     if padding in ("same", "same_lower"):
         raise Unsupported(f"{api} has no {padding!r} padding (explicit symmetric padding only)")
-    pads = reference.resolve_padding(padding, x.shape[2:], kernel, strides, dilation)
-    return kernel, strides, dilation, _symmetric(pads, api)
+    return win.kernel, win.stride, win.dilation, symmetric(win.pads(padding), api)
 
 
 backend = TorchBackend()

@@ -33,6 +33,7 @@ import numpy as np
 
 import reference
 from reference.dtypes import lowest_finite
+from reference.tolerances import magnitude_arrays
 
 #: An oracle computation: (op, arrays, params, dtype) -> alternative expected arrays.
 Computation = Callable[[str, Mapping[str, Any], Mapping[str, Any], str], list[np.ndarray]]
@@ -97,7 +98,7 @@ def int_truncated(inner: Computation) -> Computation:
     return run
 
 
-def _padded_beforehand(mode: str) -> Callable[[Computation], Computation]:
+def _padded_beforehand(mode: str, doc: str) -> Callable[[Computation], Computation]:
     def model(inner: Computation) -> Computation:
         def run(op, arrays, params, dtype):
             x = np.asarray(arrays["x"])
@@ -106,14 +107,16 @@ def _padded_beforehand(mode: str) -> Callable[[Computation], Computation]:
             rest = {k: v for k, v in params.items() if k != "padding"}
             return inner(op, _with_x(arrays, padded), rest, dtype)
         return run
+    model.__doc__ = doc
     return model
 
 
-#: Pooling over the input padded beforehand with copies of its edge values (the padded
-#: cells then count as input).
-edge_replicated = _padded_beforehand("edge")
-#: Pooling over the input padded beforehand with zeros (padding that can win a maximum).
-zero_padding = _padded_beforehand("constant")
+edge_replicated = _padded_beforehand(
+    "edge", "Pooling over the input padded beforehand with copies of its edge values (the "
+            "padded cells then count as input).")
+zero_padding = _padded_beforehand(
+    "constant", "Pooling over the input padded beforehand with zeros (padding that can win "
+                "a maximum and counts in an average).")
 
 
 def same_unclamped(inner: Computation) -> Computation:
@@ -147,14 +150,18 @@ def same_unclamped(inner: Computation) -> Computation:
 def full_convention(inner: Computation) -> Computation:
     """Caffe's 'full' ceil mode: ``ceil((n + lo + hi - extent) / s) + 1`` outputs with no
     last-window rule; a window that covers no input cell gives the lowest finite value
-    (max pooling) or 0 (average pooling)."""
+    (max pooling), or 0 (average pooling counting padding) or NaN (average pooling
+    counting input cells only: 0 / 0)."""
     def run(op, arrays, params, dtype):
         x = np.asarray(arrays["x"])
         geo = _pool_geometry(op, x, params)
         full = tuple(math.ceil((n + lo + hi - ((k - 1) * d + 1)) / s) + 1
                      for n, (lo, hi), k, s, d in zip(x.shape[2:], geo.pads, geo.kernel,
                                                      geo.stride, geo.dilation, strict=True))
-        fill = lowest_finite(dtype) if op == "max_pool" else 0.0
+        if op == "max_pool":
+            fill = lowest_finite(dtype)
+        else:  # 0 / 0 where no cell is counted
+            fill = 0.0 if params.get("count_include_pad", True) else np.nan
         out = []
         for r in inner(op, arrays, params, dtype):
             grown = np.full((*r.shape[:2], *(max(f, o) for f, o in zip(full, r.shape[2:],
@@ -245,6 +252,12 @@ class Claim:
         """The claimed result's alternatives (float64); an element agrees with the claim
         when it agrees with one of them."""
         return self.computation()(op, arrays, params, dtype)
+
+    def magnitudes(self, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
+                   dtype: str) -> list[np.ndarray]:
+        """The claimed computation on ``|x|``, ``|w|``, ``|b|``: the sums of magnitudes
+        that the tolerance of each alternative of :meth:`expected` scales with."""
+        return self.computation()(op, magnitude_arrays(arrays), params, dtype)
 
     def result_dtype(self, dtype: str) -> str:
         """The dtype name the claim says the result has, for input dtype ``dtype``."""

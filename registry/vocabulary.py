@@ -27,7 +27,8 @@ CLAIM_KEYS: dict[str, str] = {
     "values": "list of named value models applied to the oracle's result "
               "(see registry.claims.VALUE_MODELS)",
     "dtype": "dtype name of the result (default: the input's dtype)",
-    "accumulation": "dtype name the framework accumulates sums in (default: float32 for "
+    "accumulation": "dtype name the framework accumulates sums or holds partial results "
+                    "in, or 'input' for the input's own dtype (default: float32 for "
                     "float16/bfloat16; the tolerance then uses its unit round-off)",
     "raises": "exception class name the framework raises (any class of that name in the "
               "exception's MRO)",

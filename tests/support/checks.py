@@ -124,10 +124,13 @@ def _differs(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtyp
              y: Any, expected: list[np.ndarray], claim: registry.Claim | None = None
              ) -> Mismatch | None:
     """How ``y`` differs from every alternative of ``expected`` (None if it agrees)."""
-    accumulation = claim.accumulation if claim else None
-    want_dtype = claim.result_dtype(dtype) if claim else dtype
-    tols = [tolerance(op, arrays, params, dtype, e, accumulation) for e in expected]
-    return compare_any(y, expected, tols, want_dtype)
+    if claim is None:
+        tols = [tolerance(op, arrays, params, dtype, e) for e in expected]
+        return compare_any(y, expected, tols, dtype)
+    magnitudes = claim.magnitudes(op, arrays, params, dtype)
+    tols = [tolerance(op, arrays, params, dtype, e, claim.accumulation, m)
+            for e, m in zip(expected, magnitudes, strict=True)]
+    return compare_any(y, expected, tols, claim.result_dtype(dtype))
 
 
 def _default(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
