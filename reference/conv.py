@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from reference._validate import check_array, check_input, check_int
-from reference.padding import window_geometry
+from reference.padding import WindowGeometry, window_geometry
 from reference.windows import padded_slab, slabs, sliding_windows
 
 _F64 = np.dtype(np.float64)
@@ -62,29 +63,10 @@ def conv(
     ValueError, TypeError
         For bad input, naming the argument and the offending values.
     """
-    x = check_input(x)
-    w = check_array(w, "w")
-    if w.ndim != x.ndim:
-        raise ValueError(f"w must have shape (O, C // groups, *kernel) with as many spatial "
-                         f"dimensions as x: x has shape {x.shape}, w has shape {w.shape}")
-    groups = check_int(groups, "groups", 1)
+    args = conv_arguments(x, w, b, stride, padding, dilation, groups)
+    x, w, b, geo, groups = args.x, args.w, args.b, args.geo, args.groups
     n, c, *in_sizes = x.shape
     o, cg, *kernel = w.shape
-    if c % groups or o % groups:
-        raise ValueError(f"input channels C={c} and output channels O={o} must both be "
-                         f"divisible by groups={groups}")
-    if cg != c // groups:
-        raise ValueError(f"w must have C // groups = {c} // {groups} = {c // groups} input "
-                         f"channels (w.shape[1]), got w of shape {w.shape}")
-    if min(kernel, default=1) < 1 or o < 1:
-        raise ValueError(f"w must have at least one output channel and kernel sizes >= 1, "
-                         f"got w of shape {w.shape}")
-    if b is not None:
-        b = check_array(b, "b")
-        if b.shape != (o,):
-            raise ValueError(f"b must have shape (O,) = ({o},), got shape {b.shape}")
-    geo = window_geometry(in_sizes, kernel, stride, padding, dilation, kernel_name="kernel")
-
     og, taps = o // groups, math.prod(kernel)
     # (groups, O/g, C/g * taps): each group's filters as rows of one matrix
     wmat = w.astype(_F64).reshape(groups, og, cg * taps)
@@ -115,3 +97,49 @@ def conv(
             np.add(prod, bias, out=dst)
         del xp, view, cols, prod  # free this slab's temporaries before the next is built
     return y
+
+
+@dataclass(frozen=True)
+class ConvArguments:
+    """A convolution's checked arrays and resolved window geometry."""
+
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray | None
+    geo: WindowGeometry
+    groups: int
+
+
+def conv_arguments(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
+                   groups: Any) -> ConvArguments:
+    """Check the arguments of :func:`conv` and resolve its geometry; the one home of the
+    convolution's argument rules, shared by :func:`conv` and its VJP.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad input, naming the argument and the offending values.
+    """
+    x = check_input(x)
+    w = check_array(w, "w")
+    if w.ndim != x.ndim:
+        raise ValueError(f"w must have shape (O, C // groups, *kernel) with as many spatial "
+                         f"dimensions as x: x has shape {x.shape}, w has shape {w.shape}")
+    groups = check_int(groups, "groups", 1)
+    _, c, *in_sizes = x.shape
+    o, cg, *kernel = w.shape
+    if c % groups or o % groups:
+        raise ValueError(f"input channels C={c} and output channels O={o} must both be "
+                         f"divisible by groups={groups}")
+    if cg != c // groups:
+        raise ValueError(f"w must have C // groups = {c} // {groups} = {c // groups} input "
+                         f"channels (w.shape[1]), got w of shape {w.shape}")
+    if min(kernel, default=1) < 1 or o < 1:
+        raise ValueError(f"w must have at least one output channel and kernel sizes >= 1, "
+                         f"got w of shape {w.shape}")
+    if b is not None:
+        b = check_array(b, "b")
+        if b.shape != (o,):
+            raise ValueError(f"b must have shape (O,) = ({o},), got shape {b.shape}")
+    geo = window_geometry(in_sizes, kernel, stride, padding, dilation, kernel_name="kernel")
+    return ConvArguments(x, w, b, geo, groups)
