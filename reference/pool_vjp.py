@@ -104,9 +104,11 @@ def max_pool_vjp(
     floating = x.dtype.kind not in "iu"
     fill = -np.inf if floating else np.iinfo(x.dtype).min
     dx = np.zeros(x.shape, dtype=_F64)
-    bytes_per_row = (reduce_bytes_per_row(geo, c, x.dtype)       # padded input, maxima
-                     + 8 * c * math.prod(geo.padded[1:]) * geo.stride[0]  # its gradient
-                     + 3 * c * math.prod(geo.out[1:]))                  # masks of one tap
+    rest_out = math.prod(geo.out[1:])
+    bytes_per_row = (reduce_bytes_per_row(geo, c, x.dtype)                # padded input
+                     + x.dtype.itemsize * c * rest_out                    # the maxima
+                     + 8 * c * math.prod(geo.padded[1:]) * geo.stride[0]  # the gradient
+                     + 6 * c * rest_out)                                  # boolean masks
     for slab in slabs(n, geo.out, bytes_per_row):
         out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
         xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
@@ -128,7 +130,7 @@ def max_pool_vjp(
             inside = _inside(geo, tuple(in_sizes), slab.rows.start * geo.stride[0], j, out)
             if inside is not None:
                 hit &= inside
-            hit &= ~taken
+            np.greater(hit, taken, out=hit)  # hit and not taken
             taken |= hit
             dst = part[(slice(None), slice(None), *cells)]
             np.add(dst, g, out=dst, where=hit)
