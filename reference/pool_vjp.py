@@ -101,8 +101,7 @@ def max_pool_vjp(
     geo = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
     dy = _check_dy(dy, x, geo)
     n, c, *in_sizes = x.shape
-    floating = x.dtype.kind not in "iu"
-    fill = -np.inf if floating else np.iinfo(x.dtype).min
+    fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
     dx = np.zeros(x.shape, dtype=_F64)
     rest_out = math.prod(geo.out[1:])
     bytes_per_row = (reduce_bytes_per_row(geo, c, x.dtype)                # padded input
@@ -114,30 +113,38 @@ def max_pool_vjp(
         xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
                          fill, x.dtype)
         y = reduce_slab(xp, geo, out[0], np.maximum)
-        nan = np.isnan(y) if floating else None
-        if nan is not None and not nan.any():
-            nan = None
-        windows = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
-        g = dy[slab.batch, :, slab.rows]
         part = _zero_part(x, geo, slab)
-        taken = np.zeros(y.shape, dtype=bool)  # windows whose cell is already chosen
-        hit = np.empty(y.shape, dtype=bool)
-        for j, cells in tap_slices(geo.kernel, geo.stride, geo.dilation, out):
-            tap = windows[(..., *j)]
-            np.equal(tap, y, out=hit)
-            if nan is not None:
-                hit |= nan & np.isnan(tap)
-            inside = _inside(geo, tuple(in_sizes), slab.rows.start * geo.stride[0], j, out)
-            if inside is not None:
-                hit &= inside
-            np.greater(hit, taken, out=hit)  # hit and not taken
-            taken |= hit
-            dst = part[(slice(None), slice(None), *cells)]
-            np.add(dst, g, out=dst, where=hit)
+        _route_maxima(xp, y, dy[slab.batch, :, slab.rows], part, geo, tuple(in_sizes),
+                      slab.rows.start * geo.stride[0])
         add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
                           geo.dilation)
-        del xp, y, windows, part, taken, hit  # free this slab's temporaries
+        del xp, y, part  # free this slab's temporaries before the next is built
     return dx
+
+
+def _route_maxima(xp: np.ndarray, y: np.ndarray, dy: np.ndarray, part: np.ndarray,
+                  geo: WindowGeometry, in_sizes: tuple[int, ...], first_row: int) -> None:
+    """Add each window's ``dy`` to the cell of ``part`` (the gradient of the padded slab
+    ``xp``) that holds its first NaN, or else its first maximum ``y``, in tap order."""
+    nan = np.isnan(y) if y.dtype.kind not in "iu" else None
+    if nan is not None and not nan.any():
+        nan = None
+    out = y.shape[2:]
+    windows = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
+    taken = np.zeros(y.shape, dtype=bool)  # windows whose cell is already chosen
+    hit = np.empty(y.shape, dtype=bool)
+    for j, cells in tap_slices(geo.kernel, geo.stride, geo.dilation, out):
+        tap = windows[(..., *j)]
+        np.equal(tap, y, out=hit)
+        if nan is not None:
+            hit |= nan & np.isnan(tap)
+        inside = _inside(geo, in_sizes, first_row, j, out)
+        if inside is not None:
+            hit &= inside
+        np.greater(hit, taken, out=hit)  # hit and not taken
+        taken |= hit
+        dst = part[(slice(None), slice(None), *cells)]
+        np.add(dst, dy, out=dst, where=hit)
 
 
 def avg_pool_vjp(
