@@ -9,7 +9,7 @@ import numpy as np
 
 from reference._validate import check_array, check_input
 from reference.padding import WindowGeometry
-from reference.pool import avg_divisor, pool_geometry, reduce_bytes_per_row, reduce_slab
+from reference.pool import avg_divisor, pool_geometry
 from reference.windows import (
     Slab,
     add_slab_to_input,
@@ -39,25 +39,65 @@ def _check_dy(dy: Any, x: np.ndarray, geo: WindowGeometry) -> np.ndarray:
     return dy
 
 
-def _inside(geo: WindowGeometry, in_sizes: tuple[int, ...], first_row: int,
-            tap: tuple[int, ...], out: tuple[int, ...]) -> np.ndarray | None:
-    """Which of the ``out`` windows of a slab (starting at padded row ``first_row``) read
-    an input cell, not padding, at kernel tap ``tap``; a boolean array broadcastable to
-    ``(*out)``, or None when all of them do."""
-    masks, full = [], True
-    for axis, (t, o) in enumerate(zip(tap, out, strict=True)):
+def _first_input_tap(geo: WindowGeometry, in_sizes: tuple[int, ...], first_row: int,
+                     out: tuple[int, ...]) -> np.ndarray:
+    """Row-major number of each window's first tap on an input cell (not padding), for the
+    ``out`` windows of a slab starting at padded row ``first_row``; broadcastable to
+    ``out``. The input cells of a window form a box, so its first tap is the first one
+    along every dimension; :func:`reference.pool.pool_geometry` guarantees there is one."""
+    number: np.ndarray | int = 0
+    for axis, (o, k) in enumerate(zip(out, geo.kernel, strict=True)):
         lo, _ = geo.pads[axis]
-        start = first_row if axis == 0 else 0
-        pos = start + np.arange(o) * geo.stride[axis] + t * geo.dilation[axis] - lo
-        mask = (pos >= 0) & (pos < in_sizes[axis])
-        full = full and bool(mask.all())
-        masks.append(mask.reshape((1,) * axis + (o,) + (1,) * (len(out) - 1 - axis)))
-    if full:
-        return None
-    inside = masks[0]
-    for mask in masks[1:]:
-        inside = inside & mask
-    return inside
+        start = (first_row if axis == 0 else 0) + np.arange(o) * geo.stride[axis] - lo
+        first = np.maximum(0, -(start // geo.dilation[axis]))  # ceil(-start / d), >= 0
+        assert (start + first * geo.dilation[axis] < in_sizes[axis]).all()
+        number = number * k + first.reshape((o,) + (1,) * (len(out) - 1 - axis))
+    return np.asarray(number)
+
+
+def _argmax_taps(xp: np.ndarray, geo: WindowGeometry, out: tuple[int, ...],
+                 first_tap: np.ndarray, fill: float | int) -> np.ndarray:
+    """Row-major number of the tap each window of the padded slab ``xp`` routes to: its
+    first NaN, else its first maximum; ``first_tap`` where no input cell beats the
+    padding's ``fill`` (padding equals ``fill`` and is never strictly greater)."""
+    windows = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
+    shape = windows.shape[:2 + len(out)]
+    best = np.full(shape, fill, dtype=xp.dtype)
+    arg = np.empty(shape, dtype=np.min_scalar_type(math.prod(geo.kernel) - 1))
+    arg[...] = first_tap
+    nan = xp.dtype.kind not in "iu" and bool(np.isnan(xp).any())
+    better = np.empty(shape, dtype=bool)
+    numbered = np.empty(shape, dtype=arg.dtype)
+    for number, j in enumerate(np.ndindex(*geo.kernel)):
+        tap = windows[(..., *j)]
+        np.greater(tap, best, out=better)  # strictly: ties keep the first
+        if nan:  # the first NaN wins, and stays
+            better |= np.isnan(tap) & ~np.isnan(best)
+        # taps come in increasing number, and none before a window's first input tap is
+        # ever better: the last better tap is the largest number
+        np.multiply(better, arg.dtype.type(number), out=numbered)
+        np.maximum(arg, numbered, out=arg)
+        np.maximum(best, tap, out=best)
+    return arg
+
+
+def _scatter_to_taps(arg: np.ndarray, dy: np.ndarray, geo: WindowGeometry,
+                     part_shape: tuple[int, ...]) -> np.ndarray:
+    """A float64 array of ``part_shape`` (a padded slab) holding the sum of the ``dy`` of
+    every window at the cell of its tap ``arg``."""
+    nd = len(geo.kernel)
+    cell = [math.prod(part_shape[i + 1:]) for i in range(len(part_shape))]  # C order
+    offsets = np.zeros(geo.kernel, dtype=np.intp)
+    for axis in range(nd):
+        along = np.arange(geo.kernel[axis]) * geo.dilation[axis] * cell[2 + axis]
+        offsets += along.reshape((-1,) + (1,) * (nd - 1 - axis))
+    index = offsets.reshape(-1)[arg]
+    for axis, size in enumerate(arg.shape):
+        step = cell[axis] * (geo.stride[axis - 2] if axis >= 2 else 1)
+        index += (np.arange(size) * step).reshape((-1,) + (1,) * (arg.ndim - 1 - axis))
+    weights = np.asarray(dy, dtype=_F64).reshape(-1)
+    return np.bincount(index.reshape(-1), weights=weights,
+                       minlength=math.prod(part_shape)).reshape(part_shape)
 
 
 def max_pool_vjp(
@@ -104,47 +144,25 @@ def max_pool_vjp(
     fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
     dx = np.zeros(x.shape, dtype=_F64)
     rest_out = math.prod(geo.out[1:])
-    bytes_per_row = (reduce_bytes_per_row(geo, c, x.dtype)                # padded input
-                     + x.dtype.itemsize * c * rest_out                    # the maxima
-                     + 8 * c * math.prod(geo.padded[1:]) * geo.stride[0]  # the gradient
-                     + 6 * c * rest_out)                                  # boolean masks
+    bytes_per_row = (c * math.prod(geo.padded[1:]) * geo.stride[0]  # padded input (and
+                     * (x.dtype.itemsize + 1 + 8)                   # its NaN test), gradient
+                     + c * rest_out * (x.dtype.itemsize + 2 + 8 + 8 + 3))  # per window
     for slab in slabs(n, geo.out, bytes_per_row):
         out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
+        first_row = slab.rows.start * geo.stride[0]
         xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
                          fill, x.dtype)
-        y = reduce_slab(xp, geo, out[0], np.maximum)
-        part = _zero_part(x, geo, slab)
-        _route_maxima(xp, y, dy[slab.batch, :, slab.rows], part, geo, tuple(in_sizes),
-                      slab.rows.start * geo.stride[0])
+        arg = _argmax_taps(xp, geo, out, _first_input_tap(geo, tuple(in_sizes), first_row,
+                                                          out), fill)
+        del xp
+        part = _scatter_to_taps(arg, dy[slab.batch, :, slab.rows], geo,
+                                slab_regions(x.shape, geo.pads, geo.padded, slab, geo.kernel,
+                                             geo.stride, geo.dilation)[0])
+        del arg
         add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
                           geo.dilation)
-        del xp, y, part  # free this slab's temporaries before the next is built
+        del part  # free this slab's temporaries before the next is built
     return dx
-
-
-def _route_maxima(xp: np.ndarray, y: np.ndarray, dy: np.ndarray, part: np.ndarray,
-                  geo: WindowGeometry, in_sizes: tuple[int, ...], first_row: int) -> None:
-    """Add each window's ``dy`` to the cell of ``part`` (the gradient of the padded slab
-    ``xp``) that holds its first NaN, or else its first maximum ``y``, in tap order."""
-    nan = np.isnan(y) if y.dtype.kind not in "iu" else None
-    if nan is not None and not nan.any():
-        nan = None
-    out = y.shape[2:]
-    windows = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
-    taken = np.zeros(y.shape, dtype=bool)  # windows whose cell is already chosen
-    hit = np.empty(y.shape, dtype=bool)
-    for j, cells in tap_slices(geo.kernel, geo.stride, geo.dilation, out):
-        tap = windows[(..., *j)]
-        np.equal(tap, y, out=hit)
-        if nan is not None:
-            hit |= nan & np.isnan(tap)
-        inside = _inside(geo, in_sizes, first_row, j, out)
-        if inside is not None:
-            hit &= inside
-        np.greater(hit, taken, out=hit)  # hit and not taken
-        taken |= hit
-        dst = part[(slice(None), slice(None), *cells)]
-        np.add(dst, dy, out=dst, where=hit)
 
 
 def avg_pool_vjp(
