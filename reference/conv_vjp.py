@@ -8,13 +8,11 @@ from typing import Any
 import numpy as np
 
 from reference._validate import check_array
-from reference.conv import conv_arguments
+from reference.conv import columns, conv_arguments
 from reference.windows import (
     add_slab_to_input,
-    padded_slab,
     slab_regions,
     slabs,
-    sliding_windows,
     tap_slices,
 )
 
@@ -76,7 +74,7 @@ def conv_vjp(
     if dy.shape != (n, o, *geo.out):
         raise ValueError(f"dy must have the forward's output shape (N, O, *out) = "
                          f"{(n, o, *geo.out)}, got shape {dy.shape}")
-    nd, og, taps = len(kernel), o // groups, math.prod(kernel)
+    og, taps = o // groups, math.prod(kernel)
     # (groups, C/g * taps, O/g): each group's filters as columns
     wmat_t = w.astype(_F64).reshape(groups, og, cg * taps).transpose(0, 2, 1)
     dw = np.zeros((groups, og, cg * taps), dtype=_F64)
@@ -92,15 +90,9 @@ def conv_vjp(
         # dy as (groups, O/g, N * positions)
         dys = dy[slab.batch, :, slab.rows].reshape(nb, groups, og, positions)
         dys = dys.transpose(1, 2, 0, 3).astype(_F64, order="C").reshape(groups, og, -1)
-        # im2col with the batch among the columns: (groups, C/g * taps, N * positions)
-        xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
-                         0, _F64)
-        cols = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
-        cols = cols.reshape(nb, groups, cg, *out, *kernel)
-        cols = cols.transpose(1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))
-        cols = cols.reshape(groups, cg * taps, nb * positions)
+        cols = columns(x, geo, slab, groups)
         dw += np.matmul(dys, cols.transpose(0, 2, 1))
-        del xp, cols
+        del cols
         # col2im: the columns' gradient, scattered over the kernel taps
         dcols = np.matmul(wmat_t, dys).reshape(c, *kernel, nb, *out)
         del dys
