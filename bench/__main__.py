@@ -5,8 +5,16 @@ Per case: the oracle's time and torch's (medians of repeats, torch on float64 te
 GFLOP/s as a fraction of the machine's float64 matmul rate (measured once at start), the
 oracle's peak temporary memory (tracemalloc peak of one call minus its output; NumPy
 reports its allocations to tracemalloc) and the largest relative difference to torch.
-The last line is the geometric mean of the time ratio over the layer shapes (the tiny
+The geometric mean of the time ratio over the layer shapes closes the table (the tiny
 cases, where per-call overhead dominates, are listed but not in the mean).
+
+A second table does the same for the backward passes: one call of ``conv_vjp`` (dx, dw and
+db) against one ``torch.autograd.grad`` of the output with respect to x and w for the same
+``dy`` (the graph is built once, outside the timing), and ``max_pool_vjp`` /
+``avg_pool_vjp`` against the gradient with respect to x. The oracle's VJP starts from
+``x`` and ``dy`` only: max pooling recomputes its maxima, where torch's backward reads the
+indices its forward saved. Backward GFLOP/s count both products of the convolution (twice
+the forward) and one operation per window tap for pooling.
 
 Options: ``--quick`` (fewer repeats), ``--threads N`` (torch threads, default 2),
 ``--rounds N`` (time each case in N rounds, the oracle's repeats then torch's, and report
@@ -110,21 +118,47 @@ def oracle_call(case: Case, x: np.ndarray, w: np.ndarray | None) -> Callable[[],
 
 def torch_call(case: Case, x: np.ndarray, w: np.ndarray | None) -> Callable[[], Any]:
     import torch
-    import torch.nn.functional as F
 
     tx = torch.from_numpy(x)
-    nd = x.ndim - 2
+    tw = None if w is None else torch.from_numpy(w)
+    return lambda: _torch_forward(case, tx, tw)
+
+
+def oracle_vjp_call(case: Case, x: np.ndarray, w: np.ndarray | None, dy: np.ndarray
+                    ) -> Callable[[], tuple[np.ndarray, ...]]:
     if case.op == "conv":
-        tw = torch.from_numpy(w)
-        fn = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nd]
-        return lambda: fn(tx, tw, **case.params)
+        return lambda: reference.conv_vjp(x, w, dy, **case.params)
+    op = reference.max_pool_vjp if case.op == "max_pool" else reference.avg_pool_vjp
+    return lambda: (op(x, dy, case.kernel_size, **case.params),)
+
+
+def torch_vjp_call(case: Case, x: np.ndarray, w: np.ndarray | None, dy: np.ndarray
+                   ) -> Callable[[], tuple[Any, ...]]:
+    """One backward through the graph of one forward (built here, not timed)."""
+    import torch
+
+    tx = torch.from_numpy(x).requires_grad_()
+    inputs = [tx]
+    if w is not None:
+        inputs.append(torch.from_numpy(w).requires_grad_())
+    ty = _torch_forward(case, *inputs)
+    tdy = torch.from_numpy(dy)
+    return lambda: torch.autograd.grad(ty, inputs, tdy, retain_graph=True)
+
+
+def _torch_forward(case: Case, tx: Any, tw: Any = None) -> Any:
+    import torch.nn.functional as F
+
+    nd = tx.dim() - 2
+    if case.op == "conv":
+        return {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nd](tx, tw, **case.params)
     pool = {("max_pool", 2): F.max_pool2d, ("max_pool", 3): F.max_pool3d,
             ("avg_pool", 2): F.avg_pool2d, ("avg_pool", 3): F.avg_pool3d}[(case.op, nd)]
-    return lambda: pool(tx, case.kernel_size, **case.params)
+    return pool(tx, case.kernel_size, **case.params)
 
 
-def peak_temporary(call: Callable[[], np.ndarray]) -> int:
-    """tracemalloc peak of one call minus its output's size."""
+def peak_temporary(call: Callable[[], Any]) -> int:
+    """tracemalloc peak of one call minus its result's size (one array or a tuple)."""
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
@@ -132,7 +166,21 @@ def peak_temporary(call: Callable[[], np.ndarray]) -> int:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    return peak - y.nbytes
+    return peak - sum(a.nbytes for a in (y if isinstance(y, tuple) else (y,)))
+
+
+def rel_diff(ours: tuple[np.ndarray, ...], theirs: tuple[np.ndarray, ...]) -> float:
+    """Largest difference relative to the largest magnitude, over paired results."""
+    assert len(ours) >= len(theirs)
+    worst = 0.0
+    for a, b in zip(ours, theirs, strict=False):
+        assert a.shape == b.shape, (a.shape, b.shape)
+        worst = max(worst, float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)))
+    return worst
+
+
+def as_tuple(result: Any) -> tuple[Any, ...]:
+    return result if isinstance(result, tuple) else (result,)
 
 
 def fmt_time(seconds: float) -> str:
@@ -163,35 +211,60 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Measured float64 matmul (NumPy BLAS, 1536²): {rate:.1f} GFLOP/s. "
           f"Times are medians of repeats (median of {args.rounds} round(s)); "
           f"ratio = oracle / torch (< 1: oracle faster).\n")
-    print("| case | oracle | torch f64 | ratio | oracle GFLOP/s (% of matmul) "
-          "| peak temp. memory | max rel. diff |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    ratios = []
     rng = np.random.default_rng(0)
+    data = []
     for case in CASES:
         x = rng.standard_normal(case.x_shape)
         w = None if case.w_shape is None else rng.standard_normal(case.w_shape)
-        ours, theirs = oracle_call(case, x, w), torch_call(case, x, w)
-        y, ty = ours(), theirs().numpy()
-        assert y.shape == ty.shape, (case.name, y.shape, ty.shape)
-        diff = float(np.max(np.abs(y - ty)) / max(np.max(np.abs(ty)), 1e-300))
-        repeats = 1000 if case.tiny else max_repeats
+        data.append((case, x, w))
+
+    def timed(ours: Callable[[], Any], theirs: Callable[[], Any], tiny: bool
+              ) -> tuple[float, float]:
+        repeats = 1000 if tiny else max_repeats
         rounds = [(median_time(ours, min_total, repeats), median_time(theirs, min_total, repeats))
                   for _ in range(args.rounds)]
-        t_ours = statistics.median(t for t, _ in rounds)
-        t_torch = statistics.median(t for _, t in rounds)
-        ratio = t_ours / t_torch
-        if not case.tiny:
-            ratios.append(ratio)
-        gf = flops(case, y.shape) / t_ours / 1e9
-        temp = peak_temporary(ours)
-        print(f"| {case.name} | {fmt_time(t_ours)} | {fmt_time(t_torch)} | {ratio:.2f} "
-              f"| {gf:.1f} ({100 * gf / rate:.0f}%) | {temp / MiB:.1f} MiB | {diff:.1e} |",
-              flush=True)
-    geomean = math.exp(statistics.fmean(math.log(r) for r in ratios))
-    print(f"\nGeometric-mean time ratio oracle / torch float64 over the {len(ratios)} layer "
-          f"shapes: **{geomean:.2f}** (target <= 1.0). Memory budget: "
-          f"{reference.get_memory_budget() / MiB:.0f} MiB.")
+        return (statistics.median(t for t, _ in rounds),
+                statistics.median(t for _, t in rounds))
+
+    def table(title: str, rows: Callable[[Case, np.ndarray, np.ndarray | None],
+                                          tuple[Callable[[], Any], Callable[[], Any], float]]
+              ) -> None:
+        print(f"{title}\n")
+        print("| case | oracle | torch f64 | ratio | oracle GFLOP/s (% of matmul) "
+              "| peak temp. memory | max rel. diff |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        ratios = []
+        for case, x, w in data:
+            ours, theirs, work = rows(case, x, w)
+            diff = rel_diff(as_tuple(ours()), tuple(t.numpy() for t in as_tuple(theirs())))
+            t_ours, t_torch = timed(ours, theirs, case.tiny)
+            ratio = t_ours / t_torch
+            if not case.tiny:
+                ratios.append(ratio)
+            gf = work / t_ours / 1e9
+            temp = peak_temporary(ours)
+            print(f"| {case.name} | {fmt_time(t_ours)} | {fmt_time(t_torch)} | {ratio:.2f} "
+                  f"| {gf:.1f} ({100 * gf / rate:.0f}%) | {temp / MiB:.1f} MiB | {diff:.1e} |",
+                  flush=True)
+        geomean = math.exp(statistics.fmean(math.log(r) for r in ratios))
+        print(f"\nGeometric-mean time ratio oracle / torch float64 over the {len(ratios)} "
+              f"layer shapes: **{geomean:.2f}**.\n", flush=True)
+
+    def forward(case: Case, x: np.ndarray, w: np.ndarray | None
+                ) -> tuple[Callable[[], Any], Callable[[], Any], float]:
+        ours = oracle_call(case, x, w)
+        return ours, torch_call(case, x, w), flops(case, ours().shape)
+
+    def backward(case: Case, x: np.ndarray, w: np.ndarray | None
+                 ) -> tuple[Callable[[], Any], Callable[[], Any], float]:
+        y = oracle_call(case, x, w)()
+        dy = np.random.default_rng(1).standard_normal(y.shape)
+        work = flops(case, y.shape) * (2 if case.op == "conv" else 1)
+        return oracle_vjp_call(case, x, w, dy), torch_vjp_call(case, x, w, dy), work
+
+    table("Forward:", forward)
+    table("Backward (x and dy to dx; for conv also dw, db):", backward)
+    print(f"Memory budget: {reference.get_memory_budget() / MiB:.0f} MiB.")
     return 0
 
 

@@ -7,6 +7,8 @@ per dimension.
 - :func:`conv`: cross-correlation with padding, stride, dilation, groups and bias.
 - :func:`max_pool`, :func:`avg_pool`: pooling with padding, stride, dilation, ceil mode and
   the average's divisor rule.
+- :func:`conv_vjp`, :func:`max_pool_vjp`, :func:`avg_pool_vjp`: the backward passes
+  (vector-Jacobian products), and :func:`learn_kernel`, the seeds' kernel-learning loop.
 - :func:`resolve_padding`, :func:`output_size`, :func:`normalize_sizes`: the one home of the
   padding and shape arithmetic, for backends and tests.
 - :func:`corr2d` and friends: the seed chapter's loop definitions.
@@ -14,6 +16,8 @@ per dimension.
 """
 
 from reference.conv import conv
+from reference.conv_vjp import conv_vjp
+from reference.learn import learn_kernel
 from reference.padding import (
     PADDING_MODES,
     WindowGeometry,
@@ -25,6 +29,7 @@ from reference.padding import (
     window_geometry,
 )
 from reference.pool import avg_pool, max_pool
+from reference.pool_vjp import avg_pool_vjp, max_pool_vjp
 from reference.seed import (
     corr2d,
     corr2d_multi_in,
@@ -44,14 +49,18 @@ __all__ = [
     "PADDING_MODES",
     "WindowGeometry",
     "avg_pool",
+    "avg_pool_vjp",
     "cells_counted",
     "conv",
+    "conv_vjp",
     "corr2d",
     "corr2d_multi_in",
     "corr2d_multi_in_out",
     "corr2d_multi_in_out_1x1",
     "get_memory_budget",
+    "learn_kernel",
     "max_pool",
+    "max_pool_vjp",
     "memory_budget",
     "normalize_sizes",
     "output_size",

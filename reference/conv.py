@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from reference._validate import check_array, check_input, check_int
-from reference.padding import window_geometry
-from reference.windows import padded_slab, slabs, sliding_windows
+from reference.padding import WindowGeometry, window_geometry
+from reference.windows import Slab, padded_slab, slabs, sliding_windows
 
 _F64 = np.dtype(np.float64)
 
@@ -62,13 +63,75 @@ def conv(
     ValueError, TypeError
         For bad input, naming the argument and the offending values.
     """
+    args = conv_arguments(x, w, b, stride, padding, dilation, groups)
+    x, w, b, geo, groups = args.x, args.w, args.b, args.geo, args.groups
+    n, c, *_ = x.shape
+    o, cg, *kernel = w.shape
+    og, taps = o // groups, math.prod(kernel)
+    # (groups, O/g, C/g * taps): each group's filters as rows of one matrix
+    wmat = w.astype(_F64).reshape(groups, og, cg * taps)
+    bias = None if b is None else b.astype(_F64).reshape(o, *(1,) * (1 + len(kernel)))
+    y = np.empty((n, o, *geo.out), dtype=_F64)
+    rest_out = math.prod(geo.out[1:])
+    bytes_per_row = 8 * (c * math.prod(geo.padded[1:]) * geo.stride[0]  # padded input
+                         + c * taps * rest_out                            # im2col columns
+                         + o * rest_out)                                  # product
+    for slab in slabs(n, geo.out, bytes_per_row):
+        cols = columns(x, geo, slab, groups)
+        out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
+        # one matrix product per group over the whole slab: (O, N, *out)
+        prod = np.matmul(wmat, cols).reshape(o, -1, *out)
+        dst = y[slab.batch, :, slab.rows].swapaxes(0, 1)
+        if bias is None:
+            dst[...] = prod
+        else:
+            np.add(prod, bias, out=dst)
+        del cols, prod  # free this slab's temporaries before the next is built
+    return y
+
+
+def columns(x: np.ndarray, geo: WindowGeometry, slab: Slab, groups: int) -> np.ndarray:
+    """im2col of one slab: ``(groups, C/g * taps, N * positions)``, float64, the batch
+    among the columns, so that each group's product with its filters is one matrix
+    product however small the output. One copy of the strided window view."""
+    xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
+                     0, _F64)
+    out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
+    view = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
+    nb, c, nd = view.shape[0], view.shape[1], len(out)
+    cols = view.reshape(nb, groups, c // groups, *out, *geo.kernel)
+    cols = cols.transpose(1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))
+    return cols.reshape(groups, c // groups * math.prod(geo.kernel), nb * math.prod(out))
+
+
+@dataclass(frozen=True)
+class ConvArguments:
+    """A convolution's checked arrays and resolved window geometry."""
+
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray | None
+    geo: WindowGeometry
+    groups: int
+
+
+def conv_arguments(x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
+                   groups: Any) -> ConvArguments:
+    """Check the arguments of :func:`conv` and resolve its geometry; the one home of the
+    convolution's argument rules, shared by :func:`conv` and its VJP.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad input, naming the argument and the offending values.
+    """
     x = check_input(x)
     w = check_array(w, "w")
     if w.ndim != x.ndim:
         raise ValueError(f"w must have shape (O, C // groups, *kernel) with as many spatial "
                          f"dimensions as x: x has shape {x.shape}, w has shape {w.shape}")
     groups = check_int(groups, "groups", 1)
-    n, c, *in_sizes = x.shape
+    _, c, *in_sizes = x.shape
     o, cg, *kernel = w.shape
     if c % groups or o % groups:
         raise ValueError(f"input channels C={c} and output channels O={o} must both be "
@@ -84,34 +147,4 @@ def conv(
         if b.shape != (o,):
             raise ValueError(f"b must have shape (O,) = ({o},), got shape {b.shape}")
     geo = window_geometry(in_sizes, kernel, stride, padding, dilation, kernel_name="kernel")
-
-    og, taps = o // groups, math.prod(kernel)
-    # (groups, O/g, C/g * taps): each group's filters as rows of one matrix
-    wmat = w.astype(_F64).reshape(groups, og, cg * taps)
-    bias = None if b is None else b.astype(_F64).reshape(o, *(1,) * len(kernel))
-    y = np.empty((n, o, *geo.out), dtype=_F64)
-    rest_out = math.prod(geo.out[1:])
-    bytes_per_row = 8 * (c * math.prod(geo.padded[1:]) * geo.stride[0]  # padded input
-                         + c * taps * rest_out                            # im2col columns
-                         + o * rest_out)                                  # product
-    nd = len(in_sizes)
-    for slab in slabs(n, geo.out, bytes_per_row):
-        xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
-                         0, _F64)
-        out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
-        view = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
-        nb = view.shape[0]
-        # im2col: (N, groups, C/g * taps, positions), one copy of the strided view
-        cols = view.reshape(nb, groups, cg, *out, *kernel)
-        cols = cols.transpose(0, 1, 2, *range(3 + nd, 3 + 2 * nd), *range(3, 3 + nd))
-        cols = cols.reshape(nb, groups, cg * taps, math.prod(out))
-        # one matrix product per batch item and group: (N, groups, O/g, positions) is
-        # already the layout of the output
-        prod = np.matmul(wmat, cols).reshape(nb, o, *out)
-        dst = y[slab.batch, :, slab.rows]
-        if bias is None:
-            dst[...] = prod
-        else:
-            np.add(prod, bias, out=dst)
-        del xp, view, cols, prod  # free this slab's temporaries before the next is built
-    return y
+    return ConvArguments(x, w, b, geo, groups)

@@ -33,8 +33,10 @@ _POOL_ARGS_DOC = """
 """
 
 
-def _pool_geometry(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-                   ceil_mode: bool) -> WindowGeometry:
+def pool_geometry(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                  ceil_mode: bool) -> WindowGeometry:
+    """Check the window arguments of a pooling and resolve its geometry (shared by the
+    poolings and their VJPs)."""
     geo = window_geometry(x.shape[2:], kernel_size, kernel_size if stride is None else stride,
                           padding, dilation, ceil_mode)
     # A window of padding only has no defined maximum or average: refuse it. (Without
@@ -61,25 +63,48 @@ def _reduce_windows(x: np.ndarray, geo: WindowGeometry, fill: float | int, dtype
     element sees its taps in the same order whatever the slabs.
     """
     n, c = x.shape[:2]
-    nd = len(geo.out)
     y = np.empty((n, c, *geo.out), dtype=dtype)
-    # temporaries per output row: the padded input rows, and the result of every pass but
-    # the last, which goes straight into y
-    passes = [math.prod((*geo.out[1:axis + 1], *geo.padded[axis + 1:]))
-              for axis in range(nd - 1)]
-    bytes_per_row = dtype.itemsize * c * (math.prod(geo.padded[1:]) * geo.stride[0]
-                                          + sum(passes))
-    for slab in slabs(n, geo.out, bytes_per_row):
-        reduced = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
-                              geo.dilation, fill, dtype)
-        for axis in range(nd):
-            dst = y[slab.batch, :, slab.rows] if axis == nd - 1 else None
-            size = slab.rows.stop - slab.rows.start if axis == 0 else geo.out[axis]
-            reduced = _reduce_axis(reduced, geo, axis, size, combine, dst)
+    for slab in slabs(n, geo.out, reduce_bytes_per_row(geo, c, dtype)):
+        padded = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
+                             geo.dilation, fill, dtype)
+        reduced = reduce_slab(padded, geo, slab.rows.stop - slab.rows.start, combine,
+                              y[slab.batch, :, slab.rows])
+        del padded
         if divisor is not None:
             reduced /= divisor[slab.rows]
         del reduced  # free this slab's temporaries before the next is built
     return y
+
+
+def reduce_bytes_per_row(geo: WindowGeometry, c: int, dtype: np.dtype) -> int:
+    """Temporaries of :func:`reduce_slab` per output row and batch item: the padded input
+    rows, and the result of every pass but the last (which goes to its destination)."""
+    nd = len(geo.out)
+    passes = [math.prod((*geo.out[1:axis + 1], *geo.padded[axis + 1:]))
+              for axis in range(nd - 1)]
+    return dtype.itemsize * c * (math.prod(geo.padded[1:]) * geo.stride[0] + sum(passes))
+
+
+def reduce_slab(padded: np.ndarray, geo: WindowGeometry, rows: int, combine: np.ufunc,
+                dst: np.ndarray | None = None) -> np.ndarray:
+    """``combine``-reduce the windows of ``rows`` output rows of a padded slab (as
+    :func:`reference.windows.padded_slab` builds it), one spatial dimension at a time,
+    into ``dst`` (a new array if None)."""
+    nd = len(geo.out)
+    reduced = padded
+    for axis in range(nd):
+        size = rows if axis == 0 else geo.out[axis]
+        reduced = _reduce_axis(reduced, geo, axis, size, combine,
+                               dst if axis == nd - 1 else None)
+    return reduced
+
+
+def avg_divisor(geo: WindowGeometry, in_sizes: tuple[int, ...], count_include_pad: bool
+                ) -> np.ndarray:
+    """The average's divisor of every output position (one channel): the product of the
+    per-dimension :func:`reference.cells_counted`."""
+    return functools.reduce(np.multiply.outer,
+                            cells_counted(geo, in_sizes, bool(count_include_pad)))
 
 
 def _reduce_axis(a: np.ndarray, geo: WindowGeometry, axis: int, size: int,
@@ -129,7 +154,7 @@ def max_pool(
         would cover padding only.
     """
     x = check_input(x)
-    geo = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    geo = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
     fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
     return _reduce_windows(x, geo, fill, x.dtype, np.maximum)
 
@@ -168,7 +193,6 @@ def avg_pool(
     x = check_input(x)
     if not isinstance(count_include_pad, bool | np.bool_):
         raise TypeError(f"count_include_pad must be a bool, got {count_include_pad!r}")
-    geo = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
-    divisor = functools.reduce(np.multiply.outer,
-                               cells_counted(geo, x.shape[2:], bool(count_include_pad)))
+    geo = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    divisor = avg_divisor(geo, x.shape[2:], bool(count_include_pad))
     return _reduce_windows(x, geo, 0, _F64, np.add, divisor)

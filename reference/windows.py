@@ -117,24 +117,15 @@ def padded_slab(
     needs are built. Where those windows read no padding and ``x`` already has ``dtype``,
     the result is a read-only view of ``x``; otherwise a fresh array.
     """
-    first = slab.rows.start * stride[0]
-    last = (slab.rows.stop - 1) * stride[0] + (kernel[0] - 1) * dilation[0] + 1
-    shape = (slab.batch.stop - slab.batch.start, x.shape[1], last - first, *padded_sizes[1:])
-    # per spatial dimension: the input cells this slab reads, and where they go
-    src, dst = [slab.batch, slice(None)], [slice(None), slice(None)]
-    for axis, (lo, _) in enumerate(pads):
-        begin, end = (first, last) if axis == 0 else (0, padded_sizes[axis])
-        n = x.shape[2 + axis]
-        a, b = max(begin, lo), min(end, lo + n)
-        src.append(slice(a - lo, max(b - lo, a - lo)))
-        dst.append(slice(a - begin, max(b - begin, a - begin)))
+    shape, src, dst = slab_regions(x.shape, pads, padded_sizes, slab, kernel, stride,
+                                   dilation)
     if x.dtype == dtype and all(d.stop - d.start == size
                                 for d, size in zip(dst[2:], shape[2:], strict=True)):
-        view = x[tuple(src)]
+        view = x[src]
         view.flags.writeable = False
         return view
     out = np.empty(shape, dtype=dtype)
-    out[tuple(dst)] = x[tuple(src)]
+    out[dst] = x[src]
     # the rest is padding: before and after the input along each dimension
     for axis, inside in enumerate(dst[2:]):
         index = [slice(None)] * out.ndim
@@ -143,6 +134,31 @@ def padded_slab(
                 index[2 + axis] = border
                 out[tuple(index)] = fill
     return out
+
+
+def slab_regions(
+    x_shape: Sequence[int],
+    pads: Pads,
+    padded_sizes: Sequence[int],
+    slab: Slab,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+) -> tuple[tuple[int, ...], tuple[slice, ...], tuple[slice, ...]]:
+    """The shape of the padded part that the windows of ``slab`` read (see
+    :func:`padded_slab`), and where the input lies in it: ``part[dst]`` is ``x[src]``."""
+    first = slab.rows.start * stride[0]
+    last = (slab.rows.stop - 1) * stride[0] + (kernel[0] - 1) * dilation[0] + 1
+    shape = (slab.batch.stop - slab.batch.start, x_shape[1], last - first, *padded_sizes[1:])
+    # per spatial dimension: the input cells this slab reads, and where they go
+    src, dst = [slab.batch, slice(None)], [slice(None), slice(None)]
+    for axis, (lo, _) in enumerate(pads):
+        begin, end = (first, last) if axis == 0 else (0, padded_sizes[axis])
+        n = x_shape[2 + axis]
+        a, b = max(begin, lo), min(end, lo + n)
+        src.append(slice(a - lo, max(b - lo, a - lo)))
+        dst.append(slice(a - begin, max(b - begin, a - begin)))
+    return shape, tuple(src), tuple(dst)
 
 
 def sliding_windows(
@@ -164,3 +180,38 @@ def sliding_windows(
                  *(st * d for st, d in zip(spatial, dilation, strict=True))),
         writeable=False,
     )
+
+
+def tap_slices(
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+    out: Sequence[int],
+) -> Iterator[tuple[tuple[int, ...], tuple[slice, ...]]]:
+    """Every kernel tap ``j`` in row-major order, with the spatial slices of a padded array
+    that its ``out`` windows read: cell ``o`` of ``padded[..., *slices]`` is the padded cell
+    ``o * stride + j * dilation``.
+
+    The cells of one tap are distinct, so ``padded[..., *slices] += values`` adds every
+    value once: the scatter-add (col2im) that is the transpose of :func:`sliding_windows`.
+    """
+    for j in np.ndindex(*kernel):
+        yield j, tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
+                       for t, d, o, s in zip(j, dilation, out, stride, strict=True))
+
+
+def add_slab_to_input(
+    dx: np.ndarray,
+    part: np.ndarray,
+    pads: Pads,
+    padded_sizes: Sequence[int],
+    slab: Slab,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+) -> None:
+    """``dx += `` the input cells of ``part``, a gradient with respect to the padded slab
+    that :func:`padded_slab` would build for ``slab``. The padding cells of ``part`` are
+    dropped: they are not part of the input. Slabs whose windows share input rows add up."""
+    _, src, dst = slab_regions(dx.shape, pads, padded_sizes, slab, kernel, stride, dilation)
+    dx[src] += part[dst]

@@ -144,3 +144,55 @@ def test_large_conv_stays_within_the_default_budget() -> None:
     window[:, 1:, :2] = x[31, :, :2, 126:]
     assert y[31, 5, 0, 127] == np.sum(window * w[5])
     assert y[7, 63, 60, 61] == np.sum(x[7, :, 59:62, 60:63] * w[63])
+
+
+# --- the backward passes -------------------------------------------------------------------
+
+DY_CONV = RNG.standard_normal((8, 8, 64, 64))
+DY_CONV_S2 = RNG.standard_normal((8, 8, 32, 32))
+DY_POOL = RNG.standard_normal((8, 16, 32, 32))
+VJP_OPS: dict[str, Callable[[], tuple[np.ndarray, ...]]] = {
+    "conv_vjp k3 p1": lambda: reference.conv_vjp(X_MID, W_MID, DY_CONV, padding=1),
+    "conv_vjp k3 p1 s2": lambda: reference.conv_vjp(X_MID, W_MID, DY_CONV_S2, padding=1,
+                                                    stride=2),
+    "conv_vjp 1-D": lambda: reference.conv_vjp(X_MID.reshape(8, 16, 4096), W_MID[..., 0],
+                                               DY_CONV.reshape(8, 8, 4096), padding=1),
+    "max_pool_vjp k3 s2 p1": lambda: (reference.max_pool_vjp(X_MID, DY_POOL, 3, stride=2,
+                                                             padding=1),),
+    "avg_pool_vjp k3 s2 p1": lambda: (reference.avg_pool_vjp(X_MID, DY_POOL, 3, stride=2,
+                                                             padding=1),),
+    "max_pool_vjp k2": lambda: (reference.max_pool_vjp(X_MID, DY_POOL, 2),),
+}
+
+
+@pytest.mark.parametrize("budget", [1 * MiB, 3 * MiB, 4 * MiB], ids=lambda b: f"{b // MiB}MiB")
+@pytest.mark.parametrize("op", sorted(VJP_OPS))
+def test_vjp_peak_temporary_memory_within_budget(op: str, budget: int) -> None:
+    with reference.memory_budget(budget):
+        grads, peak = peak_of(VJP_OPS[op])
+    out = sum(g.nbytes for g in grads)
+    assert peak - out <= budget + SLACK, (
+        f"{op}: peak {peak / MiB:.2f} MiB = gradients {out / MiB:.2f} MiB + temporaries "
+        f"{(peak - out) / MiB:.2f} MiB > budget {budget / MiB:.2f} MiB + slack")
+
+
+@given(conv_cases(), st.sampled_from([1, 512, 4096]))
+def test_conv_vjp_under_a_tiny_budget_is_identical(case: ConvCase, budget: int) -> None:
+    """Integer values: every sum exact, whatever the slabs."""
+    dy = np.ones(reference.conv(case.x, case.w, **case.params).shape)
+    expected = reference.conv_vjp(case.x, case.w, dy, **case.params)
+    with reference.memory_budget(budget):
+        got = reference.conv_vjp(case.x, case.w, dy, **case.params)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)
+
+
+@given(pool_cases(), st.sampled_from([1, 512, 4096]))
+def test_pool_vjps_under_a_tiny_budget_are_identical(case: PoolCase, budget: int) -> None:
+    dy = np.arange(reference.max_pool(case.x, case.kernel_size, **case.params).size)
+    dy = dy.reshape(reference.max_pool(case.x, case.kernel_size, **case.params).shape) % 5
+    for op in (reference.max_pool_vjp, reference.avg_pool_vjp):
+        expected = op(case.x, dy * 2520, case.kernel_size, **case.params)
+        with reference.memory_budget(budget):
+            got = op(case.x, dy * 2520, case.kernel_size, **case.params)
+        np.testing.assert_array_equal(got, expected)
