@@ -16,8 +16,7 @@ import sys
 from pathlib import Path
 
 from report.build import ROOT, ReadmeError, build, stale, write
-from report.evidence import EVIDENCE
-from report.records import MissingRecords, RecordsError
+from report.records import EVIDENCE, MissingRecords, RecordsError
 from tests.support.registry import RegistryError
 
 

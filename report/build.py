@@ -9,10 +9,11 @@ from pathlib import Path
 
 from report import document as doc
 from report import evidence as machine
-from report import html, jsondoc, markdown, same_padding
-from report.cpu import publish
+from report import jsondoc, same_padding
 from report.matrix import build as build_matrix
-from report.records import load, problems
+from report.records import load, problems, publish
+from report.render import html, markdown
+from report.sections import Report
 from tests.support import registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,32 +83,41 @@ def build(root: Path = ROOT, records_dir: Path | None = None,
     found = problems(records, {e.id for e in entries})
     evidence = publish(records, entries)
     probes = evidence.probe_records()
-    report = doc.Report(entries, evidence, build_matrix(probes, registry.TOPICS), found)
+    kinds = {e.id: e.kind for e in entries}
+    report = Report(entries, evidence, build_matrix(probes, registry.TOPICS, kinds), found)
     blocks, notes = doc.document(report)
     columns = report.matrix.columns
     readme = (root / "README.md").read_text()
-    readme = replace_block(readme, "summary", markdown.render(doc.readme_summary(report)))
+    readme = replace_block(readme, "summary", markdown(doc.readme_summary(report)))
     readme = replace_block(readme, "same-padding",
-                           markdown.render(same_padding.readme_blocks(probes, columns)))
+                           markdown(same_padding.readme_blocks(probes, columns)))
     files = {
-        "docs/discrepancies.md": markdown.render(blocks),
-        "docs/report.html": html.render(blocks, doc.TITLE),
-        "docs/same-padding.md": markdown.render(same_padding.document(probes, columns)),
+        "docs/discrepancies.md": markdown(blocks),
+        "docs/report.html": html(blocks, doc.TITLE),
+        "docs/same-padding.md": markdown(same_padding.document(probes, columns)),
         "docs/same-padding.svg": same_padding.picture(),
-        "reports/discrepancies.json": jsondoc.document(report, notes),
+        "reports/discrepancies.json": jsondoc.document(report, notes, jsondoc.head_commit(root)),
         "README.md": readme,
     }
     flags = registry.cpu_flags(cpuinfo)
-    observed = markdown.render(machine.document(records, entries, flags))
+    observed = markdown(machine.document(records, entries, flags))
     return Built(files, list(found), notes, observed, machine.count_table(records.suites))
 
 
+def same(old: str, new: str) -> bool:
+    """Whether two builds of a file say the same: equal text, or, for the JSON document,
+    equal but for the commit it names (which changes with every commit, the document
+    not)."""
+    return old == new or jsondoc.without_commit(old) == jsondoc.without_commit(new)
+
+
 def write(root: Path, files: dict[str, str]) -> list[str]:
-    """Write ``files`` under ``root``; return the paths whose content changed."""
+    """Write ``files`` under ``root``; return the paths whose content changed (a file that
+    differs only in the commit it names is left as it is)."""
     changed = []
     for rel, text in files.items():
         path = Path(root) / rel
-        if path.exists() and path.read_text() == text:
+        if path.exists() and same(path.read_text(), text):
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -121,7 +131,7 @@ def stale(root: Path, files: dict[str, str]) -> dict[str, str]:
     for rel, text in files.items():
         path = Path(root) / rel
         old = path.read_text() if path.exists() else None
-        if old == text:
+        if old is not None and same(old, text):
             continue
         if old is None:
             out[rel] = "(the file does not exist)"

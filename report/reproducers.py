@@ -19,6 +19,7 @@ import numpy as np
 from probes.cases import Case, oracle_call
 from probes.render import RENDERERS
 from probes.run import result_dict
+from report.model import BIG
 from tests.support import registry
 
 
@@ -39,6 +40,8 @@ class Reproducer:
         ``{"depends_on_cpu": ...}`` where that depends on the CPU).
     oracle : dict
         What the oracle's default gives (a result record or ``{"exception": ...}``).
+    channels_last : bool
+        Whether the API computes channels last (and the script prints that layout).
     """
 
     column: str
@@ -48,6 +51,7 @@ class Reproducer:
     case: str
     observed: Mapping[str, Any] | None
     oracle: Mapping[str, Any]
+    channels_last: bool = False
 
 
 def linked(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -61,7 +65,8 @@ def from_probes(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> list[Repr
     for p in linked(entry_id, probes):
         if p["column"] not in out:
             out[p["column"]] = Reproducer(p["column"], p["api"], p["backend"], p["code"],
-                                          p["case"], p["observed"], p["candidates"]["oracle"])
+                                          p["case"], p["observed"], p["candidates"]["oracle"],
+                                          bool(p.get("channels_last")))
     return list(out.values())
 
 
@@ -70,7 +75,7 @@ def _literal(value: float) -> str:
         return "np.nan"
     if np.isinf(value):
         return "np.inf" if value > 0 else "-np.inf"
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return str(int(value)) if abs(value) < BIG and float(value).is_integer() else repr(float(value))
 
 
 def array_expr(arr: np.ndarray, dtype: str) -> str:
@@ -143,7 +148,8 @@ def from_registry(entry: registry.Entry, backend: str) -> list[Reproducer]:
                              f"({type(err).__name__}: {err})") from err
         for r in rendered:
             compile(r.code, f"<{entry.id} on {r.api}>", "exec")
-            out.append(Reproducer(r.column, r.api, backend, r.code, "", None, oracle))
+            out.append(Reproducer(r.column, r.api, backend, r.code, "", None, oracle,
+                                  r.channels_last))
     if not out:
         raise ValueError(f"no renderer of {backend} spells it")
     return out

@@ -10,9 +10,19 @@ from typing import Any
 import numpy as np
 
 import reference
-from report.cpu import MARKER
-from report.model import Block, Code, CodeBlock, Figure, Link, Paragraph, Strong, Table, heading
-from report.text import number
+from report.model import (
+    MARKER,
+    Block,
+    Code,
+    CodeBlock,
+    Figure,
+    Link,
+    Paragraph,
+    Strong,
+    Table,
+    heading,
+    number,
+)
 
 SOURCES = {
     "TensorFlow, Notes on padding": "https://www.tensorflow.org/api_docs/python/tf/nn",
