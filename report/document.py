@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from report.matrix import CLASSES, LABELS, SYMBOLS, Matrix
+from report.matrix import CLASSES, LABELS, NO_PROBE, SYMBOLS, Matrix
 from report.model import (
     Block,
     Bullets,
@@ -45,11 +45,9 @@ TOPIC_TEXT = {
 
 def legend() -> Paragraph:
     """What the matrix symbols mean."""
-    parts: list[Inline] = []
-    for c in CLASSES:
-        parts += [Code(SYMBOLS[c]), f" {LABELS[c]}; "]
-    parts += [Code("·"), " no probe. Counts are probes (one framework API call on one case)."]
-    return Paragraph(tuple(parts))
+    return Paragraph("".join(f"{SYMBOLS[c]} {LABELS[c]}; " for c in CLASSES)
+                     + f"{NO_PROBE} no probe. Counts are probes (one framework API call on one "
+                     "case).")
 
 
 def cell_target(matrix: Matrix, topic: str, column: str) -> str:

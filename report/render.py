@@ -130,7 +130,11 @@ section.entry, section.suite { border-top: 1px solid #ddd; margin-top: 1rem; }
 details { margin: 0.4rem 0; }
 summary { cursor: pointer; }
 figure { margin: 1rem 0; }
+h1 { font-size: clamp(1.5rem, 5vw, 2.2rem); }
 nav ol { padding-left: 1.4rem; }
+nav ol ol { padding-left: 0; }
+nav ol ol li { display: inline-block; margin: 0 1.6rem 0 0; }
+td code, th code { white-space: nowrap; }
 .filters { border: 1px solid #ccc; padding: 0.4rem 0.8rem; margin: 1rem 0; background: #fafafa; }
 .filters label { display: inline-block; margin: 0.2rem 1rem 0.2rem 0; }
 .sym { font-weight: bold; }

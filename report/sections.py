@@ -127,7 +127,8 @@ def who_does_what(entry_id: str, report: Report) -> Table | None:
         rows.append(tuple(row))
     column_facets = ((), *((("framework", frameworks[c]),) if c in frameworks else ()
                            for c in columns))
-    return Table(("case", *columns), tuple(rows), f"Who does what: {entry_id}",
+    return Table(("case", *columns), tuple(rows),
+                 "Each framework API's verdict on the cases this entry concerns",
                  column_facets=column_facets)
 
 
@@ -144,7 +145,7 @@ def probe_details(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> Table |
         for p in mine)
     return Table(("framework API", "API", "case", "verdict", "gives (channels first)",
                   "the oracle's default gives"), rows,
-                 f"The probes {entry_id} explains, results channels first",
+                 "The probes this entry explains, results channels first",
                  row_facets=tuple((("framework", p["framework"]),) for p in mine))
 
 
@@ -165,7 +166,7 @@ def suite_table(entry: registry.Entry, suites: Mapping[str, Mapping[str, Any]]) 
     if not rows:
         return None
     return Table(("suite backend", "version", "status", "reproducer"), tuple(rows),
-                 f"{entry.id} in the conformance suite of each backend",
+                 "This entry in each backend's conformance suite",
                  row_facets=tuple(framework_facets(b) for b in entry.backends))
 
 
