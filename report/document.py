@@ -149,7 +149,8 @@ def document(report: Report) -> tuple[list[Block], list[str]]:
         "; do not edit by hand. Frameworks: ",
         "; ".join(versions[b] for b in report.evidence.probes), ". Machine-readable: ",
         Link("reports/discrepancies.json", "../reports/discrepancies.json"), " (",
-        Link("schema", "records-schema.md"), "). Which side 'same' pads: ",
+        Link("JSON Schema", "discrepancies.schema.json"), ", described in ",
+        Link("records-schema.md", "records-schema.md"), "). Which side 'same' pads: ",
         Link("same-padding.md", "same-padding.md"), "."]
     topics, notes = topic_blocks(report)
     blocks: list[Block] = [
