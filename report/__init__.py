@@ -27,6 +27,6 @@ backends, loading, validation, problems, the machine-independent view),
 :mod:`report.matrix` (verdict classes), :mod:`report.reproducers`, :mod:`report.render`
 (Markdown, HTML, the heat map), :mod:`report.sections` (a registry entry's section, a
 backend's suite evidence), :mod:`report.same_padding`, :mod:`report.evidence` (this
-machine's), :mod:`report.document` (assembly), :mod:`report.jsondoc`, :mod:`report.build`
-(files, staleness).
+machine's), :mod:`report.document` (assembly), :mod:`report.jsondoc`, :mod:`report.__main__`
+(files, staleness, the command line).
 """

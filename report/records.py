@@ -104,60 +104,37 @@ class Evidence:
         return [p for b in PROBE_BACKENDS if b in self.probes for p in self.probes[b]["probes"]]
 
 
-def suite_path(directory: Path, backend: str) -> Path:
-    """Where ``backend``'s suite records live."""
-    return Path(directory) / f"suite-{backend}.json"
+#: Record files by kind: the file name's prefix, the schema, the document's keys, and (for
+#: probes) each listed record's keys.
+KINDS = {"suite": ("suite", SUITE_SCHEMA, SUITE_KEYS, ()),
+         "probes": ("probes", PROBE_SCHEMA, PROBE_DOC_KEYS, PROBE_KEYS)}
 
 
-def probe_path(directory: Path, backend: str) -> Path:
-    """Where ``backend``'s probe records live."""
-    return Path(directory) / f"probes-{backend}.json"
+def expected_files(directory: Path) -> list[tuple[Path, str, str]]:
+    """Every record file a complete run writes: (path, kind, the backend that writes it)."""
+    return [(Path(directory) / f"{kind}-{b}.json", kind, b)
+            for kind, backends in (("suite", SUITE_BACKENDS), ("probes", PROBE_BACKENDS))
+            for b in backends]
 
 
-def expected_files(directory: Path) -> list[tuple[Path, str]]:
-    """Every record file a complete run writes, with the backend that writes it."""
-    out = [(suite_path(directory, b), b) for b in SUITE_BACKENDS]
-    return out + [(probe_path(directory, b), b) for b in PROBE_BACKENDS]
-
-
-def _missing_keys(doc: dict[str, Any], keys: Iterable[str], where: str) -> list[str]:
-    return [f"{where}: missing key {k!r}" for k in keys if k not in doc]
-
-
-def _validate_document(doc: Any, keys: Iterable[str], schema: str, where: str) -> list[str]:
-    """Problems with a records document's top level: its type, keys and schema."""
+def validate(doc: Any, kind: str, where: str) -> list[str]:
+    """Problems with a records document of ``kind`` ("suite" or "probes"): its type, keys,
+    schema and (for probes) each probe's keys; empty if it is well-formed."""
+    _, schema, keys, record_keys = KINDS[kind]
     if not isinstance(doc, dict):
         return [f"{where}: not a JSON object"]
-    problems = _missing_keys(doc, keys, where)
+    problems = [f"{where}: missing key {k!r}" for k in keys if k not in doc]
     if doc.get("schema") != schema:
         problems.append(f"{where}: schema {doc.get('schema')!r}, expected {schema!r}")
+    for i, record in enumerate(doc.get("probes", []) if record_keys else []):
+        problems += [f"{where}: probe #{i}: missing key {k!r}" for k in record_keys
+                     if k not in record]
     return problems
-
-
-def validate_suite(doc: Any, where: str) -> list[str]:
-    """Problems with a suite records document (empty if it is well-formed)."""
-    return _validate_document(doc, SUITE_KEYS, SUITE_SCHEMA, where)
-
-
-def validate_probes(doc: Any, where: str) -> list[str]:
-    """Problems with a probe records document (empty if it is well-formed)."""
-    problems = _validate_document(doc, PROBE_DOC_KEYS, PROBE_SCHEMA, where)
-    if not isinstance(doc, dict):
-        return problems
-    for i, probe in enumerate(doc.get("probes", [])):
-        problems += _missing_keys(probe, PROBE_KEYS, f"{where}: probe #{i}")
-    return problems
-
-
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise RecordsError(f"{path}: not valid JSON ({err})") from err
 
 
 def load(directory: Path) -> Evidence:
-    """Read and validate every record file in ``directory``.
+    """Read and validate every record file in ``directory``; the suite documents lose
+    their :data:`MACHINE_FIELDS`.
 
     Raises
     ------
@@ -166,23 +143,23 @@ def load(directory: Path) -> Evidence:
     RecordsError
         When a file is not valid JSON or lacks a key the report needs.
     """
-    missing = [(p, b) for p, b in expected_files(directory) if not p.exists()]
+    files = expected_files(directory)
+    missing = [(p, b) for p, _, b in files if not p.exists()]
     if missing:
         raise MissingRecords(missing)
-    suites, probes, problems = {}, {}, []
-    for backend in SUITE_BACKENDS:
-        path = suite_path(directory, backend)
-        doc = _read(path)
-        problems += validate_suite(doc, path.name)
-        suites[backend] = {k: v for k, v in doc.items() if k not in MACHINE_FIELDS}
-    for backend in PROBE_BACKENDS:
-        path = probe_path(directory, backend)
-        doc = _read(path)
-        problems += validate_probes(doc, path.name)
-        probes[backend] = doc
+    docs: dict[str, dict[str, Any]] = {"suite": {}, "probes": {}}
+    problems: list[str] = []
+    for path, kind, backend in files:
+        try:
+            doc = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise RecordsError(f"{path}: not valid JSON ({err})") from err
+        problems += validate(doc, kind, path.name)
+        docs[kind][backend] = ({k: v for k, v in doc.items() if k not in MACHINE_FIELDS}
+                               if kind == "suite" and isinstance(doc, dict) else doc)
     if problems:
         raise RecordsError("malformed records:\n  " + "\n  ".join(problems))
-    return Evidence(suites, probes)
+    return Evidence(docs["suite"], docs["probes"])
 
 
 def problems(evidence: Evidence, entry_ids: set[str]) -> list[str]:

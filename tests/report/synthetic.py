@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from probes.expected import EXPECTED
-from report.build import markers
+from report.__main__ import markers
 from report.records import PROBE_BACKENDS, PROBE_SCHEMA, SUITE_BACKENDS, SUITE_SCHEMA
 
 REGISTRY = '''

@@ -9,8 +9,7 @@ from html import escape
 
 import pytest
 
-from report.__main__ import main
-from report.build import build
+from report.__main__ import build, main
 from report.matrix import CLASSES, LABELS
 from report.model import MARKER
 from report.records import EVIDENCE, condition

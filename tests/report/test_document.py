@@ -10,7 +10,7 @@ import re
 import pytest
 
 from report import reproducers
-from report.build import build
+from report.__main__ import build
 from report.model import slug
 from report.render import escape
 from tests.report.synthetic import CPU_REGISTRY, CPU_SUITE_ENTRY, setup, suite_doc

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from report.build import ROOT, build, stale, write
+from report.__main__ import ROOT, build, stale, write
 from tests.report.synthetic import (
     CPU_REGISTRY,
     REGISTRY,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from report.build import build
+from report.__main__ import build
 from report.model import number
 from tests.report.synthetic import default_probes, probe, setup
 
