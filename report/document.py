@@ -61,7 +61,6 @@ def matrix_table(report: Report, base: str = "") -> Table:
     """The summary matrix; topic names link to their sections at ``base``, cells to their
     registry entry (:func:`cell_target`)."""
     matrix = report.matrix
-    frameworks = {p["column"]: p["framework"] for p in report.probes}
     rows = tuple(
         (Link(t, f"{base}#{t}"),
          *(Link(cell.text(), base + cell_target(matrix, t, c)) if cell.total else cell.text()
@@ -69,7 +68,7 @@ def matrix_table(report: Report, base: str = "") -> Table:
         for t in matrix.topics)
     return Table(("topic", *matrix.columns), rows,
                  "Summary matrix: probe verdicts per topic and framework API",
-                 column_facets=((), *((("framework", frameworks[c]),) for c in matrix.columns)))
+                 column_facets=report.column_facets())
 
 
 def kind_counts(report: Report) -> Table:

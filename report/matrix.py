@@ -5,11 +5,11 @@ that explains it), then tallied per topic and framework API (the probe record's
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from report.model import MARKER
+from report.model import MARKER, Code, Inline
 
 #: Cell classes, most telling first: a cell shows its most telling class.
 CLASSES = ("deviation", "errors", "convention", "unsupported", MARKER, "follows")
@@ -119,3 +119,15 @@ def build(probes: Sequence[dict[str, Any]], topics: Sequence[str],
     cells = {k: Cell(dict(sorted(c.items())), tuple(ids[k]),
                      tuple(dict.fromkeys(entries.get(k, ())))) for k, c in counts.items()}
     return Matrix(tuple(topics) + tuple(extra), columns_of(probes), cells)
+
+
+def case_grid(probes: Sequence[Mapping[str, Any]], cases: Sequence[str],
+              columns: Sequence[str], show: Callable[[list[Mapping[str, Any]]], Inline]
+              ) -> tuple[tuple[Inline, ...], ...]:
+    """Rows of ``cases`` × ``columns``: the case, then per column ``show`` of its probes
+    of that case, or :data:`NO_PROBE` where it has none."""
+    rows = []
+    for case in cases:
+        found = [[p for p in probes if p["case"] == case and p["column"] == c] for c in columns]
+        rows.append((Code(case), *(show(ps) if ps else NO_PROBE for ps in found)))
+    return tuple(rows)

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from report.matrix import SYMBOLS, Matrix, classify
+from report.matrix import SYMBOLS, Matrix, case_grid, classify
 from report.model import (
     MARKER,
     Block,
@@ -59,6 +59,12 @@ class Report:
         """Each registry entry's kind, by id."""
         return {e.id: e.kind for e in self.entries}
 
+    def column_facets(self) -> tuple[Facets, ...]:
+        """The facets of a table whose first column heads the rows and whose others are
+        the matrix's columns: each column's framework."""
+        frameworks = {p["column"]: p["framework"] for p in self.probes}
+        return ((), *((("framework", frameworks[c]),) for c in self.matrix.columns))
+
     def versions(self) -> dict[str, str]:
         """Per probe or suite backend, its frameworks and versions as one label."""
         out = {b: f"{b} {d['version']}" for b, d in self.evidence.suites.items()}
@@ -107,29 +113,18 @@ def who_does_what(entry_id: str, report: Report) -> Table | None:
     cases = list(dict.fromkeys(p["case"] for p in linked(entry_id, probes)))
     if not cases:
         return None
-    rows = []
-    frameworks: dict[str, str] = {}
-    for case in cases:
-        row: list[Inline] = [Code(case)]
-        for column in columns:
-            cell: list[Inline] = []
-            for p in (p for p in probes if p["case"] == case and p["column"] == column):
-                frameworks[column] = p["framework"]
-                text = _short(p["verdict"], kinds.get(p["registry"]))
-                if p["registry"] == entry_id:
-                    cell.append(Strong(text))
-                elif p["registry"]:
-                    cell.append(Link(text, "#" + p["registry"]))
-                else:
-                    cell.append(text)
-                cell.append(" ")
-            row.append(tuple(cell[:-1]) if cell else "·")
-        rows.append(tuple(row))
-    column_facets = ((), *((("framework", frameworks[c]),) if c in frameworks else ()
-                           for c in columns))
-    return Table(("case", *columns), tuple(rows),
+
+    def show(found: list[Mapping[str, Any]]) -> Inline:
+        parts: list[Inline] = []
+        for p in found:
+            text = _short(p["verdict"], kinds.get(p["registry"]))
+            parts += [" ", Strong(text) if p["registry"] == entry_id else
+                      Link(text, "#" + p["registry"]) if p["registry"] else text]
+        return tuple(parts[1:])
+
+    return Table(("case", *columns), case_grid(probes, cases, columns, show),
                  "Each framework API's verdict on the cases this entry concerns",
-                 column_facets=column_facets)
+                 column_facets=report.column_facets())
 
 
 def probe_details(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> Table | None:
