@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from probes.cases import Case, oracle_call
+from probes.cases import Case
 from probes.render import RENDERERS
-from probes.run import result_dict
+from probes.run import candidates, result_dict
 from report.model import BIG
 from tests.support import registry
 
@@ -114,18 +114,6 @@ def registry_case(entry: registry.Entry) -> Case:
                 w=array_expr(w, literal) if w is not None else None, dtype=call.dtype)
 
 
-def _oracle_result(case: Case) -> dict[str, Any]:
-    from probes.cases import eval_array
-
-    x = eval_array(case.x)
-    w = eval_array(case.w) if case.w is not None else None
-    try:
-        with np.errstate(all="ignore"):
-            return result_dict(oracle_call(case.op, x, w, None, case.params))
-    except (ValueError, TypeError) as err:
-        return {"exception": {"type": type(err).__name__, "message": str(err)}}
-
-
 def from_registry(entry: registry.Entry, backend: str) -> list[Reproducer]:
     """The entry's reproducer rendered for every API of probe backend ``backend``.
 
@@ -138,7 +126,9 @@ def from_registry(entry: registry.Entry, backend: str) -> list[Reproducer]:
     if entry.reproducer is None:
         raise ValueError("the entry has no reproducer")
     case = registry_case(entry)
-    oracle = _oracle_result(case)
+    answer = candidates(case)["oracle"]
+    oracle = ({"exception": {"type": type(answer).__name__, "message": str(answer)}}
+              if isinstance(answer, Exception) else result_dict(answer))
     out = []
     for render in RENDERERS[backend][1]:
         try:
