@@ -172,7 +172,7 @@ SCRIPT = """
 
 
 def _symbol(cls: str) -> str:
-    label = html_escape(LABELS[cls])
+    label = html_escape(LABELS[cls].split(" (")[0])
     return (f'<span class="sym s-{cls}" role="img" aria-label="{label}" title="{label}">'
             f"{SYMBOLS[cls]}</span>")
 
