@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
 
 from report.__main__ import build
 from report.model import number
@@ -23,16 +25,16 @@ class Page(HTMLParser):
         self.stack: list[tuple[str, dict[str, str | None]]] = []
         self.feed(text)
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         self.elements.append((tag, a, tuple(f"{t}.{x.get('class') or ''}" for t, x in self.stack)))
-        if tag not in ("meta", "br", "rect", "input"):
+        if tag not in ("meta", "br", "input"):
             self.stack.append((tag, a))
 
-    def handle_startendtag(self, tag, attrs):
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.elements.append((tag, dict(attrs), tuple(t for t, _ in self.stack)))
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         while self.stack:
             if self.stack.pop()[0] == tag:
                 break
@@ -47,7 +49,10 @@ KERAS = [{**probe(b, "keras.layers", "avg-same", "avg-divisor",
          for b in ("keras-tensorflow", "keras-torch")]
 
 
-def built_page(tmp_path, probes=None):
+def built_page(tmp_path: Path, probes: dict[str, list[dict[str, Any]]] | None = None
+               ) -> dict[str, str]:
+    """The files built from the synthetic records (with ``probes`` instead of the default
+    ones)."""
     root, rec, reg = setup(tmp_path, probes=probes)
     return build(root, rec, reg).files
 
