@@ -78,7 +78,7 @@ def build(root: Path = ROOT, records_dir: Path | None = None,
           cpuinfo: str | Path = "/proc/cpuinfo") -> Built:
     """Every file of the report, built from the records in ``records_dir`` (default
     ``root/reports/records``) and the registry. The committed files come from the
-    published view of the records (:func:`report.cpu.publish`); the evidence of this
+    published view of the records (:func:`report.records.publish`); the evidence of this
     machine (with the CPU flags in ``cpuinfo``) is kept apart.
 
     Raises

@@ -1,7 +1,7 @@
 """The reproducers of a registry entry, one per framework API that shows it.
 
 A probe linked to the entry already carries one (its ``code``: the script that ran, and
-what it printed). The probes are those of the published view (:func:`report.cpu.publish`),
+what it printed). The probes are those of the published view (:func:`report.records.publish`),
 where a probe whose result depends on the CPU is linked to its entry on every machine.
 For a suite backend the entry lists but no linked probe covers, the entry's
 ``reproducer`` is rendered by the probes' own renderers (:mod:`probes.render`), so the
