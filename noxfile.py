@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ table = _load_table()
 GROUPS = table.session_groups()
 
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "tests", *GROUPS, "report_check"]
+nox.options.sessions = ["lint", "tests", *GROUPS, "report_check", "browser"]
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -97,7 +98,7 @@ for _group, _specs in GROUPS.items():
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The oracle's own tests and the report builder's (no framework installed)."""
-    session.install("numpy", *table.TEST_REQUIREMENTS)
+    session.install("numpy", "jsonschema>=4.18", *table.TEST_REQUIREMENTS)
     session.run("python", "-m", "pytest", "tests/reference", "tests/report",
                 "--junitxml=reports/junit-tests.xml", *session.posargs)
 
@@ -139,3 +140,37 @@ def report_check(session: nox.Session) -> None:
     (it leaves out what depends on the machine, so any CPU rebuilds the same files)."""
     session.install("numpy", "tomli>=2; python_version < '3.11'")
     session.run("python", "-m", "report", "check", *session.posargs)
+
+
+#: Names the system's Chromium goes by; the browser session drives the first it finds.
+CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def system_chromium(session: nox.Session) -> str:
+    """The path of the system's Chromium (``$CHROMIUM``, else the first of
+    :data:`CHROMIUM` on the PATH), installed with apt-get when there is none: Playwright's
+    own browser download is not used."""
+    found = os.environ.get("CHROMIUM") or next(filter(None, map(shutil.which, CHROMIUM)), None)
+    if found:
+        return found
+    if not shutil.which("apt-get"):
+        session.error("no Chromium on the PATH and no apt-get to install it: install "
+                      "Chromium, or set CHROMIUM to its path")
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
+                external=True)
+    found = next(filter(None, map(shutil.which, CHROMIUM)), None)
+    if not found:
+        session.error("apt-get installed chromium, but no Chromium is on the PATH")
+    return found
+
+
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """docs/report.html in headless Chromium (Playwright, the system's Chromium): no console
+    errors, no sideways scrolling at 390 px, every in-page link resolves, the filters work;
+    screenshots in reports/screenshots/."""
+    session.install("numpy", *table.TEST_REQUIREMENTS, "playwright>=1.40")
+    chromium = system_chromium(session)
+    session.run("python", "-m", "pytest", "tests/browser", "--junitxml=reports/junit-browser.xml",
+                *session.posargs, env={"CHROMIUM": chromium})

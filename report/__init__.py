@@ -7,10 +7,11 @@ Inputs: the records every backend session writes to ``reports/records/`` (the su
 - ``docs/discrepancies.md``: summary matrix (topic × framework API), registry entries per
   framework and kind, one section per registry entry (what differs, who does what, the
   source, a reproducer per framework API), and each backend's suite evidence;
-- ``docs/report.html``: the same, self-contained, with a heat-map picture of the matrix;
+- ``docs/report.html``: the same, self-contained, with a heat-map picture of the matrix, a
+  table of contents and filters by framework, op, pass and kind;
 - ``docs/same-padding.md`` and ``docs/same-padding.svg``: which side 'same' pads;
-- ``reports/discrepancies.json``: the registry, every record and the matrix (schema:
-  ``docs/records-schema.md``);
+- ``reports/discrepancies.json``: the registry, every record and the matrix (JSON Schema:
+  ``docs/discrepancies.schema.json``; described in ``docs/records-schema.md``);
 - the README's generated blocks (between ``<!-- report:NAME:start/end -->`` markers);
 - ``reports/evidence.md`` (not committed) and a printed table of counts: what depends on
   the machine.
@@ -19,12 +20,13 @@ Inputs: the records every backend session writes to ``reports/records/`` (the su
 stale file. They are the same on every machine: no timestamps, paths, Python patch
 versions or counts, and what depends on the CPU (probes and registry entries with a CPU
 condition, Unsupported reasons that say "on this CPU") is described, not reported as one
-machine observed it (:mod:`report.cpu`); that goes to ``reports/evidence.md``.
+machine observed it (:func:`report.records.publish`); that goes to ``reports/evidence.md``.
 
-Modules: :mod:`report.records` (loading, validation, problems), :mod:`report.cpu` (the
-machine-independent view), :mod:`report.evidence` (this machine's), :mod:`report.matrix`
-(verdict classes), :mod:`report.reproducers`, :mod:`report.entries`, :mod:`report.suite`,
-:mod:`report.same_padding`, :mod:`report.document` (assembly), :mod:`report.model` (blocks),
-:mod:`report.markdown`, :mod:`report.html`, :mod:`report.svg`, :mod:`report.jsondoc`,
-:mod:`report.build` (files, staleness).
+Modules, bottom up: :mod:`report.model` (blocks, value text), :mod:`report.records` (the
+backends, loading, validation, problems, the machine-independent view),
+:mod:`report.matrix` (verdict classes), :mod:`report.reproducers`, :mod:`report.render`
+(Markdown, HTML, the heat map), :mod:`report.sections` (a registry entry's section, a
+backend's suite evidence), :mod:`report.same_padding`, :mod:`report.evidence` (this
+machine's), :mod:`report.document` (assembly), :mod:`report.jsondoc`, :mod:`report.__main__`
+(files, staleness, the command line).
 """

@@ -5,18 +5,24 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
+from report.matrix import CLASSES, LABELS, NO_PROBE, SYMBOLS, Matrix
+from report.model import (
+    Block,
+    Bullets,
+    Code,
+    Figure,
+    Group,
+    Inline,
+    Link,
+    Paragraph,
+    Table,
+    heading,
+)
+from report.records import EVIDENCE, FRAMEWORKS
+from report.render import heatmap
+from report.sections import Report, entry_section, evidenced, suite_sections
 import registry
-from backends.table import probe_backends
-from report import entries as entry_sections
-from report import suite
-from report.evidence import EVIDENCE
-from report.matrix import CLASSES, LABELS, SYMBOLS, Matrix
-from report.model import Block, Bullets, Code, Figure, Inline, Link, Paragraph, Table, heading
-from report.records import Evidence
-from report.svg import heatmap
 
 TITLE = "Where the frameworks differ from the oracle"
 TOPIC_TEXT = {
@@ -35,59 +41,34 @@ TOPIC_TEXT = {
     "bad-input": "Bad input: stride 0, negative padding, a kernel larger than the input, an "
                  "empty batch, padding over half the window.",
 }
-#: The frameworks of the probed backends, in the backend table's order.
-FRAMEWORKS = tuple(dict.fromkeys(spec.framework for spec in probe_backends()))
-
-
-@dataclass(frozen=True)
-class Report:
-    """Everything a report is built from. ``evidence`` is the published view of the
-    records (:func:`report.cpu.publish`): nothing in it depends on the machine."""
-
-    entries: Sequence[registry.Entry]
-    evidence: Evidence
-    matrix: Matrix
-    problems: Sequence[str]
-
-    @property
-    def probes(self) -> list[dict[str, Any]]:
-        """Every probe record."""
-        return self.evidence.probe_records()
-
-    def versions(self) -> dict[str, str]:
-        """Per probe or suite backend, its frameworks and versions as one label."""
-        out = {b: f"{b} {d['version']}" for b, d in self.evidence.suites.items()}
-        for b, d in self.evidence.probes.items():
-            out[b] = ", ".join(f"{k} {v}" for k, v in d["versions"].items())
-        return out
 
 
 def legend() -> Paragraph:
     """What the matrix symbols mean."""
-    parts: list[Inline] = []
-    for c in CLASSES:
-        parts += [Code(SYMBOLS[c]), f" {LABELS[c]}; "]
-    parts += [Code("·"), " no probe. Counts are probes (one framework API call on one case)."]
-    return Paragraph(tuple(parts))
+    return Paragraph("".join(f"{SYMBOLS[c]} {LABELS[c]}; " for c in CLASSES)
+                     + f"{NO_PROBE} no probe. Counts are probes (one framework API call on one "
+                     "case).")
 
 
-def matrix_table(matrix: Matrix, base: str = "") -> Table:
-    """The summary matrix; topic names link to their sections at ``base``."""
-    rows = tuple((Link(t, f"{base}#{t}"), *(matrix.cell(t, c).text() for c in matrix.columns))
-                 for t in matrix.topics)
-    return Table(("topic", *matrix.columns), rows)
+def cell_target(matrix: Matrix, topic: str, column: str) -> str:
+    """Where a matrix cell links: the one registry entry its probes name, else the topic's
+    section (which holds all of them)."""
+    entries = matrix.cell(topic, column).entries
+    return "#" + (entries[0] if len(entries) == 1 else topic)
 
 
-def evidenced(entry: registry.Entry, report: Report) -> bool | None:
-    """Whether this run's records show the entry (a linked probe or a reproduced suite
-    entry); None for an entry with a CPU condition, which a run shows or not depending on
-    the machine."""
-    if entry.cpu:
-        return None
-    if any(p["registry"] == entry.id for p in report.probes):
-        return True
-    return any(d["registry"].get(entry.id, {}).get("status") == "reproduced"
-               for d in report.evidence.suites.values())
+def matrix_table(report: Report, base: str = "") -> Table:
+    """The summary matrix; topic names link to their sections at ``base``, cells to their
+    registry entry (:func:`cell_target`)."""
+    matrix = report.matrix
+    rows = tuple(
+        (Link(t, f"{base}#{t}"),
+         *(Link(cell.text(), base + cell_target(matrix, t, c)) if cell.total else cell.text()
+           for c in matrix.columns for cell in (matrix.cell(t, c),)))
+        for t in matrix.topics)
+    return Table(("topic", *matrix.columns), rows,
+                 "Summary matrix: probe verdicts per topic and framework API",
+                 column_facets=report.column_facets())
 
 
 def kind_counts(report: Report) -> Table:
@@ -103,12 +84,14 @@ def kind_counts(report: Report) -> Table:
         rows.append((fw, *(str(by_kind[k]) for k in kinds), str(len(mine)), str(cpu),
                      f"{shown} of {len(mine) - cpu}"))
     return Table(("framework", *kinds, "total", "with a CPU condition",
-                  "others shown by this run"), tuple(rows))
+                  "others shown by this run"), tuple(rows),
+                 "Registered discrepancies per framework and kind",
+                 row_facets=tuple((("framework", fw),) for fw in FRAMEWORKS))
 
 
 def summary(report: Report, base: str = "") -> list[Block]:
     """The matrix, its legend and the counts (also the README's block)."""
-    return [legend(), matrix_table(report.matrix, base),
+    return [legend(), matrix_table(report, base),
             Paragraph("Registered discrepancies (registry/entries/*.toml) per framework, by "
                       "kind; an entry naming two frameworks counts for both. An entry with a "
                       "CPU condition applies on some CPUs only, so whether a run shows it "
@@ -131,26 +114,27 @@ def topic_blocks(report: Report) -> tuple[list[Block], list[str]]:
     """One subsection per topic, one section per registry entry in it."""
     blocks: list[Block] = [heading(2, "Discrepancies by topic")]
     notes: list[str] = []
-    columns = report.matrix.columns
-    versions = report.versions()
-    suites = report.evidence.suites
     for topic in report.matrix.topics:
-        blocks.append(heading(3, topic))
-        blocks.append(Paragraph(TOPIC_TEXT.get(topic, "")))
+        part: list[Block] = [heading(3, topic), Paragraph(TOPIC_TEXT.get(topic, ""))]
         cases = list(dict.fromkeys(p["case"] for p in report.probes if p["topic"] == topic))
         if cases:
             parts: list[Inline] = ["Probe cases: "]
             for i, c in enumerate(cases):
                 parts += [", " if i else "", Code(c)]
-            blocks.append(Paragraph((*parts, ".")))
+            part.append(Paragraph((*parts, ".")))
         mine = sorted((e for e in report.entries if e.topic == topic), key=lambda e: e.id)
         if not mine:
-            blocks.append(Paragraph("No registered discrepancy."))
+            part.append(Paragraph("No registered discrepancy."))
+        sections = []
         for entry in mine:
-            section, entry_notes = entry_sections.section(entry, report.probes, suites,
-                                                          columns, versions)
-            blocks += section
+            section, entry_notes = entry_section(entry, report)
+            sections.append(section)
             notes += entry_notes
+        # a topic shows while any of its entries does
+        facets = {k: " ".join(dict.fromkeys(w for s in sections for f, v in s.facets
+                                            if f == k for w in v.split()))
+                  for k, _ in (sections[0].facets if sections else ())}
+        blocks.append(Group(tuple(facets.items()), (*part, *sections), "topic"))
     return blocks, notes
 
 
@@ -164,7 +148,8 @@ def document(report: Report) -> tuple[list[Block], list[str]]:
         "; do not edit by hand. Frameworks: ",
         "; ".join(versions[b] for b in report.evidence.probes), ". Machine-readable: ",
         Link("reports/discrepancies.json", "../reports/discrepancies.json"), " (",
-        Link("schema", "records-schema.md"), "). Which side 'same' pads: ",
+        Link("JSON Schema", "discrepancies.schema.json"), ", described in ",
+        Link("records-schema.md", "records-schema.md"), "). Which side 'same' pads: ",
         Link("same-padding.md", "same-padding.md"), "."]
     topics, notes = topic_blocks(report)
     blocks: list[Block] = [
@@ -179,10 +164,12 @@ def document(report: Report) -> tuple[list[Block], list[str]]:
                    "and cases are left out. ", Code("python -m report build"), " writes what "
                    "the machine it runs on observed to ", Code(EVIDENCE),
                    " (not committed).")),
-        Figure(heatmap(report.matrix), "summary matrix as a heat map"),
+        Figure(heatmap(report.matrix, lambda t, c: cell_target(report.matrix, t, c)),
+               "The summary matrix as a heat map; a cell links to the registry entry that "
+               "explains it, or to its topic."),
         *summary(report),
         *topics,
-        *suite.section(report.evidence.suites, {e.id: e for e in report.entries}),
+        *suite_sections(report.evidence.suites, {e.id: e for e in report.entries}),
     ]
     return blocks, notes
 

@@ -9,14 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from report.model import Block, Code, Paragraph, Table, heading, outcome_text, verdict_text
+from report.records import Evidence, condition, cpu_entry, flag_name, gated, is_cpu_reason
 import registry
-from report.cpu import condition, cpu_entry, flag_name, gated, is_cpu_reason
-from report.model import Block, Code, Paragraph, Table, heading
-from report.records import Evidence
-from report.text import outcome_text, verdict_text
 
-#: Where ``python -m report build`` writes the machine's own evidence (not committed).
-EVIDENCE = "reports/evidence.md"
 OUTCOMES = ("passed", "failed", "xfailed", "xpassed", "skipped", "unsupported", "error")
 OPS = ("conv", "max_pool", "avg_pool")
 TALLIES = ("matched", "reproduced", "excluded", "stale", "indistinct")

@@ -1,19 +1,24 @@
 """reports/discrepancies.json: the registry, the published view of every record
-(:func:`report.cpu.publish`) and the matrix, for other tools (documented in
-docs/records-schema.md)."""
+(:func:`report.records.publish`) and the matrix, for other tools. The contract is the JSON
+Schema docs/discrepancies.schema.json (described in docs/records-schema.md)."""
 
 from __future__ import annotations
 
 import json
 import math
+import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from report.cpu import condition
-from report.document import Report, evidenced
+from report.matrix import probe_key
+from report.records import BACKENDS, condition
 from report.reproducers import linked
+from report.sections import Report, entry_pass, evidenced
 
-SCHEMA = "conv-conformance report 2"
+SCHEMA = "conv-conformance report 3"
+#: The path, in the document, of the field that names the commit it was built from.
+COMMIT = ("generated", "commit")
 
 
 def plain(value: Any) -> Any:
@@ -28,15 +33,43 @@ def plain(value: Any) -> Any:
     return value
 
 
+def head_commit(root: Path) -> str:
+    """The commit checked out at ``root`` (``git rev-parse HEAD``), or "unknown"."""
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], check=True,
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def affects(entry: Any, report: Report) -> list[dict[str, str]]:
+    """Who the entry concerns, as (backend, API, pass): the probes it explains, then each
+    suite backend it lists that no such probe covers (with the entry's ``api``), else every
+    backend of its frameworks."""
+    out: dict[tuple[str, str], None] = {}
+    for p in linked(entry.id, report.probes):
+        out[(p["backend"], p["api"])] = None
+    covered = {b for b, _ in out}
+    backends = [b for b in entry.backends if b not in covered] or (
+        [] if out else [b for b, (fw, _, _) in BACKENDS.items()
+                        if fw in entry.raw["frameworks"]])
+    for b in backends:
+        out[(b, str(entry.raw["api"]))] = None
+    return [{"backend": b, "api": a, "pass": entry_pass(entry)} for b, a in out]
+
+
 def discrepancies(report: Report) -> list[dict[str, Any]]:
-    """Per registry entry: its fields, the probes linked to it, its suite statuses, whether
-    the run shows it, and for an entry with a CPU condition the condition in words."""
+    """Per registry entry: its fields, who it affects, the probes linked to it, its suite
+    statuses, whether the run shows it, and for an entry with a CPU condition the
+    condition in words."""
     out = []
     for entry in sorted(report.entries, key=lambda e: e.id):
         suites = {b: d["registry"][entry.id]["status"]
                   for b, d in report.evidence.suites.items() if entry.id in d["registry"]}
-        doc = {**plain(dict(entry.raw)),
-               "probes": [p["id"] for p in linked(entry.id, report.probes)],
+        doc = {**plain(dict(entry.raw)), "pass": entry_pass(entry),
+               "affects": affects(entry, report),
+               "probes": [probe_key(p) for p in linked(entry.id, report.probes)],
                "suite_status": suites, "shown_by_records": evidenced(entry, report)}
         if entry.cpu:
             doc["cpu_condition"] = condition(entry.cpu)
@@ -48,20 +81,40 @@ def matrix(report: Report) -> dict[str, Any]:
     """The summary matrix: topics, columns, one cell per pair that has probes."""
     m = report.matrix
     cells = [{"topic": t, "column": c, "class": m.cell(t, c).cls,
-              "counts": m.cell(t, c).counts, "probes": list(m.cell(t, c).probes)}
+              "counts": m.cell(t, c).counts, "probes": list(m.cell(t, c).probes),
+              "entries": list(m.cell(t, c).entries)}
              for t in m.topics for c in m.columns if m.cell(t, c).total]
     return {"topics": list(m.topics), "columns": list(m.columns), "cells": cells}
 
 
-def document(report: Report, notes: Sequence[str]) -> str:
-    """The JSON text (sorted keys, one final newline, no NaN literals)."""
+def document(report: Report, notes: Sequence[str], commit: str = "unknown") -> str:
+    """The JSON text (sorted keys, one final newline, no NaN literals); probe ids carry
+    their backend (:func:`report.matrix.probe_key`)."""
+    versions = {b: d["versions"] for b, d in report.evidence.probes.items()}
+    versions.update({b: {b: d["version"]} for b, d in report.evidence.suites.items()
+                     if b not in versions})
+    probes = {b: {**d, "probes": [{**p, "id": probe_key(p)} for p in d["probes"]]}
+              for b, d in report.evidence.probes.items()}
     doc = {
         "schema": SCHEMA,
+        "generated": {"by": "python -m report build", "commit": commit,
+                      "versions": versions},
         "problems": list(report.problems),
         "notes": list(notes),
         "matrix": matrix(report),
         "discrepancies": discrepancies(report),
         "suites": plain(report.evidence.suites),
-        "probes": plain(report.evidence.probes),
+        "probes": plain(probes),
     }
     return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def without_commit(text: str) -> Any:
+    """The document with its commit field blanked (for comparing two builds), or the text
+    itself when it is not such a document."""
+    try:
+        doc = json.loads(text)
+        doc[COMMIT[0]][COMMIT[1]] = None
+    except (ValueError, KeyError, TypeError):
+        return text
+    return doc

@@ -1,7 +1,7 @@
 """The reproducers of a registry entry, one per framework API that shows it.
 
 A probe linked to the entry already carries one (its ``code``: the script that ran, and
-what it printed). The probes are those of the published view (:func:`report.cpu.publish`),
+what it printed). The probes are those of the published view (:func:`report.records.publish`),
 where a probe whose result depends on the CPU is linked to its entry on every machine.
 For a suite backend the entry lists but no linked probe covers, the entry's
 ``reproducer`` is rendered by the probes' own renderers (:mod:`probes.render`), so the
@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
-import registry
+from probes.cases import Case
 from backends.table import by_name
-from probes.cases import Case, oracle_call
 from probes.render import renderers
-from probes.run import result_dict
+from probes.run import candidates, result_dict
+from report.model import BIG
+import registry
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Reproducer:
         ``{"depends_on_cpu": ...}`` where that depends on the CPU).
     oracle : dict
         What the oracle's default gives (a result record or ``{"exception": ...}``).
+    channels_last : bool
+        Whether the API computes channels last (and the script prints that layout).
     """
 
     column: str
@@ -49,6 +52,7 @@ class Reproducer:
     case: str
     observed: Mapping[str, Any] | None
     oracle: Mapping[str, Any]
+    channels_last: bool = False
 
 
 def linked(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -62,7 +66,8 @@ def from_probes(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> list[Repr
     for p in linked(entry_id, probes):
         if p["column"] not in out:
             out[p["column"]] = Reproducer(p["column"], p["api"], p["backend"], p["code"],
-                                          p["case"], p["observed"], p["candidates"]["oracle"])
+                                          p["case"], p["observed"], p["candidates"]["oracle"],
+                                          bool(p.get("channels_last")))
     return list(out.values())
 
 
@@ -71,7 +76,7 @@ def _literal(value: float) -> str:
         return "np.nan"
     if np.isinf(value):
         return "np.inf" if value > 0 else "-np.inf"
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return str(int(value)) if abs(value) < BIG and float(value).is_integer() else repr(float(value))
 
 
 def array_expr(arr: np.ndarray, dtype: str) -> str:
@@ -110,16 +115,12 @@ def registry_case(entry: registry.Entry) -> Case:
                 w=array_expr(w, literal) if w is not None else None, dtype=call.dtype)
 
 
-def _oracle_result(case: Case) -> dict[str, Any]:
-    from probes.cases import eval_array
-
-    x = eval_array(case.x)
-    w = eval_array(case.w) if case.w is not None else None
+def probed(backend: str) -> bool:
+    """Whether ``backend`` is a built-in backend with probe renderers."""
     try:
-        with np.errstate(all="ignore"):
-            return result_dict(oracle_call(case.op, x, w, None, case.params))
-    except (ValueError, TypeError) as err:
-        return {"exception": {"type": type(err).__name__, "message": str(err)}}
+        return bool(by_name(backend).probes)
+    except KeyError:
+        return False
 
 
 def from_registry(entry: registry.Entry, backend: str) -> list[Reproducer]:
@@ -134,7 +135,9 @@ def from_registry(entry: registry.Entry, backend: str) -> list[Reproducer]:
     if entry.reproducer is None:
         raise ValueError("the entry has no reproducer")
     case = registry_case(entry)
-    oracle = _oracle_result(case)
+    answer = candidates(case)["oracle"]
+    oracle = ({"exception": {"type": type(answer).__name__, "message": str(answer)}}
+              if isinstance(answer, Exception) else result_dict(answer))
     out = []
     for render in renderers(backend):
         try:
@@ -144,18 +147,11 @@ def from_registry(entry: registry.Entry, backend: str) -> list[Reproducer]:
                              f"({type(err).__name__}: {err})") from err
         for r in rendered:
             compile(r.code, f"<{entry.id} on {r.api}>", "exec")
-            out.append(Reproducer(r.column, r.api, backend, r.code, "", None, oracle))
+            out.append(Reproducer(r.column, r.api, backend, r.code, "", None, oracle,
+                                  r.channels_last))
     if not out:
         raise ValueError(f"no renderer of {backend} spells it")
     return out
-
-
-def probed(backend: str) -> bool:
-    """Whether ``backend`` is a built-in backend with probe renderers."""
-    try:
-        return bool(by_name(backend).probes)
-    except KeyError:
-        return False
 
 
 def for_entry(entry: registry.Entry, probes: Sequence[Mapping[str, Any]]

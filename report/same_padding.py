@@ -10,9 +10,20 @@ from typing import Any
 import numpy as np
 
 import reference
-from report.cpu import MARKER
-from report.model import Block, Code, CodeBlock, Figure, Link, Paragraph, Strong, Table, heading
-from report.text import number
+from report.matrix import case_grid
+from report.model import (
+    MARKER,
+    Block,
+    Code,
+    CodeBlock,
+    Figure,
+    Link,
+    Paragraph,
+    Strong,
+    Table,
+    heading,
+    number,
+)
 
 SOURCES = {
     "TensorFlow, Notes on padding": "https://www.tensorflow.org/api_docs/python/tf/nn",
@@ -101,14 +112,8 @@ def side(probe: Mapping[str, Any]) -> str:
 def side_table(probes: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Table:
     """'same' cases × framework APIs: the side each pads."""
     cases = list(dict.fromkeys(p["case"] for p in probes if p["topic"] == SIDE_CASES_TOPIC))
-    rows = []
-    for case in cases:
-        row: list[Any] = [Code(case)]
-        for column in columns:
-            found = [side(p) for p in probes if p["case"] == case and p["column"] == column]
-            row.append(" / ".join(dict.fromkeys(found)) or "·")
-        rows.append(tuple(row))
-    return Table(("case", *columns), tuple(rows))
+    return Table(("case", *columns), case_grid(
+        probes, cases, columns, lambda found: " / ".join(dict.fromkeys(map(side, found)))))
 
 
 def sides_by_column(probes: Sequence[Mapping[str, Any]], columns: Sequence[str]

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from report.build import markers
+from report.__main__ import markers
 from report.records import PROBE_BACKENDS, PROBE_SCHEMA, SUITE_BACKENDS, SUITE_SCHEMA
 
 REGISTRY = '''

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from report.__main__ import main
-from report.build import ReadmeError, build, stale, write
+from report.__main__ import ReadmeError, build, main, stale, write
 from tests.report.synthetic import setup
 
 DOCS = "docs/discrepancies.md"

@@ -9,12 +9,11 @@ from html import escape
 
 import pytest
 
-from report.__main__ import main
-from report.build import build
-from report.cpu import MARKER, condition
-from report.evidence import EVIDENCE
+from report.__main__ import build, main
 from report.matrix import CLASSES, LABELS
-from report.svg import COLOURS
+from report.model import MARKER
+from report.records import EVIDENCE, condition
+from report.render import COLOURS
 from tests.report.synthetic import (
     CPU_CASE,
     CPU_COLUMN,

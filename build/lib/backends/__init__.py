@@ -1,0 +1,110 @@
+"""Backends: the protocol a framework adapter follows, and how one is chosen by name.
+
+A backend is any object with three methods that take exactly the oracle's arguments
+(see :mod:`reference`) and mean the same thing::
+
+    conv(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1)
+    max_pool(x, kernel_size, *, stride=None, padding=0, dilation=1, ceil_mode=False)
+    avg_pool(x, kernel_size, *, stride=None, padding=0, dilation=1, ceil_mode=False,
+             count_include_pad=True)
+
+Arrays are NumPy arrays, channels-first ``(N, C, *spatial)``, in and out. ``name`` and
+``version`` attributes are optional. An adapter translates the arguments to its framework's
+own API; when the framework cannot express a combination natively it raises
+:class:`Unsupported` with the reason, and never emulates the missing piece by hand.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from backends.table import BACKENDS
+
+if TYPE_CHECKING:  # the table must stay importable without NumPy (noxfile.py reads it)
+    import numpy as np
+
+__all__ = ["BUILTIN", "Backend", "Unsupported", "backend_name", "backend_version", "load"]
+
+
+#: What an Unsupported reason says when the limitation depends on the CPU (see below).
+ON_THIS_CPU = "on this CPU"
+
+
+class Unsupported(Exception):
+    """Raised by an adapter for a parameter combination its framework cannot express.
+
+    Parameters
+    ----------
+    reason : str
+        What the framework lacks, in words a reader of the report understands,
+        e.g. ``"tf.nn.max_pool has no dilation"``. One limitation reads the same for every
+        case (no per-case values). A limitation that depends on the CPU (a kernel the
+        framework has only for some instruction sets) says :data:`ON_THIS_CPU`: the report
+        then keeps it out of its committed, machine-independent files.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """The three operations every backend provides (see the module docstring)."""
+
+    def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, **kw: Any
+             ) -> np.ndarray: ...
+
+    def max_pool(self, x: np.ndarray, kernel_size: Any, **kw: Any) -> np.ndarray: ...
+
+    def avg_pool(self, x: np.ndarray, kernel_size: Any, **kw: Any) -> np.ndarray: ...
+
+
+#: Built-in backend names and the ``module:object`` each resolves to (from
+#: :data:`backends.table.BACKENDS`, the one list of backends).
+BUILTIN: dict[str, str] = {spec.name: spec.adapter for spec in BACKENDS}
+
+
+def load(spec: str) -> Backend:
+    """Return the backend named by ``spec``.
+
+    Parameters
+    ----------
+    spec : str
+        A built-in name (a key of :data:`BUILTIN`) or ``"package.module:object"`` naming a
+        plug-in: an object (or a zero-argument factory returning one) with ``conv``,
+        ``max_pool`` and ``avg_pool``.
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is neither a built-in name nor of the form ``module:object``, or the
+        object lacks one of the three methods.
+    ImportError
+        If the module (or its framework) cannot be imported.
+    """
+    target = BUILTIN.get(spec, spec)
+    if ":" not in target:
+        raise ValueError(
+            f"backend {spec!r} is not a built-in name ({', '.join(sorted(BUILTIN))}) "
+            "nor of the form 'package.module:object'"
+        )
+    module_name, _, attr = target.partition(":")
+    obj = getattr(importlib.import_module(module_name), attr)
+    if isinstance(obj, type) or (callable(obj) and not isinstance(obj, Backend)):
+        obj = obj()
+    missing = [m for m in ("conv", "max_pool", "avg_pool") if not callable(getattr(obj, m, None))]
+    if missing:
+        raise ValueError(f"backend {spec!r} lacks the method(s) {', '.join(missing)}")
+    return obj
+
+
+def backend_name(backend: Any, default: str = "plug-in") -> str:
+    """The backend's ``name`` attribute, or ``default``."""
+    return str(getattr(backend, "name", default))
+
+
+def backend_version(backend: Any) -> str:
+    """The backend's ``version`` attribute, or ``"unknown"``."""
+    return str(getattr(backend, "version", "unknown"))

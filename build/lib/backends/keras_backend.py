@@ -1,0 +1,216 @@
+"""Keras 3 adapter: the ``keras.layers`` users build, on Keras' TensorFlow or PyTorch backend.
+
+Two module objects, :data:`tensorflow_backend` and :data:`torch_backend`, run the same layers
+(``Conv1D/2D/3D``, ``MaxPooling1D/2D/3D``, ``AveragePooling1D/2D/3D``) on one Keras backend
+each: Keras users switch backends and expect the same numbers. Keras reads ``KERAS_BACKEND``
+once, at ``import keras``, so the adapter imports Keras lazily, on first use, after setting it;
+one process can therefore run only one of the two objects.
+
+Layers are built as a Keras user gets them by default: ``data_format="channels_last"`` (the
+adapter transposes the oracle's channels-first arrays), the layer ``dtype`` equal to the
+input's, and convolution weights set from the oracle's ``(O, C/groups, *kernel)`` as Keras'
+``(*kernel, C/groups, O)``. Keras layers take only ``'valid'`` and ``'same'`` padding and have
+no pooling dilation, ceil mode or ``count_include_pad``: anything else raises
+:class:`backends.Unsupported`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import reference
+from backends import Unsupported
+from backends.geometry import first_line, window
+
+__all__ = ["KerasBackend", "tensorflow_backend", "torch_backend"]
+
+
+def _keras(keras_backend: str) -> Any:
+    """Import Keras on ``keras_backend``; refuse if it is already running on another one."""
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = keras_backend
+        if keras_backend == "tensorflow":
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    running = keras.backend.backend()
+    if running != keras_backend:
+        raise RuntimeError(
+            f"keras is already imported with the {running!r} backend, so the "
+            f"keras-{keras_backend} adapter cannot run in this process: start a new process "
+            f"with KERAS_BACKEND={keras_backend} (Keras reads it once, at import)"
+        )
+    return keras
+
+
+def _keras_padding(padding: Any, in_sizes: Sequence[int], kernel: Sequence[int],
+                   stride: Sequence[int], dilation: Sequence[int], layer: str) -> str:
+    """The oracle's ``padding`` as a Keras layer's: ``'valid'`` or ``'same'``."""
+    if isinstance(padding, str):
+        if padding in ("valid", "same"):
+            return padding
+        raise Unsupported(f"keras.layers.{layer} has no {padding!r} padding (its 'same' puts "
+                          "the odd extra cell at the end)")
+    pads = reference.resolve_padding(padding, in_sizes, kernel, stride, dilation)
+    if any(lo or hi for lo, hi in pads):
+        raise Unsupported(f"keras.layers.{layer} takes only 'valid' or 'same' padding, no "
+                          "explicit padding")
+    return "valid"
+
+
+def _channels_last(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.transpose(x, (0, *range(2, x.ndim), 1)))
+
+
+def _channels_first(y: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.transpose(y, (0, y.ndim - 1, *range(1, y.ndim - 1))))
+
+
+class KerasBackend:
+    """Keras 3 layers on one Keras backend (``"tensorflow"`` or ``"torch"``).
+
+    Parameters
+    ----------
+    keras_backend : str
+        The value of ``KERAS_BACKEND`` the layers run on.
+    """
+
+    def __init__(self, keras_backend: str) -> None:
+        self.keras_backend = keras_backend
+        self.name = f"keras-{keras_backend}"
+
+    @property
+    def version(self) -> str:
+        """Keras' version and its backend framework's, e.g. ``"3.15.1 (torch 2.13.0)"``."""
+        keras = _keras(self.keras_backend)
+        framework = sys.modules.get(self.keras_backend)
+        return f"{keras.__version__} ({self.keras_backend} " \
+               f"{getattr(framework, '__version__', 'unknown')})"
+
+    def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
+             stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
+             ) -> np.ndarray:
+        """Convolution through ``keras.layers.Conv{1,2,3}D`` with the oracle's weights."""
+        nd = x.ndim - 2
+        layer_name = f"Conv{nd}D"
+        stride = reference.normalize_sizes(stride, nd, "stride")
+        dilation = reference.normalize_sizes(dilation, nd, "dilation")
+        kernel = tuple(w.shape[2:])
+        keras_padding = _keras_padding(padding, x.shape[2:], kernel, stride, dilation,
+                                       layer_name)
+        # Zero initializers: the weights are overwritten below, and the default random
+        # initializers cannot draw integer weights.
+        layer = self._layer(layer_name, _dtype_name(x.dtype), x.shape[1],
+                            filters=w.shape[0], kernel_size=kernel, strides=stride,
+                            padding=keras_padding, dilation_rate=dilation, groups=groups,
+                            use_bias=b is not None, kernel_initializer="zeros",
+                            bias_initializer="zeros")
+        weights = [np.ascontiguousarray(np.transpose(w, (*range(2, nd + 2), 1, 0)))]
+        if b is not None:
+            weights.append(np.asarray(b))
+        layer.set_weights(weights)
+        return self._call(layer, x)
+
+    def max_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
+                 padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False) -> np.ndarray:
+        """Max pooling through ``keras.layers.MaxPooling{1,2,3}D``."""
+        return self._pool("MaxPooling", x, kernel_size, stride, padding, dilation, ceil_mode)
+
+    def avg_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
+                 padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> np.ndarray:
+        """Average pooling through ``keras.layers.AveragePooling{1,2,3}D``. Keras has no
+        ``count_include_pad``: what its ``'same'`` divides by is the backend's (registered)."""
+        return self._pool("AveragePooling", x, kernel_size, stride, padding, dilation,
+                          ceil_mode)
+
+    def _pool(self, kind: str, x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,
+              dilation: Any, ceil_mode: bool) -> np.ndarray:
+        nd = x.ndim - 2
+        layer_name = f"{kind}{nd}D"
+        win = window(x.shape, kernel_size, stride, dilation)
+        kernel, strides, dilation = win.kernel, win.stride, win.dilation
+        if win.dilated:
+            raise Unsupported(f"keras.layers.{layer_name} has no dilation")
+        keras_padding = _keras_padding(padding, x.shape[2:], kernel, strides, dilation,
+                                       layer_name)
+        if ceil_mode and win.ceil_extends(padding):
+            raise Unsupported(f"keras.layers.{layer_name} has no ceil mode (output sizes "
+                              "round down)")
+        # strides=None is passed through: the layer's own default (the pool size) is tested.
+        layer = self._layer(layer_name, _dtype_name(x.dtype), x.shape[1], pool_size=kernel,
+                            strides=None if stride is None else strides,
+                            padding=keras_padding)
+        return self._call(layer, x)
+
+    def _layer(self, layer_name: str, dtype: str, channels: int, **config: Any) -> Any:
+        """A built layer for ``config``; construction errors become :class:`Unsupported`."""
+        keras = _keras(self.keras_backend)
+        try:
+            return _build(self.keras_backend, layer_name, dtype, channels,
+                          tuple(sorted(config.items())))
+        except (ValueError, TypeError, NotImplementedError, RuntimeError) as err:
+            # Keras refuses the combination (e.g. strides > 1 with dilation > 1) or the
+            # dtype (its torch backend cannot create integer weights) at construction.
+            raise Unsupported(f"keras.layers.{layer_name}(dtype={dtype!r}) on Keras "
+                              f"{keras.__version__}/{self.keras_backend}: "
+                              f"{first_line(err, _NO_KERNEL_MARKERS)}") from err
+
+    def _call(self, layer: Any, x: np.ndarray) -> np.ndarray:
+        """Run ``layer`` on channels-first ``x``; the result in the layer's dtype."""
+        keras = _keras(self.keras_backend)
+        dtype = x.dtype
+        try:
+            y = layer(keras.ops.convert_to_tensor(_channels_last(x), dtype=_dtype_name(dtype)))
+        except Exception as err:
+            if _no_kernel(err):
+                raise Unsupported(f"keras.layers.{type(layer).__name__} on "
+                                  f"{self.keras_backend} has no CPU kernel for {dtype}: "
+                                  f"{first_line(err, _NO_KERNEL_MARKERS)}") from err
+            raise
+        with warnings.catch_warnings():
+            # Keras 3.15 converts with np.array(tensor) and NumPy 2 warns about the copy
+            # keyword on every call; the conversion itself is right.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            out = keras.ops.convert_to_numpy(y)
+        return _channels_first(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _build(keras_backend: str, layer_name: str, dtype: str, channels: int,
+           config: tuple[tuple[str, Any], ...]) -> Any:
+    """Construct and build a channels-last layer (cached: construction costs milliseconds
+    and the suite repeats configurations)."""
+    keras = _keras(keras_backend)
+    layer = getattr(keras.layers, layer_name)(**dict(config), data_format="channels_last",
+                                              dtype=dtype)
+    if layer_name.startswith("Conv"):
+        layer.build((None,) * (int(layer_name[4]) + 1) + (channels,))
+    return layer
+
+
+def _dtype_name(dtype: Any) -> str:
+    return np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+
+
+#: Messages of TF and PyTorch when an op has no CPU kernel for a dtype.
+_NO_KERNEL_MARKERS = ("is not in the list of allowed values", "not in list of allowed values",
+                      "Could not find device for node",
+                      "No registered", "not implemented for", "no kernel")
+
+
+def _no_kernel(err: BaseException) -> bool:
+    return any(marker in str(err) for marker in _NO_KERNEL_MARKERS)
+
+
+#: Keras 3 layers on Keras' TensorFlow backend.
+tensorflow_backend = KerasBackend("tensorflow")
+#: Keras 3 layers on Keras' PyTorch backend.
+torch_backend = KerasBackend("torch")

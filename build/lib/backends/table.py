@@ -1,0 +1,191 @@
+"""THE backend table: every built-in backend, once, with all that the project needs of it.
+
+Each :class:`BackendSpec` row says where the adapter lives, which framework it runs, the pip
+requirements of its virtualenv, the environment it needs (``KERAS_BACKEND``), its display
+name, the nox session that runs it, the probe renderers and report columns of its public
+APIs, and its variants (the same adapter under one named setting). ``noxfile.py``,
+``conftest.py``, :mod:`probes`, :mod:`report` and CI read this table; nothing else lists
+frameworks.
+
+This module is plain data with no third-party import, so ``noxfile.py`` can read it
+outside any virtualenv.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["BACKENDS", "BackendSpec", "Variant", "by_name", "framework_of", "probe_backends",
+           "requirements", "session_groups"]
+
+#: ml_dtypes gives NumPy a bfloat16 dtype: the suite draws bfloat16 cases where it exists.
+ML_DTYPES = "ml_dtypes>=0.3"
+#: What every backend session installs besides its framework.
+TEST_REQUIREMENTS = ("pytest>=7", "hypothesis>=6.80", "tomli>=2; python_version < '3.11'")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A built-in backend run under one named setting (``--backend torch[channels_last]``).
+
+    Attributes
+    ----------
+    name : str
+        The setting's name, e.g. ``"channels_last"``.
+    description : str
+        What it changes, in a report reader's words.
+    env : mapping of str to str
+        Environment variables it sets before the framework is imported (a variant with any
+        runs in a process of its own).
+    """
+
+    name: str
+    description: str
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """One built-in backend.
+
+    Attributes
+    ----------
+    name : str
+        The suite name (``--backend NAME``, registry entries' ``backends``).
+    framework : str
+        The framework a registry entry's ``frameworks`` names (``"keras"`` for both Keras
+        backends).
+    adapter : str
+        ``"module:object"`` of the adapter.
+    requirements : tuple of str
+        pip requirements of its virtualenv, overridable by ``CONFORMANCE_<NAME>``.
+    distributions : tuple of str
+        Distribution names that give the framework's version (the first installed wins).
+    display : str
+        How the report names it, e.g. ``"Keras 3 on PyTorch"``.
+    session : str
+        The nox session that runs it; backends sharing one are its parametrizations.
+    env : mapping of str to str
+        Environment its processes need (Keras reads ``KERAS_BACKEND`` at import).
+    probes : tuple of (str, str)
+        ``(report column, "module:function")`` of each probe renderer of its public APIs.
+    variants : tuple of Variant
+        Named settings it can run under.
+    """
+
+    name: str
+    framework: str
+    adapter: str
+    requirements: tuple[str, ...]
+    distributions: tuple[str, ...]
+    display: str
+    session: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    probes: tuple[tuple[str, str], ...] = ()
+    variants: tuple[Variant, ...] = ()
+
+    @property
+    def session_param(self) -> str:
+        """The nox parametrization value of a shared session ('' when the session is its
+        own): the part of the name after the session's, e.g. ``"torch"`` of keras-torch."""
+        return self.name.removeprefix(self.session).lstrip("-")
+
+    @property
+    def nox_session(self) -> str:
+        """The nox session name that runs this backend alone."""
+        if not self.session_param:
+            return self.session
+        return f"{self.session}({self.session}_backend='{self.session_param}')"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The report columns of its probed APIs."""
+        return tuple(column for column, _ in self.probes)
+
+
+BACKENDS: tuple[BackendSpec, ...] = (
+    BackendSpec(
+        name="numpy", framework="numpy", adapter="backends.numpy_backend:backend",
+        requirements=("numpy>=1.22", ML_DTYPES), distributions=("numpy",),
+        display="the oracle itself (NumPy)", session="numpy"),
+    BackendSpec(
+        name="torch", framework="torch", adapter="backends.torch_backend:backend",
+        requirements=("torch==2.13.0", ML_DTYPES), distributions=("torch",),
+        display="PyTorch", session="torch",
+        probes=(("torch.nn.functional", "probes.render:torch_functional"),
+                ("torch.nn", "probes.render:torch_modules"))),
+    BackendSpec(
+        name="tensorflow", framework="tensorflow",
+        adapter="backends.tensorflow_backend:backend",
+        requirements=("tensorflow-cpu==2.21.*",),
+        distributions=("tensorflow", "tensorflow-cpu"),
+        display="TensorFlow", session="tensorflow",
+        env={"TF_CPP_MIN_LOG_LEVEL": "2"},
+        probes=(("tf.nn", "probes.render:tensorflow"),)),
+    BackendSpec(
+        name="keras-tensorflow", framework="keras",
+        adapter="backends.keras_backend:tensorflow_backend",
+        requirements=("keras==3.15.*", "tensorflow-cpu==2.21.*"),
+        distributions=("keras",), display="Keras 3 on TensorFlow", session="keras",
+        env={"KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        probes=(("keras.layers (TF)", "probes.render:keras_tensorflow"),)),
+    BackendSpec(
+        name="keras-torch", framework="keras",
+        adapter="backends.keras_backend:torch_backend",
+        requirements=("keras==3.15.*", "torch==2.13.0", ML_DTYPES),
+        distributions=("keras",), display="Keras 3 on PyTorch", session="keras",
+        env={"KERAS_BACKEND": "torch"},
+        probes=(("keras.layers (torch)", "probes.render:keras_torch"),)),
+    BackendSpec(
+        name="mxnet", framework="mxnet", adapter="backends.mxnet_backend:backend",
+        # MXNet 1.9.1 needs numpy < 1.24 (np.bool etc.), so it never shares a virtualenv
+        # with TensorFlow
+        requirements=("mxnet==1.9.1", "numpy<1.24", "ml_dtypes>=0.3,<0.5"),
+        distributions=("mxnet",), display="MXNet", session="mxnet",
+        probes=(("mx.nd", "probes.render:mxnet_nd"),
+                ("mxnet.gluon.nn", "probes.render:mxnet_gluon"))),
+)
+
+
+def by_name(name: str) -> BackendSpec:
+    """The row of backend ``name``.
+
+    Raises
+    ------
+    KeyError
+        Naming the built-in backends, when ``name`` is none of them.
+    """
+    for spec in BACKENDS:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"{name!r} is not a built-in backend "
+                   f"({', '.join(s.name for s in BACKENDS)})")
+
+
+def framework_of(name: str) -> str:
+    """The framework of built-in backend ``name`` (``"keras"`` for ``"keras-torch"``)."""
+    return by_name(name).framework
+
+
+def probe_backends() -> tuple[BackendSpec, ...]:
+    """The backends with probed public APIs (every one but the oracle), in table order."""
+    return tuple(spec for spec in BACKENDS if spec.probes)
+
+
+def requirements(spec: BackendSpec, environ: Mapping[str, str] | None = None
+                 ) -> tuple[str, ...]:
+    """``spec``'s framework requirements, or ``CONFORMANCE_<NAME>`` (space-separated)
+    where that environment variable is set, e.g. ``CONFORMANCE_TORCH="torch==2.14.1"``."""
+    environ = os.environ if environ is None else environ
+    override = environ.get("CONFORMANCE_" + spec.name.upper().replace("-", "_"))
+    return tuple(override.split()) if override else spec.requirements
+
+
+def session_groups() -> dict[str, tuple[BackendSpec, ...]]:
+    """The backends of each nox session, in table order."""
+    groups: dict[str, list[BackendSpec]] = {}
+    for spec in BACKENDS:
+        groups.setdefault(spec.session, []).append(spec)
+    return {name: tuple(specs) for name, specs in groups.items()}

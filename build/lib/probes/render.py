@@ -1,0 +1,433 @@
+"""Each framework API's spelling of a probe case, as a snippet that runs as it is.
+
+A renderer turns a :class:`probes.cases.Case` into the source of a complete script: it
+builds the case's input with NumPy, calls the framework API, leaves the result in ``y``
+and prints its shape, dtype and values. The same text runs in the probe worker and is
+published in the report as the reproducer. Arguments the case leaves out are left out of
+the call, so the framework's defaults are what is probed. Renderers never work around a
+missing feature: a case the API cannot express is written the natural way and the
+framework's error is the observation.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from backends.table import by_name
+from probes.cases import Case, eval_array
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One probe: a case as a script for one API.
+
+    Attributes
+    ----------
+    column : str
+        The report matrix column (framework API family), e.g. ``"torch.nn.functional"``.
+    api : str
+        The function or class called, e.g. ``"torch.nn.functional.conv1d"``.
+    code : str
+        The script; it leaves the framework's result in ``y``.
+    channels_last : bool
+        Whether ``y`` is channels-last (moved to channels-first before comparing).
+    """
+
+    column: str
+    api: str
+    code: str
+    channels_last: bool = False
+
+
+def _lit(value: Any) -> str:
+    """A Python literal for a parameter value (tuples stay tuples)."""
+    return repr(value)
+
+
+def _shape_nd(case: Case) -> int:
+    return eval_array(case.x).ndim - 2
+
+
+def _kernel(case: Case) -> tuple[int, ...]:
+    if case.w is not None:
+        return tuple(eval_array(case.w).shape[2:])
+    k = case.params["kernel_size"]
+    return tuple(k) if isinstance(k, tuple) else (k,) * _shape_nd(case)
+
+
+def _kwargs(pairs: list[tuple[str, Any]]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in pairs)
+
+
+# ------------------------------------------------------------------------------ torch
+TORCH_DTYPES = {"float32": "", "float64": "", "float16": ".to(torch.float16)",
+                "bfloat16": ".to(torch.bfloat16)", "int32": "", "int64": ""}
+
+
+def _torch_head(case: Case, functional: bool) -> list[str]:
+    lines = ["import numpy as np", "import torch"]
+    if functional:
+        lines.append("import torch.nn.functional as F")
+    else:
+        lines.append("from torch import nn")
+    lines += ["", f"x = torch.from_numpy({case.x}){TORCH_DTYPES[case.dtype]}"]
+    if case.hints.get("layout") == "other":
+        lines.append("x = x.to(memory_format=torch.channels_last)  # NHWC in memory")
+    if case.w is not None:
+        lines.append(f"w = torch.from_numpy({case.w}){TORCH_DTYPES[case.dtype]}")
+    return lines
+
+
+TORCH_PRINT = "print(tuple(y.shape), y.dtype, y.flatten().tolist())"
+
+
+def torch_functional(case: Case) -> Iterator[Rendered]:
+    """``torch.nn.functional.conv*d / max_pool*d / avg_pool*d``."""
+    nd = _shape_nd(case)
+    p = case.params
+    lines = _torch_head(case, functional=True)
+    if case.op == "conv":
+        fn = f"conv{nd}d"
+        args = [(k, _lit(p[k])) for k in ("stride", "padding", "dilation", "groups") if k in p]
+        call = f"F.{fn}(x, w" + (", " + _kwargs(args) if args else "") + ")"
+    else:
+        fn = f"{case.op}{nd}d"
+        names = ("stride", "padding", "dilation", "ceil_mode", "count_include_pad")
+        args = [(k, _lit(p[k])) for k in names if k in p]
+        call = f"F.{fn}(x, {_lit(p['kernel_size'])}" + (", " + _kwargs(args) if args else "") + ")"
+    lines += [f"y = {call}", TORCH_PRINT]
+    yield Rendered("torch.nn.functional", f"torch.nn.functional.{fn}", "\n".join(lines) + "\n")
+
+
+#: Cases asked of the module API too: where module defaults or construction matter.
+MODULE_CASES = frozenset({
+    "conv-same-even-kernel", "conv-same-stride-2", "conv-same-strided", "max-pool-same-even",
+    "avg-pool-padded-default-divisor", "max-pool-padded-negative", "max-pool-default-stride",
+    "avg-pool-default-stride", "max-pool-ceil", "avg-pool-ceil-divisor",
+    "max-pool-ceil-last-window", "max-pool-dilation", "avg-pool-dilation", "conv-groups",
+    "conv-asymmetric-padding", "conv-stride-0", "max-pool-pad-over-half",
+})
+
+
+def torch_modules(case: Case) -> Iterator[Rendered]:
+    """``torch.nn.Conv*d / MaxPool*d / AvgPool*d`` modules."""
+    if case.key not in MODULE_CASES:
+        return
+    nd = _shape_nd(case)
+    p = case.params
+    lines = _torch_head(case, functional=False)
+    if case.op == "conv":
+        cls = f"Conv{nd}d"
+        w = eval_array(case.w)
+        c_in = eval_array(case.x).shape[1]
+        args = [(k, _lit(p[k])) for k in ("stride", "padding", "dilation", "groups") if k in p]
+        ctor = (f"nn.{cls}({c_in}, {w.shape[0]}, {_lit(_kernel(case))}, "
+                + "".join(f"{k}={v}, " for k, v in args) + "bias=False)")
+        lines += [f"layer = {ctor}", "with torch.no_grad():",
+                  "    layer.weight.copy_(w)"]
+    else:
+        cls = f"{'MaxPool' if case.op == 'max_pool' else 'AvgPool'}{nd}d"
+        names = ("stride", "padding", "dilation", "ceil_mode", "count_include_pad")
+        args = [(k, _lit(p[k])) for k in names if k in p]
+        lines.append(f"layer = nn.{cls}({_lit(p['kernel_size'])}"
+                     + (", " + _kwargs(args) if args else "") + ")")
+    lines += ["with torch.no_grad():", "    y = layer(x)", TORCH_PRINT]
+    yield Rendered("torch.nn", f"torch.nn.{cls}", "\n".join(lines) + "\n")
+
+
+# ------------------------------------------------------------------------- tensorflow
+TF_DTYPES = {"float32": "tf.float32", "float64": "tf.float64", "float16": "tf.float16",
+             "bfloat16": "tf.bfloat16", "int32": "tf.int32", "int64": "tf.int64"}
+TF_PRINT = "print(tuple(y.shape), y.dtype.name, tf.reshape(y, [-1]).numpy().tolist())"
+
+
+def _per_dim(value: Any, nd: int) -> list[int]:
+    """An int or per-dimension sequence as one int per spatial dimension."""
+    return list(value) if isinstance(value, tuple | list) else [value] * nd
+
+
+def _tf_conv_sizes(value: Any, nd: int, channels_first: bool) -> str:
+    """Strides or dilations as ``tf.nn.conv*d`` takes them: an int in 1-D, else one per
+    dimension of the input (``[1, *per_dim, 1]`` channels-last, ``[1, 1, *per_dim]``
+    channels-first)."""
+    if nd == 1:
+        return _lit(_per_dim(value, 1)[0])
+    per_dim = _per_dim(value, nd)
+    return _lit([1, 1, *per_dim] if channels_first else [1, *per_dim, 1])
+
+
+def _tf_padding(padding: Any, nd: int) -> str:
+    if padding == "same":
+        return '"SAME"'
+    if padding == "valid":
+        return '"VALID"'
+    per_dim = padding if isinstance(padding, tuple) else (padding,) * nd
+    pairs = [list(p) if isinstance(p, tuple) else [p, p] for p in per_dim]
+    return _lit([[0, 0], *pairs, [0, 0]])
+
+
+def tensorflow(case: Case) -> Iterator[Rendered]:
+    """``tf.nn.conv*d / depthwise_conv2d / max_pool*d / avg_pool*d / pool``."""
+    nd = _shape_nd(case)
+    p = case.params
+    other = case.hints.get("layout") == "other"
+    lines = ["import numpy as np", "import tensorflow as tf", ""]
+    if other:
+        lines.append(f"x = tf.constant({case.x}, dtype={TF_DTYPES[case.dtype]})  # NCHW")
+    else:
+        lines.append(f"x = tf.constant(np.moveaxis({case.x}, 1, -1), "
+                     f"dtype={TF_DTYPES[case.dtype]})  # channels last")
+    fmt = ', data_format="NCHW"' if other else ""
+    padding = _tf_padding(p.get("padding", "valid"), nd)
+    stride = p.get("stride", 1)
+    dilation = p.get("dilation")
+    if case.op == "conv":
+        if case.hints.get("depthwise"):
+            lines.append(f"w = tf.constant(np.moveaxis({case.w}, (0, 1), (-2, -1)), "
+                         f"dtype={TF_DTYPES[case.dtype]})  # (kh, kw, C, multiplier)")
+            api = "tf.nn.depthwise_conv2d"
+            call = f"{api}(x, w, strides=[1, 1, 1, 1], padding={padding})"
+        else:
+            lines.append(f"w = tf.constant(np.moveaxis({case.w}, (0, 1), (-1, -2)), "
+                         f"dtype={TF_DTYPES[case.dtype]})  # (*kernel, C // groups, O)")
+            api = f"tf.nn.conv{nd}d"
+            extra = (f", dilations={_tf_conv_sizes(dilation, nd, other)}"
+                     if dilation is not None else "")
+            call = (f"{api}(x, w, {_tf_conv_sizes(stride, nd, other)}, padding={padding}"
+                    f"{fmt}{extra})")
+        yield _tf_done(lines, api, call, other)
+        return
+    kind = "MAX" if case.op == "max_pool" else "AVG"
+    k = p["kernel_size"]
+    if "dilation" in p or case.key.endswith("default-stride"):
+        # tf.nn.pool: the one pooling API with dilations (and a default stride)
+        args = [f'"{kind}"']
+        if "stride" in p:
+            args.append(f"strides={_lit(_per_dim(stride, nd))}")
+        args.append(f"padding={padding}")
+        if dilation is not None:
+            args.append(f"dilations={_lit(_per_dim(dilation, nd))}")
+        call = f"tf.nn.pool(x, {_lit(_per_dim(k, nd))}, " + ", ".join(args) + ")"
+        yield _tf_done(list(lines), "tf.nn.pool", call, other)
+        if "dilation" in p:
+            return
+    api = f"tf.nn.{case.op}{nd}d"
+    args = [_lit(k)]
+    if "stride" in p:
+        args.append(_lit(stride))
+    elif not case.key.endswith("default-stride"):
+        args.append(_lit(k))  # tf.nn.max_pool*d / avg_pool*d require strides
+    args.append(f"padding={padding}")
+    extra = [f"{n}={_lit(p[n])}" for n in ("ceil_mode", "count_include_pad") if n in p]
+    call = f"{api}(x, " + ", ".join(args + extra) + f"{fmt})"
+    yield _tf_done(lines, api, call, other)
+
+
+def _tf_done(lines: list[str], api: str, call: str, other: bool) -> Rendered:
+    code = "\n".join([*lines, f"y = {call}", TF_PRINT]) + "\n"
+    return Rendered("tf.nn", api, code, channels_last=not other)
+
+
+# ------------------------------------------------------------------------------ keras
+KERAS_PRINT = "print(tuple(y.shape), keras.backend.standardize_dtype(y.dtype), " \
+    "keras.ops.convert_to_numpy(keras.ops.reshape(y, [-1])).tolist())"
+
+
+#: Bad-input cases Keras layers cannot even express (they take no explicit padding; the
+#: asymmetric-padding and padding-value cases show that once).
+KERAS_INEXPRESSIBLE = frozenset({"max-pool-pad-over-half", "conv-negative-padding"})
+
+
+def keras_layers(backend: str) -> Callable[[Case], Iterator[Rendered]]:
+    """``keras.layers.Conv*D / DepthwiseConv2D / MaxPooling*D / AveragePooling*D`` on the
+    Keras backend ``backend`` ("tensorflow" or "torch")."""
+    column = f"keras.layers ({'TF' if backend == 'tensorflow' else 'torch'})"
+
+    def render(case: Case) -> Iterator[Rendered]:
+        if case.key in KERAS_INEXPRESSIBLE:
+            return
+        nd = _shape_nd(case)
+        p = case.params
+        other = case.hints.get("layout") == "other"
+        lines = ["import os", "", f'os.environ["KERAS_BACKEND"] = "{backend}"',
+                 "import keras  # noqa: E402", "import numpy as np  # noqa: E402", ""]
+        if other:
+            lines.append(f'x = keras.ops.convert_to_tensor({case.x}, dtype="{case.dtype}")')
+        else:
+            lines.append(f"x = keras.ops.convert_to_tensor(np.moveaxis({case.x}, 1, -1), "
+                         f'dtype="{case.dtype}")  # channels last')
+        common = [f'dtype="{case.dtype}"']
+        if other:
+            common.append('data_format="channels_first"')
+        padding = p.get("padding")
+        if isinstance(padding, str):
+            common.insert(0, f'padding="{padding}"')
+        elif padding is not None:
+            common.insert(0, f"padding={_lit(padding)}")
+        if case.op == "conv":
+            w = eval_array(case.w)
+            if case.hints.get("depthwise"):
+                cls = "DepthwiseConv2D"
+                ctor = f"keras.layers.{cls}({_lit(_kernel(case))}, use_bias=False, " \
+                    + ", ".join(common) + ")"
+                wexpr = f"np.moveaxis({case.w}, (0, 1), (-2, -1))  # (kh, kw, C, multiplier)"
+            else:
+                cls = f"Conv{nd}D"
+                args = [f"{w.shape[0]}", _lit(_kernel(case))]
+                if "stride" in p:
+                    args.append(f"strides={_lit(p['stride'])}")
+                if "dilation" in p:
+                    args.append(f"dilation_rate={_lit(p['dilation'])}")
+                if "groups" in p:
+                    args.append(f"groups={_lit(p['groups'])}")
+                ctor = f"keras.layers.{cls}(" + ", ".join([*args, "use_bias=False", *common]) \
+                    + ")"
+                wexpr = f"np.moveaxis({case.w}, (0, 1), (-1, -2))  # (*kernel, C // groups, O)"
+            wexpr, comment = wexpr.split("  # ")
+            lines += [f"layer = {ctor}", "layer.build(tuple(x.shape))",
+                      f"layer.set_weights([{wexpr}])  # {comment}"]
+        else:
+            cls = f"{'MaxPooling' if case.op == 'max_pool' else 'AveragePooling'}{nd}D"
+            args = [_lit(p["kernel_size"])]
+            if "stride" in p:
+                args.append(f"strides={_lit(p['stride'])}")
+            if "dilation" in p:
+                args.append(f"dilation_rate={_lit(p['dilation'])}")
+            for name in ("ceil_mode", "count_include_pad"):
+                if name in p:
+                    args.append(f"{name}={_lit(p[name])}")
+            lines.append(f"layer = keras.layers.{cls}(" + ", ".join(args + common) + ")")
+        lines += ["y = layer(x)", KERAS_PRINT]
+        yield Rendered(column, f"keras.layers.{cls}", "\n".join(lines) + "\n",
+                       channels_last=not other)
+
+    return render
+
+
+# ------------------------------------------------------------------------------ mxnet
+MX_PRINT = "print(y.shape, y.dtype.__name__, y.asnumpy().ravel().tolist())"
+
+
+def _mx_tuple(value: Any, nd: int) -> str:
+    if isinstance(value, str):
+        return _lit(value)
+    return _lit(tuple(value) if isinstance(value, tuple) else (value,) * nd)
+
+
+def _mx_head(case: Case, gluon: bool) -> list[str]:
+    lines = ["import mxnet as mx", "import numpy as np"]
+    if gluon:
+        lines.append("from mxnet.gluon import nn")
+    other = case.hints.get("layout") == "other"
+    if other:
+        lines += ["", f"x = mx.nd.array(np.moveaxis({case.x}, 1, -1), "
+                  f'dtype="{case.dtype}")  # channels last']
+    else:
+        lines += ["", f'x = mx.nd.array({case.x}, dtype="{case.dtype}")']
+    if case.w is not None:
+        lines.append(f'w = mx.nd.array({case.w}, dtype="{case.dtype}")')
+    return lines
+
+
+def mxnet_nd(case: Case) -> Iterator[Rendered]:
+    """``mx.nd.Convolution / mx.nd.Pooling``."""
+    nd = _shape_nd(case)
+    p = case.params
+    other = case.hints.get("layout") == "other"
+    lines = _mx_head(case, gluon=False)
+    args: list[str] = []
+    if case.op == "conv":
+        w = eval_array(case.w)
+        api = "mx.nd.Convolution"
+        args = [f"kernel={_lit(_kernel(case))}", f"num_filter={w.shape[0]}", "no_bias=True"]
+        if "stride" in p:
+            args.append(f"stride={_mx_tuple(p['stride'], nd)}")
+        if "padding" in p:
+            args.append(f"pad={_mx_tuple(p['padding'], nd)}")
+        if "dilation" in p:
+            args.append(f"dilate={_mx_tuple(p['dilation'], nd)}")
+        if "groups" in p:
+            args.append(f"num_group={p['groups']}")
+        head = "x, w, "
+    else:
+        api = "mx.nd.Pooling"
+        args = [f"kernel={_mx_tuple(p['kernel_size'], nd)}",
+                f'pool_type="{case.op.split("_")[0]}"']
+        if "stride" in p:
+            args.append(f"stride={_mx_tuple(p['stride'], nd)}")
+        elif not case.key.endswith("default-stride"):
+            # mx.nd.Pooling's stride defaults to 1 (a case of its own): give the window
+            args.append(f"stride={_mx_tuple(p['kernel_size'], nd)}")
+        if p.get("padding") == "same":
+            # MXNet's one spelling of 'same' pooling (documented for 1-D max pooling)
+            args.append('pooling_convention="same"')
+        elif "padding" in p:
+            args.append(f"pad={_mx_tuple(p['padding'], nd)}")
+        if "dilation" in p:
+            args.append(f"dilate={_mx_tuple(p['dilation'], nd)}")
+        if p.get("ceil_mode"):
+            args.append('pooling_convention="full"')
+        if "count_include_pad" in p:
+            args.append(f"count_include_pad={p['count_include_pad']}")
+        head = "x, "
+    if other:
+        args.append('layout="NHWC"')
+    lines += [f"y = {api}({head}" + ", ".join(args) + ")", MX_PRINT]
+    yield Rendered("mx.nd", api, "\n".join(lines) + "\n", channels_last=other)
+
+
+def mxnet_gluon(case: Case) -> Iterator[Rendered]:
+    """``mxnet.gluon.nn.Conv*D / MaxPool*D / AvgPool*D`` blocks."""
+    if case.key not in MODULE_CASES:
+        return
+    nd = _shape_nd(case)
+    p = case.params
+    lines = _mx_head(case, gluon=True)
+    if case.op == "conv":
+        w = eval_array(case.w)
+        cls = f"Conv{nd}D"
+        args = [str(w.shape[0]), _lit(_kernel(case))]
+        if "stride" in p:
+            args.append(f"strides={_lit(p['stride'])}")
+        if "padding" in p:
+            args.append(f"padding={_lit(p['padding'])}")
+        if "dilation" in p:
+            args.append(f"dilation={_lit(p['dilation'])}")
+        if "groups" in p:
+            args.append(f"groups={p['groups']}")
+        args += ["use_bias=False", f"in_channels={eval_array(case.x).shape[1]}"]
+        lines += [f"layer = nn.{cls}(" + ", ".join(args) + ")", "layer.initialize()",
+                  "layer.weight.set_data(w)"]
+    else:
+        cls = f"{'MaxPool' if case.op == 'max_pool' else 'AvgPool'}{nd}D"
+        args = [_lit(p["kernel_size"])]
+        if "stride" in p:
+            args.append(f"strides={_lit(p['stride'])}")
+        if "padding" in p:
+            args.append(f"padding={_lit(p['padding'])}")
+        if "dilation" in p:
+            args.append(f"dilation={_lit(p['dilation'])}")
+        for name in ("ceil_mode", "count_include_pad"):
+            if name in p:
+                args.append(f"{name}={p[name]}")
+        lines.append(f"layer = nn.{cls}(" + ", ".join(args) + ")")
+    lines += ["y = layer(x)", MX_PRINT]
+    yield Rendered("mxnet.gluon.nn", f"mxnet.gluon.nn.{cls}", "\n".join(lines) + "\n")
+
+
+keras_tensorflow = keras_layers("tensorflow")
+keras_torch = keras_layers("torch")
+
+
+def renderers(backend: str) -> list[Callable[[Case], Iterator[Rendered]]]:
+    """The probe renderers of built-in backend ``backend``, as the backend table lists
+    them (:data:`backends.table.BACKENDS`)."""
+    return [_resolve(target) for _, target in by_name(backend).probes]
+
+
+def _resolve(target: str) -> Callable[[Case], Iterator[Rendered]]:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)

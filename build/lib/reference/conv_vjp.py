@@ -1,0 +1,108 @@
+"""The vector-Jacobian product of :func:`reference.conv`: its backward pass."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from reference._validate import check_array
+from reference.conv import columns, conv_arguments
+from reference.windows import (
+    add_slab_to_input,
+    slab_regions,
+    slabs,
+    tap_slices,
+)
+
+_F64 = np.dtype(np.float64)
+
+
+def conv_vjp(
+    x: Any,
+    w: Any,
+    dy: Any,
+    *,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of ``sum(conv(x, w, b, ...) * dy)`` with respect to ``x``, ``w`` and ``b``.
+
+    With ``y = conv(x, w, b, ...)`` (see :func:`reference.conv` for the definition and
+    every argument), the convolution is linear in each argument, so the gradients are
+    the adjoints applied to ``dy``:
+
+    - ``dw[o, c, *j] = sum over n, *p of dy[n, o, *p] * xp[n, g*Cg + c, *(p*stride +
+      j*dilation)]``, ``xp`` being ``x`` zero-padded: the output gradient against the
+      im2col columns of the forward;
+    - ``dx[n, g*Cg + c, *i] = sum over o in group g and every (p, j) with
+      p*stride + j*dilation = i + lo of dy[n, o, *p] * w[o, c, *j]``: ``w``-transpose
+      times ``dy``, scattered back over the kernel taps (col2im); what lands in the
+      padding is dropped;
+    - ``db[o] = sum over n, *p of dy[n, o, *p]``.
+
+    The identity ``<conv(x, w), dy> = <x, dx> = <w, dw>`` holds (exactly on small
+    integers). The bias itself is not an argument: no gradient depends on it.
+
+    Parameters
+    ----------
+    x, w, stride, padding, dilation, groups
+        As for :func:`reference.conv`, with the same checks and errors.
+    dy : array_like, shape (N, O, *out)
+        The gradient with respect to the output: exactly the forward's output shape.
+
+    Returns
+    -------
+    dx : numpy.ndarray, float64, shape of ``x``
+    dw : numpy.ndarray, float64, shape of ``w``
+    db : numpy.ndarray, float64, shape (O,)
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad input as :func:`reference.conv` raises them, and when ``dy`` does not have
+        the forward's output shape.
+    """
+    args = conv_arguments(x, w, None, stride, padding, dilation, groups)
+    x, w, geo, groups = args.x, args.w, args.geo, args.groups
+    n, c, *_ = x.shape
+    o, cg, *kernel = w.shape
+    dy = check_array(dy, "dy")
+    if dy.shape != (n, o, *geo.out):
+        raise ValueError(f"dy must have the forward's output shape (N, O, *out) = "
+                         f"{(n, o, *geo.out)}, got shape {dy.shape}")
+    og, taps = o // groups, math.prod(kernel)
+    # (groups, C/g * taps, O/g): each group's filters as columns
+    wmat_t = w.astype(_F64).reshape(groups, og, cg * taps).transpose(0, 2, 1)
+    dw = np.zeros((groups, og, cg * taps), dtype=_F64)
+    dx = np.zeros(x.shape, dtype=_F64)
+    db = np.sum(dy, axis=(0, *range(2, dy.ndim)), dtype=_F64)
+    rest_out = math.prod(geo.out[1:])
+    bytes_per_row = 8 * (2 * c * math.prod(geo.padded[1:]) * geo.stride[0]  # xp and its grad
+                         + c * taps * rest_out  # im2col columns, then their gradient
+                         + o * rest_out)        # dy, grouped
+    for slab in slabs(n, geo.out, bytes_per_row):
+        out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
+        nb, positions = slab.batch.stop - slab.batch.start, math.prod(out)
+        # dy as (groups, O/g, N * positions)
+        dys = dy[slab.batch, :, slab.rows].reshape(nb, groups, og, positions)
+        dys = dys.transpose(1, 2, 0, 3).astype(_F64, order="C").reshape(groups, og, -1)
+        cols = columns(x, geo, slab, groups)
+        dw += np.matmul(dys, cols.transpose(0, 2, 1))
+        del cols
+        # col2im: the columns' gradient, scattered over the kernel taps
+        dcols = np.matmul(wmat_t, dys).reshape(c, *kernel, nb, *out)
+        del dys
+        shape, _, _ = slab_regions(x.shape, geo.pads, geo.padded, slab, geo.kernel,
+                                   geo.stride, geo.dilation)
+        part = np.zeros(shape, dtype=_F64)
+        for j, cells in tap_slices(geo.kernel, geo.stride, geo.dilation, out):
+            part[(slice(None), slice(None), *cells)] += dcols[(slice(None), *j)].swapaxes(0, 1)
+        del dcols
+        add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
+                          geo.dilation)
+        del part  # free this slab's temporaries before the next is built
+    return dx, dw.reshape(w.shape), db

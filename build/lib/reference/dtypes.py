@@ -1,0 +1,48 @@
+"""Dtypes by name: the one place that turns ``"bfloat16"`` (from ``ml_dtypes``) and the
+NumPy names into dtypes, and knows each floating dtype's limits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # bfloat16 exists only where ml_dtypes is installed
+    import ml_dtypes
+except ImportError:  # pragma: no cover - depends on the environment
+    ml_dtypes = None
+
+__all__ = ["HAS_BFLOAT16", "dtype_expr", "lowest_finite", "numpy_dtype"]
+
+#: Whether ``numpy_dtype("bfloat16")`` works here.
+HAS_BFLOAT16 = ml_dtypes is not None
+
+
+def numpy_dtype(name: str) -> np.dtype:
+    """The NumPy dtype named ``name`` (``"bfloat16"`` is ``ml_dtypes.bfloat16``).
+
+    Raises
+    ------
+    ImportError
+        For ``"bfloat16"`` without the ml_dtypes package.
+    TypeError
+        For a name NumPy does not know.
+    """
+    if name == "bfloat16":
+        if ml_dtypes is None:
+            raise ImportError("bfloat16 needs the ml_dtypes package")
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
+def dtype_expr(name: str) -> str:
+    """Python expression for the dtype named ``name`` (bfloat16 via ``ml_dtypes``)."""
+    return "ml_dtypes.bfloat16" if name == "bfloat16" else f"np.{name}"
+
+
+def lowest_finite(name: str) -> float:
+    """The most negative finite value of floating dtype ``name`` (for an integer dtype,
+    its minimum)."""
+    dtype = numpy_dtype(name)
+    if dtype.kind in "iu":
+        return float(np.iinfo(dtype).min)
+    info = ml_dtypes.finfo(dtype) if dtype.kind == "V" else np.finfo(dtype)
+    return float(info.min)

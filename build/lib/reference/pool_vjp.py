@@ -1,0 +1,227 @@
+"""The vector-Jacobian products of :func:`reference.max_pool` and :func:`reference.avg_pool`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from reference._validate import check_array, check_input
+from reference.padding import WindowGeometry
+from reference.pool import avg_divisor, pool_geometry
+from reference.windows import (
+    Slab,
+    add_slab_to_input,
+    padded_slab,
+    slab_regions,
+    slabs,
+    sliding_windows,
+    tap_slices,
+)
+
+_F64 = np.dtype(np.float64)
+
+_VJP_ARGS_DOC = """
+    x, kernel_size, stride, padding, dilation, ceil_mode
+        As for the forward pooling, with the same checks and errors.
+    dy : array_like, shape (N, C, *out)
+        The gradient with respect to the output: exactly the forward's output shape.
+"""
+
+
+def _check_dy(dy: Any, x: np.ndarray, geo: WindowGeometry) -> np.ndarray:
+    dy = check_array(dy, "dy")
+    expected = (*x.shape[:2], *geo.out)
+    if dy.shape != expected:
+        raise ValueError(f"dy must have the forward's output shape (N, C, *out) = "
+                         f"{expected}, got shape {dy.shape}")
+    return dy
+
+
+def _first_input_tap(geo: WindowGeometry, in_sizes: tuple[int, ...], first_row: int,
+                     out: tuple[int, ...]) -> np.ndarray:
+    """Row-major number of each window's first tap on an input cell (not padding), for the
+    ``out`` windows of a slab starting at padded row ``first_row``; broadcastable to
+    ``out``. The input cells of a window form a box, so its first tap is the first one
+    along every dimension; :func:`reference.pool.pool_geometry` guarantees there is one."""
+    number: np.ndarray | int = 0
+    for axis, (o, k) in enumerate(zip(out, geo.kernel, strict=True)):
+        lo, _ = geo.pads[axis]
+        start = (first_row if axis == 0 else 0) + np.arange(o) * geo.stride[axis] - lo
+        first = np.maximum(0, -(start // geo.dilation[axis]))  # ceil(-start / d), >= 0
+        assert (start + first * geo.dilation[axis] < in_sizes[axis]).all()
+        number = number * k + first.reshape((o,) + (1,) * (len(out) - 1 - axis))
+    return np.asarray(number)
+
+
+def _argmax_taps(xp: np.ndarray, geo: WindowGeometry, out: tuple[int, ...],
+                 first_tap: np.ndarray, fill: float | int) -> np.ndarray:
+    """Row-major number of the tap each window of the padded slab ``xp`` routes to: its
+    first NaN, else its first maximum; ``first_tap`` where no input cell beats the
+    padding's ``fill`` (padding equals ``fill`` and is never strictly greater)."""
+    windows = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
+    shape = windows.shape[:2 + len(out)]
+    best = np.full(shape, fill, dtype=xp.dtype)
+    arg = np.empty(shape, dtype=np.min_scalar_type(math.prod(geo.kernel) - 1))
+    arg[...] = first_tap
+    nan = xp.dtype.kind not in "iu" and bool(np.isnan(xp).any())
+    better = np.empty(shape, dtype=bool)
+    numbered = np.empty(shape, dtype=arg.dtype)
+    for number, j in enumerate(np.ndindex(*geo.kernel)):
+        tap = windows[(..., *j)]
+        np.greater(tap, best, out=better)  # strictly: ties keep the first
+        if nan:  # the first NaN wins, and stays
+            better |= np.isnan(tap) & ~np.isnan(best)
+        # taps come in increasing number, and none before a window's first input tap is
+        # ever better: the last better tap is the largest number
+        np.multiply(better, arg.dtype.type(number), out=numbered)
+        np.maximum(arg, numbered, out=arg)
+        np.maximum(best, tap, out=best)
+    return arg
+
+
+def _scatter_to_taps(arg: np.ndarray, dy: np.ndarray, geo: WindowGeometry,
+                     part_shape: tuple[int, ...]) -> np.ndarray:
+    """A float64 array of ``part_shape`` (a padded slab) holding the sum of the ``dy`` of
+    every window at the cell of its tap ``arg``."""
+    nd = len(geo.kernel)
+    cell = [math.prod(part_shape[i + 1:]) for i in range(len(part_shape))]  # C order
+    offsets = np.zeros(geo.kernel, dtype=np.intp)
+    for axis in range(nd):
+        along = np.arange(geo.kernel[axis]) * geo.dilation[axis] * cell[2 + axis]
+        offsets += along.reshape((-1,) + (1,) * (nd - 1 - axis))
+    index = offsets.reshape(-1)[arg]
+    for axis, size in enumerate(arg.shape):
+        step = cell[axis] * (geo.stride[axis - 2] if axis >= 2 else 1)
+        index += (np.arange(size) * step).reshape((-1,) + (1,) * (arg.ndim - 1 - axis))
+    weights = np.asarray(dy, dtype=_F64).reshape(-1)
+    return np.bincount(index.reshape(-1), weights=weights,
+                       minlength=math.prod(part_shape)).reshape(part_shape)
+
+
+def max_pool_vjp(
+    x: Any,
+    dy: Any,
+    kernel_size: Any,
+    *,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+) -> np.ndarray:
+    """Gradient of ``sum(max_pool(x, ...) * dy)`` with respect to ``x``.
+
+    Each output's gradient ``dy[n, c, *p]`` goes, whole, to the one input cell whose value
+    the forward returned for window ``p``; every other cell of the window gets nothing.
+    Gradients of overlapping windows that pick the same cell add up.
+
+    Which cell, when several could be it:
+
+    - Ties: the FIRST cell holding the maximum, in the window's row-major tap order
+      (the last spatial dimension varying fastest), as PyTorch and ``np.argmax`` pick.
+    - NaN: a window holding NaN returns NaN, and sends its gradient to its first NaN in
+      the same order.
+    - Padding absorbs nothing: it never wins in the forward. A window whose input cells
+      are all ``-inf`` sends its gradient to the first of them.
+
+    Parameters
+    ----------""" + _VJP_ARGS_DOC + """
+    Returns
+    -------
+    numpy.ndarray, float64, shape of ``x``
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad input as :func:`reference.max_pool` raises them, and when ``dy`` does not
+        have the forward's output shape.
+    """
+    x = check_input(x)
+    geo = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    dy = _check_dy(dy, x, geo)
+    n, c, *in_sizes = x.shape
+    fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
+    dx = np.zeros(x.shape, dtype=_F64)
+    rest_out = math.prod(geo.out[1:])
+    bytes_per_row = (c * math.prod(geo.padded[1:]) * geo.stride[0]  # padded input (and
+                     * (x.dtype.itemsize + 1 + 8)                   # its NaN test), gradient
+                     + c * rest_out * (x.dtype.itemsize + 2 + 8 + 8 + 3))  # per window
+    for slab in slabs(n, geo.out, bytes_per_row):
+        out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
+        first_row = slab.rows.start * geo.stride[0]
+        xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
+                         fill, x.dtype)
+        arg = _argmax_taps(xp, geo, out, _first_input_tap(geo, tuple(in_sizes), first_row,
+                                                          out), fill)
+        del xp
+        part = _scatter_to_taps(arg, dy[slab.batch, :, slab.rows], geo,
+                                slab_regions(x.shape, geo.pads, geo.padded, slab, geo.kernel,
+                                             geo.stride, geo.dilation)[0])
+        del arg
+        add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
+                          geo.dilation)
+        del part  # free this slab's temporaries before the next is built
+    return dx
+
+
+def avg_pool_vjp(
+    x: Any,
+    dy: Any,
+    kernel_size: Any,
+    *,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> np.ndarray:
+    """Gradient of ``sum(avg_pool(x, ...) * dy)`` with respect to ``x``.
+
+    Each output's gradient divided by the forward's divisor goes to every input cell of
+    its window: ``dx[n, c, *i] = sum over windows p holding cell i of dy[n, c, *p] /
+    divisor[p]``. Padding cells absorb their share and are dropped (they are not input).
+
+    Parameters
+    ----------""" + _VJP_ARGS_DOC + """    count_include_pad : bool, default True
+        The forward's divisor rule (see :func:`reference.avg_pool`): with True, the
+        window's cells in the input or the explicit padding; with False, those in the
+        input. Cells that only ceil mode adds never count.
+
+    Returns
+    -------
+    numpy.ndarray, float64, shape of ``x``
+
+    Raises
+    ------
+    ValueError, TypeError
+        For bad input as :func:`reference.avg_pool` raises them, and when ``dy`` does not
+        have the forward's output shape.
+    """
+    x = check_input(x)
+    if not isinstance(count_include_pad, bool | np.bool_):
+        raise TypeError(f"count_include_pad must be a bool, got {count_include_pad!r}")
+    geo = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    dy = _check_dy(dy, x, geo)
+    n, c = x.shape[:2]
+    divisor = avg_divisor(geo, x.shape[2:], bool(count_include_pad))
+    dx = np.zeros(x.shape, dtype=_F64)
+    bytes_per_row = 8 * c * (math.prod(geo.padded[1:]) * geo.stride[0]  # the padded gradient
+                             + math.prod(geo.out[1:]))                  # dy / divisor
+    for slab in slabs(n, geo.out, bytes_per_row):
+        out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
+        share = np.divide(dy[slab.batch, :, slab.rows], divisor[slab.rows], dtype=_F64)
+        part = _zero_part(x, geo, slab)
+        for _, cells in tap_slices(geo.kernel, geo.stride, geo.dilation, out):
+            part[(slice(None), slice(None), *cells)] += share
+        add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
+                          geo.dilation)
+        del share, part  # free this slab's temporaries
+    return dx
+
+
+def _zero_part(x: np.ndarray, geo: WindowGeometry, slab: Slab) -> np.ndarray:
+    """Zeros shaped as the padded part of ``x`` that the windows of ``slab`` read."""
+    shape, _, _ = slab_regions(x.shape, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
+                               geo.dilation)
+    return np.zeros(shape, dtype=_F64)

@@ -1,0 +1,360 @@
+"""Claims: what a registered discrepancy says the framework does, in a checkable form.
+
+An entry's claim is one of four forms (see ``docs/registry.md``):
+
+``values``
+    The framework returns numbers: the oracle called with the entry's ``behaves_as``
+    overrides, then the named value models of :data:`VALUE_MODELS` applied in order, in
+    the result dtype ``dtype`` (default: the input's), within the tolerance of sums
+    accumulated in ``accumulation``. A model may allow several alternatives per element
+    (NaN propagated by some channels and dropped by others).
+``raises``
+    The framework raises an exception of the named class whose message matches ``match``.
+``unsupported``
+    The adapter declines the case with :class:`backends.Unsupported` whose reason matches
+    ``match``.
+``excluded``
+    The matched cases cannot be compared at all; the written reason says why. They are
+    counted and shown apart from every compared case.
+
+The value models are the one home of the alternative conventions the probes also test
+(:mod:`probes.cases` builds its candidates from them).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import reference
+from reference.dtypes import lowest_finite
+from reference.tolerances import magnitude_arrays
+
+#: An oracle computation: (op, arrays, params, dtype) -> alternative expected arrays.
+Computation = Callable[[str, Mapping[str, Any], Mapping[str, Any], str], list[np.ndarray]]
+
+
+def oracle_call(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
+    """The oracle's ``op`` with ``params`` (``kernel_size`` among them for pooling)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if op == "conv":
+            return reference.conv(arrays["x"], arrays["w"], arrays.get("b"), **params)
+        rest = dict(params)
+        kernel = rest.pop("kernel_size")
+        return getattr(reference, op)(arrays["x"], kernel, **rest)
+
+
+# ----------------------------------------------------------------------- value models
+def _with_x(arrays: Mapping[str, Any], x: np.ndarray) -> dict[str, Any]:
+    return {**arrays, "x": x}
+
+
+def _pool_geometry(op: str, x: np.ndarray, params: Mapping[str, Any]) -> Any:
+    return reference.window_geometry(x.shape[2:], params["kernel_size"],
+                                     params.get("stride") or params["kernel_size"],
+                                     params.get("padding", 0), params.get("dilation", 1),
+                                     bool(params.get("ceil_mode", False)))
+
+
+def nan_skipped(inner: Computation) -> Computation:
+    """Max pooling that skips NaN: the maximum of a window's other values (a window of
+    NaN only gives -inf, which ``neg-inf-lowest`` may turn into the lowest finite)."""
+    def run(op, arrays, params, dtype):
+        x = np.asarray(arrays["x"])
+        return inner(op, _with_x(arrays, np.where(np.isnan(x.astype(np.float64)), -np.inf,
+                                                  x.astype(np.float64)).astype(x.dtype)),
+                     params, dtype)
+    return run
+
+
+def nan_skipped_or_propagated(inner: Computation) -> Computation:
+    """Each element either propagates a window's NaN or skips it (a framework whose
+    vectorised and scalar paths differ)."""
+    skipped = nan_skipped(inner)
+
+    def run(op, arrays, params, dtype):
+        return inner(op, arrays, params, dtype) + skipped(op, arrays, params, dtype)
+    return run
+
+
+def neg_inf_lowest(inner: Computation) -> Computation:
+    """A -inf result becomes the dtype's lowest finite value (a maximum started at the
+    lowest finite value instead of -inf)."""
+    def run(op, arrays, params, dtype):
+        low = lowest_finite(dtype)
+        return [np.where(np.isneginf(r), low, r) for r in inner(op, arrays, params, dtype)]
+    return run
+
+
+def int_truncated(inner: Computation) -> Computation:
+    """The result rounded toward zero (C integer division of an integer average)."""
+    def run(op, arrays, params, dtype):
+        return [np.trunc(r) for r in inner(op, arrays, params, dtype)]
+    return run
+
+
+def _padded_beforehand(mode: str, doc: str) -> Callable[[Computation], Computation]:
+    def model(inner: Computation) -> Computation:
+        def run(op, arrays, params, dtype):
+            x = np.asarray(arrays["x"])
+            geo = _pool_geometry(op, x, params)
+            padded = np.pad(x, ((0, 0), (0, 0), *geo.pads), mode=mode)
+            rest = {k: v for k, v in params.items() if k != "padding"}
+            return inner(op, _with_x(arrays, padded), rest, dtype)
+        return run
+    model.__doc__ = doc
+    return model
+
+
+edge_replicated = _padded_beforehand(
+    "edge", "Pooling over the input padded beforehand with copies of its edge values (the "
+            "padded cells then count as input).")
+zero_padding = _padded_beforehand(
+    "constant", "Pooling over the input padded beforehand with zeros (padding that can win "
+                "a maximum and counts in an average).")
+
+
+def same_unclamped(inner: Computation) -> Computation:
+    """'same' padding whose total is not clamped at 0: where the window is shorter than
+    the stride the negative total crops the input instead (half of it, rounded toward
+    zero, at the start), which moves every window into the input."""
+    def run(op, arrays, params, dtype):
+        x = np.asarray(arrays["x"])
+        nd = x.ndim - 2
+        if op == "conv":
+            kernel = np.shape(arrays["w"])[2:]
+            stride = reference.normalize_sizes(params.get("stride", 1), nd, "stride")
+        else:
+            kernel = reference.normalize_sizes(params["kernel_size"], nd, "kernel_size")
+            stride = reference.normalize_sizes(params.get("stride") or kernel, nd, "stride")
+        dilation = reference.normalize_sizes(params.get("dilation", 1), nd, "dilation")
+        pairs, crop = [], [slice(None), slice(None)]
+        for n, k, s, d in zip(x.shape[2:], kernel, stride, dilation, strict=True):
+            total = (math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n
+            lo = int(total / 2)  # toward zero, as C++ divides
+            hi = total - lo
+            if params.get("padding") == "same_lower":
+                lo, hi = hi, lo
+            crop.append(slice(max(-lo, 0), n - max(-hi, 0)))
+            pairs.append((max(lo, 0), max(hi, 0)))
+        return inner(op, _with_x(arrays, x[tuple(crop)]),
+                     {**params, "padding": tuple(pairs)}, dtype)
+    return run
+
+
+def full_convention(inner: Computation) -> Computation:
+    """Caffe's 'full' ceil mode: ``ceil((n + lo + hi - extent) / s) + 1`` outputs with no
+    last-window rule; a window that covers no input cell gives the lowest finite value
+    (max pooling), or 0 (average pooling counting padding) or NaN (average pooling
+    counting input cells only: 0 / 0)."""
+    def run(op, arrays, params, dtype):
+        x = np.asarray(arrays["x"])
+        geo = _pool_geometry(op, x, params)
+        full = tuple(math.ceil((n + lo + hi - ((k - 1) * d + 1)) / s) + 1
+                     for n, (lo, hi), k, s, d in zip(x.shape[2:], geo.pads, geo.kernel,
+                                                     geo.stride, geo.dilation, strict=True))
+        if op == "max_pool":
+            fill = lowest_finite(dtype)
+        else:  # 0 / 0 where no cell is counted
+            fill = 0.0 if params.get("count_include_pad", True) else np.nan
+        out = []
+        for r in inner(op, arrays, params, dtype):
+            grown = np.full((*r.shape[:2], *(max(f, o) for f, o in zip(full, r.shape[2:],
+                                                                      strict=True))),
+                            fill, dtype=np.float64)
+            grown[tuple(slice(0, o) for o in r.shape)] = r
+            out.append(grown)
+        return out
+    return run
+
+
+#: Named value models a claim can apply to the oracle's result, in the order listed.
+VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
+    "nan-skipped": nan_skipped,
+    "nan-skipped-or-propagated": nan_skipped_or_propagated,
+    "neg-inf-lowest": neg_inf_lowest,
+    "int-truncated": int_truncated,
+    "edge-replicated": edge_replicated,
+    "zero-padding": zero_padding,
+    "same-unclamped": same_unclamped,
+    "full-convention": full_convention,
+}
+
+
+def _oracle(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str
+            ) -> list[np.ndarray]:
+    return [np.asarray(oracle_call(op, arrays, params), dtype=np.float64)]
+
+
+# ---------------------------------------------------------------------------- claims
+@dataclass(frozen=True)
+class Claim:
+    """What an entry says the framework does (see the module docstring).
+
+    Attributes
+    ----------
+    overrides : mapping
+        The oracle's keyword arguments that reproduce the framework (``behaves_as``).
+    values : tuple of str
+        Value models (keys of :data:`VALUE_MODELS`), applied in order.
+    dtype : str or None
+        The result's dtype name, when it is not the input's.
+    accumulation : str or None
+        The dtype the framework accumulates sums in, when it is not the default.
+    raises, match : str or None
+        The exception class name and a message pattern (``raises`` form), or the
+        Unsupported reason's pattern (``unsupported`` form).
+    unsupported : bool
+        The adapter declines the case.
+    excluded : str or None
+        Why the cases cannot be compared.
+    """
+
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    values: tuple[str, ...] = ()
+    dtype: str | None = None
+    accumulation: str | None = None
+    raises: str | None = None
+    match: str | None = None
+    unsupported: bool = False
+    excluded: str | None = None
+
+    @property
+    def form(self) -> str:
+        """``"excluded"``, ``"raises"``, ``"unsupported"`` or ``"values"``."""
+        if self.excluded:
+            return "excluded"
+        if self.raises:
+            return "raises"
+        if self.unsupported:
+            return "unsupported"
+        return "values"
+
+    def computation(self) -> Computation:
+        """The claimed result's computation: the oracle with the overrides, through the
+        value models."""
+        run: Computation = _oracle
+        for name in reversed(self.values):
+            run = VALUE_MODELS[name](run)
+        overrides = dict(self.overrides)
+
+        def claimed(op, arrays, params, dtype):
+            return run(op, arrays, {**params, **overrides}, dtype)
+        return claimed
+
+    def expected(self, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
+                 dtype: str) -> list[np.ndarray]:
+        """The claimed result's alternatives (float64); an element agrees with the claim
+        when it agrees with one of them."""
+        return self.computation()(op, arrays, params, dtype)
+
+    def magnitudes(self, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
+                   dtype: str) -> list[np.ndarray]:
+        """The claimed computation on ``|x|``, ``|w|``, ``|b|``: the sums of magnitudes
+        that the tolerance of each alternative of :meth:`expected` scales with."""
+        return self.computation()(op, magnitude_arrays(arrays), params, dtype)
+
+    def result_dtype(self, dtype: str) -> str:
+        """The dtype name the claim says the result has, for input dtype ``dtype``."""
+        return self.dtype or dtype
+
+    def explains(self, exc: BaseException) -> bool:
+        """Whether exception ``exc`` is the one a ``raises`` claim names."""
+        if not self.raises:
+            return False
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        return self.raises in names and self.matches_text(str(exc))
+
+    def matches_text(self, text: str) -> bool:
+        """Whether ``text`` matches the claim's ``match`` pattern (any text without one)."""
+        return self.match is None or re.search(self.match, text) is not None
+
+    def describe(self) -> str:
+        """The claim in one line, for failure messages and the report."""
+        if self.form == "excluded":
+            return f"not compared: {self.excluded}"
+        if self.form == "raises":
+            return f"raises {self.raises}" + (f" matching {self.match!r}" if self.match else "")
+        if self.form == "unsupported":
+            return "Unsupported" + (f" matching {self.match!r}" if self.match else "")
+        parts = [f"oracle with {dict(self.overrides)}" if self.overrides else "oracle"]
+        parts += [f"then {v}" for v in self.values]
+        if self.dtype:
+            parts.append(f"result in {self.dtype}")
+        if self.accumulation:
+            parts.append(f"sums accumulated in {self.accumulation}")
+        return ", ".join(parts)
+
+
+def parse(table: Mapping[str, Any]) -> tuple[Claim | None, list[str]]:
+    """An entry's claim from its TOML table (``behaves_as`` and ``claim``), and the
+    problems found; None when the entry states no claim."""
+    problems: list[str] = []
+    raw = dict(table.get("claim", {}))
+    overrides = {k: _tomlish(v) for k, v in table.get("behaves_as", {}).items()}
+    if not raw and not overrides:
+        return None, problems
+    values = tuple(raw.get("values", ()))
+    problems += [f"claim: unknown value model {v!r} (known: {sorted(VALUE_MODELS)})"
+                 for v in values if v not in VALUE_MODELS]
+    if raw.get("match") is not None:
+        try:
+            re.compile(raw["match"])
+        except re.error as exc:
+            problems.append(f"claim: match is not a regular expression: {exc}")
+    claim = Claim(overrides=overrides, values=values, dtype=raw.get("dtype"),
+                  accumulation=raw.get("accumulation"), raises=raw.get("raises"),
+                  match=raw.get("match"), unsupported=bool(raw.get("unsupported", False)),
+                  excluded=raw.get("excluded"))
+    forms = [f for f in ("raises", "unsupported", "excluded") if raw.get(f)]
+    if len(forms) > 1 or (forms and (values or overrides or claim.dtype)):
+        problems.append(f"claim: one form only (values, raises, unsupported or excluded), "
+                        f"got {forms + (['values'] if values or overrides else [])}")
+    if claim.match is not None and claim.form not in ("raises", "unsupported"):
+        problems.append("claim: match belongs to a raises or unsupported claim")
+    return claim, problems
+
+
+def merge(claims: Sequence[Claim], ids: Sequence[str]) -> Claim:
+    """One claim for a case that several entries match.
+
+    An excluded, raising or unsupported claim wins over value claims (the call does not
+    return values); value claims combine their overrides (which must agree) and models.
+
+    Raises
+    ------
+    ValueError
+        When two entries' overrides disagree, or two non-value claims compete.
+    """
+    special = [c for c in claims if c.form != "values"]
+    if special:
+        if len({(c.form, c.raises, c.match, c.excluded) for c in special}) > 1:
+            raise ValueError(f"entries {list(ids)} all match one case but make different "
+                             f"claims: {[c.describe() for c in special]}")
+        return special[0]
+    overrides: dict[str, Any] = {}
+    values: list[str] = []
+    dtype = accumulation = None
+    for c in claims:
+        for key, value in c.overrides.items():
+            if key in overrides and overrides[key] != value:
+                raise ValueError(f"entries {list(ids)} all match one case but disagree on "
+                                 f"behaves_as {key!r}")
+            overrides[key] = value
+        values += [v for v in c.values if v not in values]
+        dtype = c.dtype or dtype
+        accumulation = c.accumulation or accumulation
+    return Claim(overrides=overrides, values=tuple(values), dtype=dtype,
+                 accumulation=accumulation)
+
+
+def _tomlish(value: Any) -> Any:
+    """TOML arrays become tuples, so that (lo, hi) pairs read as the oracle expects."""
+    if isinstance(value, list):
+        return tuple(_tomlish(v) for v in value)
+    return value

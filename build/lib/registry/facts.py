@@ -1,0 +1,168 @@
+"""The facts of one call that ``when`` conditions test, and the matching of conditions.
+
+The facts are named and explained in :data:`registry.vocabulary.FACTS`; this module is the
+one place that computes them (with the oracle's own padding and shape arithmetic) and the
+one implementation of the condition language.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+import reference
+from registry.vocabulary import PER_DIM
+
+
+def _check_one(cond: Any, value: Any) -> bool:
+    if isinstance(cond, Mapping):
+        if "not" in cond:
+            return not _check_one(cond["not"], value)
+        ok = True
+        if "min" in cond:
+            ok = ok and value is not None and value >= cond["min"]
+        if "max" in cond:
+            ok = ok and value is not None and value <= cond["max"]
+        return ok
+    if isinstance(cond, list):
+        return any(_check_one(c, value) for c in cond)
+    if cond in ("even", "odd") and isinstance(value, int) and not isinstance(value, bool):
+        return value % 2 == (0 if cond == "even" else 1)
+    if isinstance(cond, bool) or isinstance(value, bool):
+        return isinstance(cond, bool) and isinstance(value, bool) and cond == value
+    return cond == value
+
+
+def _check_fact(name: str, cond: Any, value: Any) -> bool:
+    if name in PER_DIM:
+        if isinstance(cond, Mapping) and "all" in cond:
+            return all(_check_fact(name, cond["all"], (v,)) for v in value)
+        if isinstance(cond, Mapping) and "not" in cond:
+            return not _check_fact(name, cond["not"], value)
+        return any(_check_one(cond, v) for v in value)
+    return _check_one(cond, value)
+
+
+def matches(when: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
+    """Whether every condition of ``when`` holds for a case's ``facts``.
+
+    A condition is a value (equality), a list (any of its conditions), ``{ min = a }``,
+    ``{ max = b }`` or both (inclusive range), ``"even"`` / ``"odd"`` (parity of an
+    integer), ``{ not = c }`` (negation), and on per-dimension facts ``{ all = c }``
+    (every dimension; otherwise any dimension suffices). A fact the case does not have
+    (e.g. ``groups`` on a pooling) never matches.
+    """
+    for name, cond in when.items():
+        if name not in facts:
+            return False
+        if not _check_fact(name, cond, facts[name]):
+            return False
+    return True
+
+
+def _padding_form(padding: Any) -> str:
+    if isinstance(padding, str):
+        return padding
+    if isinstance(padding, Sequence):
+        return "pairs" if any(isinstance(p, Sequence) for p in padding) else "per_dim"
+    return "int"
+
+
+def _per_dim(value: Any, nd: int) -> tuple[Any, ...]:
+    """``value`` as one entry per dimension, unvalidated (bad input keeps its values)."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return tuple(value)
+    return (value,) * nd
+
+
+def _special(arrays: Mapping[str, Any], test: Any) -> bool:
+    found = False
+    for key in ("x", "w"):
+        a = arrays.get(key)
+        if a is not None and np.asarray(a).dtype.kind not in "iub":
+            found = found or bool(test(np.asarray(a).astype(np.float64)).any())
+    return found
+
+
+def _channels_fit(x_shape: Sequence[int], w_shape: Sequence[int] | None, groups: Any) -> bool:
+    """Whether a convolution's channels, weight and groups are consistent."""
+    if w_shape is None or len(w_shape) != len(x_shape) or not isinstance(groups, int):
+        return False
+    c, o, cg = x_shape[1], w_shape[0], w_shape[1]
+    return groups >= 1 and c % groups == 0 and o % groups == 0 and cg * groups == c
+
+
+def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,
+               fill: str, variant: str = "") -> dict[str, Any]:
+    """The facts of one call that ``when`` conditions test (see
+    :data:`registry.vocabulary.FACTS`).
+
+    ``arrays`` holds ``x`` (and ``w``, ``b`` for a convolution), ``params`` the oracle's
+    keyword arguments (``kernel_size`` included for pooling). Arguments the oracle rejects
+    give ``invalid = True`` and only the facts that need no padding arithmetic.
+    """
+    x = np.asarray(arrays["x"])
+    nd = x.ndim - 2
+    w = arrays.get("w")
+    w_shape = None if w is None else tuple(np.shape(w))
+    in_sizes = tuple(x.shape[2:])
+    if op == "conv":
+        kernel = tuple(w_shape[2:]) if w_shape is not None else ()
+        stride_arg = params.get("stride", 1)
+    else:
+        kernel = _per_dim(params["kernel_size"], nd)
+        stride_arg = params.get("stride")
+    stride = kernel if stride_arg is None else _per_dim(stride_arg, nd)
+    dilation = _per_dim(params.get("dilation", 1), nd)
+    padding = params.get("padding", 0)
+    facts: dict[str, Any] = {
+        "dtype": dtype, "ndim": nd, "batch": x.shape[0] if x.ndim else 0,
+        "channels": x.shape[1] if x.ndim > 1 else 0, "in_sizes": in_sizes,
+        "kernel": kernel, "stride": stride, "dilation": dilation,
+        "padding": padding if isinstance(padding, str) else "explicit",
+        "padding_form": _padding_form(padding),
+        "fill": fill, "variant": variant,
+        "has_nan": _special(arrays, np.isnan), "has_inf": _special(arrays, np.isinf),
+        "input_below_kernel": any(isinstance(k, int) and n < k
+                                  for n, k in zip(in_sizes, kernel, strict=False)),
+        "window_cells": math.prod(int(k) for k in kernel) if kernel else 0,
+    }
+    if op == "conv":
+        groups = params.get("groups", 1)
+        facts.update(groups=groups, depthwise=groups == facts["channels"] and groups > 1,
+                     out_channels=int(w_shape[0]) if w_shape else 0,
+                     bias=arrays.get("b") is not None)
+    else:
+        ceil_mode = bool(params.get("ceil_mode", False))
+        facts.update(stride_default=stride_arg is None, ceil_mode=ceil_mode)
+        if op == "avg_pool":
+            facts["count_include_pad"] = bool(params.get("count_include_pad", True))
+    try:
+        geometry = reference.window_geometry(in_sizes, kernel, stride, padding, dilation,
+                                             bool(params.get("ceil_mode", False))
+                                             and op != "conv")
+        if op == "conv" and not _channels_fit(x.shape, w_shape, params.get("groups", 1)):
+            raise ValueError("channels and groups do not fit")
+    except (ValueError, TypeError):
+        facts.update(invalid=True, empty=x.size == 0)
+        return facts
+    kernel_n, stride_n, dilation_n = geometry.kernel, geometry.stride, geometry.dilation
+    pads = geometry.pads
+    facts.update(
+        invalid=False,
+        pads=tuple(max(p) for p in pads),
+        gap=tuple(s - ((k - 1) * d + 1) for s, k, d in zip(stride_n, kernel_n, dilation_n,
+                                                           strict=True)),
+        padded=any(max(p) > 0 for p in pads),
+        asymmetric=any(lo != hi for lo, hi in pads),
+        pad_over_half=any(max(p) > k // 2 for p, k in zip(pads, kernel_n, strict=True)),
+        empty=x.size == 0,
+    )
+    if op != "conv":
+        floor = reference.output_size(in_sizes, kernel_n, stride_n, pads, dilation_n, False)
+        ceil = reference.output_size(in_sizes, kernel_n, stride_n, pads, dilation_n, True)
+        facts["ceil_extends"] = facts["ceil_mode"] and ceil != floor
+    return facts

@@ -1,0 +1,195 @@
+"""The discrepancy report as blocks: summary matrix, counts, one section per registry entry
+grouped by topic, and the suite evidence of each backend."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import registry
+from backends.table import probe_backends
+from report import entries as entry_sections
+from report import suite
+from report.evidence import EVIDENCE
+from report.matrix import CLASSES, LABELS, SYMBOLS, Matrix
+from report.model import Block, Bullets, Code, Figure, Inline, Link, Paragraph, Table, heading
+from report.records import Evidence
+from report.svg import heatmap
+
+TITLE = "Where the frameworks differ from the oracle"
+TOPIC_TEXT = {
+    "same-padding": "'same' padding: which side gets the odd cell, and which APIs have it.",
+    "same-rejected": "'same' padding an API refuses (strides, small inputs).",
+    "avg-divisor": "What average pooling divides by where a window covers padding.",
+    "max-pool-padding-value": "Whether max pooling's padding can win (zeros instead of -inf).",
+    "default-pool-stride": "A pooling's stride when none is given.",
+    "ceil-mode": "Ceil mode: the partial last window, and what divides it.",
+    "nan-inf": "NaN and infinities in the input.",
+    "dtypes": "Integer and half-precision dtypes; kernels that lose precision.",
+    "pool-dilation": "Dilated pooling.",
+    "groups": "Grouped and depthwise convolution.",
+    "asymmetric-padding": "Explicit (lo, hi) padding per side.",
+    "layouts": "Channels-last and channels-first layouts on CPU.",
+    "bad-input": "Bad input: stride 0, negative padding, a kernel larger than the input, an "
+                 "empty batch, padding over half the window.",
+}
+#: The frameworks of the probed backends, in the backend table's order.
+FRAMEWORKS = tuple(dict.fromkeys(spec.framework for spec in probe_backends()))
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a report is built from. ``evidence`` is the published view of the
+    records (:func:`report.cpu.publish`): nothing in it depends on the machine."""
+
+    entries: Sequence[registry.Entry]
+    evidence: Evidence
+    matrix: Matrix
+    problems: Sequence[str]
+
+    @property
+    def probes(self) -> list[dict[str, Any]]:
+        """Every probe record."""
+        return self.evidence.probe_records()
+
+    def versions(self) -> dict[str, str]:
+        """Per probe or suite backend, its frameworks and versions as one label."""
+        out = {b: f"{b} {d['version']}" for b, d in self.evidence.suites.items()}
+        for b, d in self.evidence.probes.items():
+            out[b] = ", ".join(f"{k} {v}" for k, v in d["versions"].items())
+        return out
+
+
+def legend() -> Paragraph:
+    """What the matrix symbols mean."""
+    parts: list[Inline] = []
+    for c in CLASSES:
+        parts += [Code(SYMBOLS[c]), f" {LABELS[c]}; "]
+    parts += [Code("·"), " no probe. Counts are probes (one framework API call on one case)."]
+    return Paragraph(tuple(parts))
+
+
+def matrix_table(matrix: Matrix, base: str = "") -> Table:
+    """The summary matrix; topic names link to their sections at ``base``."""
+    rows = tuple((Link(t, f"{base}#{t}"), *(matrix.cell(t, c).text() for c in matrix.columns))
+                 for t in matrix.topics)
+    return Table(("topic", *matrix.columns), rows)
+
+
+def evidenced(entry: registry.Entry, report: Report) -> bool | None:
+    """Whether this run's records show the entry (a linked probe or a reproduced suite
+    entry); None for an entry with a CPU condition, which a run shows or not depending on
+    the machine."""
+    if entry.cpu:
+        return None
+    if any(p["registry"] == entry.id for p in report.probes):
+        return True
+    return any(d["registry"].get(entry.id, {}).get("status") == "reproduced"
+               for d in report.evidence.suites.values())
+
+
+def kind_counts(report: Report) -> Table:
+    """Registry entries per framework and kind, how many apply on some CPUs only, and how
+    many of the others this run's records show."""
+    kinds = registry.KINDS
+    rows = []
+    for fw in FRAMEWORKS:
+        mine = [e for e in report.entries if fw in e.raw["frameworks"]]
+        by_kind = Counter(e.kind for e in mine)
+        cpu = sum(bool(e.cpu) for e in mine)
+        shown = sum(evidenced(e, report) is True for e in mine)
+        rows.append((fw, *(str(by_kind[k]) for k in kinds), str(len(mine)), str(cpu),
+                     f"{shown} of {len(mine) - cpu}"))
+    return Table(("framework", *kinds, "total", "with a CPU condition",
+                  "others shown by this run"), tuple(rows))
+
+
+def summary(report: Report, base: str = "") -> list[Block]:
+    """The matrix, its legend and the counts (also the README's block)."""
+    return [legend(), matrix_table(report.matrix, base),
+            Paragraph("Registered discrepancies (registry/entries/*.toml) per framework, by "
+                      "kind; an entry naming two frameworks counts for both. An entry with a "
+                      "CPU condition applies on some CPUs only, so whether a run shows it "
+                      "depends on the machine; of the others, the last column counts those "
+                      "this run's records show:"),
+            kind_counts(report)]
+
+
+def problems_blocks(problems: Sequence[str]) -> list[Block]:
+    """The records' problems, shown first; the build and the check fail while there are any."""
+    if not problems:
+        return []
+    return [heading(2, "Problems"),
+            Paragraph("The records of this run list problems; python -m report build and check "
+                      "fail until they are fixed:"),
+            Bullets(tuple(problems))]
+
+
+def topic_blocks(report: Report) -> tuple[list[Block], list[str]]:
+    """One subsection per topic, one section per registry entry in it."""
+    blocks: list[Block] = [heading(2, "Discrepancies by topic")]
+    notes: list[str] = []
+    columns = report.matrix.columns
+    versions = report.versions()
+    suites = report.evidence.suites
+    for topic in report.matrix.topics:
+        blocks.append(heading(3, topic))
+        blocks.append(Paragraph(TOPIC_TEXT.get(topic, "")))
+        cases = list(dict.fromkeys(p["case"] for p in report.probes if p["topic"] == topic))
+        if cases:
+            parts: list[Inline] = ["Probe cases: "]
+            for i, c in enumerate(cases):
+                parts += [", " if i else "", Code(c)]
+            blocks.append(Paragraph((*parts, ".")))
+        mine = sorted((e for e in report.entries if e.topic == topic), key=lambda e: e.id)
+        if not mine:
+            blocks.append(Paragraph("No registered discrepancy."))
+        for entry in mine:
+            section, entry_notes = entry_sections.section(entry, report.probes, suites,
+                                                          columns, versions)
+            blocks += section
+            notes += entry_notes
+    return blocks, notes
+
+
+def document(report: Report) -> tuple[list[Block], list[str]]:
+    """docs/discrepancies.md (and report.html) as blocks, and notes on entries the records
+    do not show or reproducers that could not be given."""
+    versions = report.versions()
+    intro: list[Inline] = [
+        "Built by ", Code("python -m report build"), " from the records of every backend's "
+        "conformance suite and probes and from the registry ", Code("registry/entries/*.toml"),
+        "; do not edit by hand. Frameworks: ",
+        "; ".join(versions[b] for b in report.evidence.probes), ". Machine-readable: ",
+        Link("reports/discrepancies.json", "../reports/discrepancies.json"), " (",
+        Link("schema", "records-schema.md"), "). Which side 'same' pads: ",
+        Link("same-padding.md", "same-padding.md"), "."]
+    topics, notes = topic_blocks(report)
+    blocks: list[Block] = [
+        heading(1, TITLE), Paragraph(tuple(intro)),
+        *problems_blocks(report.problems),
+        heading(2, "Summary matrix"),
+        Paragraph("Each framework API family, asked the probe cases of each topic with its "
+                  "default arguments, against the oracle's default convention."),
+        Paragraph(("This report is the same whichever machine builds it: a probe whose result "
+                   "depends on the CPU (a registry entry with a CPU condition explains it) is "
+                   "shown as such, with its reproducer and the condition, and counts of tests "
+                   "and cases are left out. ", Code("python -m report build"), " writes what "
+                   "the machine it runs on observed to ", Code(EVIDENCE),
+                   " (not committed).")),
+        Figure(heatmap(report.matrix), "summary matrix as a heat map"),
+        *summary(report),
+        *topics,
+        *suite.section(report.evidence.suites, {e.id: e for e in report.entries}),
+    ]
+    return blocks, notes
+
+
+def readme_summary(report: Report) -> list[Block]:
+    """The README's generated block: the matrix (linking into docs/discrepancies.md)."""
+    return [*summary(report, "docs/discrepancies.md"),
+            Paragraph(("Frameworks: ", "; ".join(report.versions()[b]
+                                                 for b in report.evidence.probes), "."))]
+
