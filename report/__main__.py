@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import registry
 from report import document as doc
 from report import evidence as machine
 from report import jsondoc, same_padding
@@ -25,7 +26,6 @@ from report.matrix import build as build_matrix
 from report.records import EVIDENCE, MissingRecords, RecordsError, load, problems, publish
 from report.render import html, markdown
 from report.sections import Report
-import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = Path("reports", "records")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+import registry
 from report.matrix import CLASSES, LABELS, NO_PROBE, SYMBOLS, Matrix
 from report.model import (
     Block,
@@ -22,7 +23,6 @@ from report.model import (
 from report.records import EVIDENCE, FRAMEWORKS
 from report.render import heatmap
 from report.sections import Report, entry_section, evidenced, suite_sections
-import registry
 
 TITLE = "Where the frameworks differ from the oracle"
 TOPIC_TEXT = {

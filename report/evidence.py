@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import registry
 from report.model import Block, Code, Paragraph, Table, heading, outcome_text, verdict_text
 from report.records import Evidence, condition, cpu_entry, flag_name, gated, is_cpu_reason
-import registry
 
 OUTCOMES = ("passed", "failed", "xfailed", "xpassed", "skipped", "unsupported", "error")
 OPS = ("conv", "max_pool", "avg_pool")

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backends import ON_THIS_CPU
-from report.model import MARKER
 import registry
+from backends import ON_THIS_CPU
 from backends.table import BACKENDS as TABLE
+from report.model import MARKER
 
 #: Every backend the report knows, in report order: suite backend -> (framework, display
 #: name, the nox session that writes its records). The probe backends are all but numpy.

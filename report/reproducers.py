@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from probes.cases import Case
+import registry
 from backends.table import by_name
+from probes.cases import Case
 from probes.render import renderers
 from probes.run import candidates, result_dict
 from report.model import BIG
-import registry
 
 
 @dataclass(frozen=True)

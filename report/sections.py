@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import registry
 from report.matrix import SYMBOLS, Matrix, case_grid, classify
 from report.model import (
     MARKER,
@@ -32,7 +33,6 @@ from report.model import (
 )
 from report.records import BACKENDS, CPU_REASON, EVIDENCE, Evidence, condition
 from report.reproducers import Reproducer, for_entry, linked
-import registry
 
 #: Registry statuses in the order the suite summary shows them, with its column headers.
 STATUSES = {"reproduced": "entries reproduced", "not-exercised": "not exercised",
