@@ -185,6 +185,8 @@ def outcome_text(result: Mapping[str, Any]) -> str:
         return "depends on the CPU"
     if "exception" in result:
         exc = result["exception"]
+        if "message" not in exc:  # a rejection like the oracle's: the type is the point
+            return f"{exc['type']} (rejects it, as the oracle does)"
         return shorten(f"{exc['type']}: {exc['message']}")
     if "crash" in result:
         crash = result["crash"]
