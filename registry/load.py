@@ -20,13 +20,13 @@ from registry.vocabulary import (
     CLAIM_KEYS,
     FACTS,
     KINDS,
+    OP_FACTS,
     OPS,
     OPTIONAL,
     PASSES,
     REPRODUCER_KEYS,
     REQUIRED,
     TOPICS,
-    OP_FACTS,
     own_facts,
 )
 

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 
 import registry
+from reference.tolerances import Tolerance, compare, tolerance
 from tests.support import strategies as sts
 from tests.support.checks import call_backend, judge, matching_entries, oracle
 from tests.support.repro import reproducer
-from reference.tolerances import Tolerance, compare, tolerance
 
 
 def check_extra_at_end(suite, case: sts.Case) -> None:

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import reference
+from reference.tolerances import compare, tolerance
 from tests.support.checks import call_backend, check_arrays, outcome
 from tests.support.repro import reproducer_for_arrays
-from reference.tolerances import compare, tolerance
 
 X33 = np.arange(9, dtype=np.float32).reshape(3, 3)
 K22 = np.array([[0.0, 1.0], [2.0, 3.0]], dtype=np.float32)

@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reference
-from tests.reference.strategies import ConvCase, PoolCase, conv_cases, pool_cases
 from reference.tolerances import compare, conv_tolerance
+from tests.reference.strategies import ConvCase, PoolCase, conv_cases, pool_cases
 
 #: Untracked small allocations a call may make besides the budgeted temporaries.
 SLACK = 64 * 2**10

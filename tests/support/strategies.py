@@ -22,9 +22,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 import reference
+from reference import tolerances
 from reference.dtypes import HAS_BFLOAT16, dtype_expr, numpy_dtype
 from reference.padding import extent
-from reference import tolerances
 
 OPS = ("conv", "max_pool", "avg_pool")
 FLOAT_DTYPES = tuple(d for d in ("float16", "bfloat16", "float32", "float64")
@@ -37,9 +37,15 @@ MAIN_DTYPES = ("float32", "float64")
 #: Every padding form the oracle accepts.
 PADDING_FORMS = ("int", "per_dim", "pairs", "valid", "same", "same_lower")
 #: Value kinds: small integers whose sums are exact, normal floats, all negative (shows the
-#: max-pooling padding value), floats sprinkled with NaN and ±inf, and a ramp 1, 2, 3, ...
-#: (positive and increasing along every axis, so that shifting a window changes its result).
-FILLS = ("exact", "normal", "negative", "special", "ramp")
+#: max-pooling padding value), floats sprinkled with NaN and ±inf, a ramp 1, 2, 3, ...
+#: (positive and increasing along every axis, so that shifting a window changes its
+#: result), the dtype's extremes (subnormals and values near its overflow, see
+#: :func:`extreme_limit`), and normal floats whose first window (in every spatial
+#: dimension, every batch item and channel) holds only NaN or only -inf.
+FILLS = ("exact", "normal", "negative", "special", "ramp", "extreme", "nan-window",
+         "neg-inf-window")
+#: The fills whose special value fills a whole window, and that value.
+WINDOW_FILLS = {"nan-window": "np.nan", "neg-inf-window": "-np.inf"}
 #: Largest magnitude of an "exact" fill; larger values only make exact sums rarer.
 EXACT_RADIUS_CAP = 8
 
@@ -116,15 +122,70 @@ class Case:
         return reference.resolve_padding(self.params.get("padding", 0), self.in_sizes,
                                          self.kernel, self.stride, self.dilation)
 
+    @property
+    def terms(self) -> int:
+        """Terms summed per output: ``C // groups * prod(kernel)`` for a convolution, the
+        window's cells for a pooling."""
+        if self.op == "conv":
+            assert self.w_shape is not None
+            return conv_terms(self.w_shape[1], self.kernel)
+        return math.prod(self.kernel)
+
     def with_params(self, **overrides: Any) -> Case:
         """This case with some keyword arguments replaced."""
         return replace(self, params={**self.params, **overrides})
 
 
 # ----------------------------------------------------------------------------- data
+def extreme_limit(case: Case, name: str) -> float:
+    """Largest magnitude of array ``name`` ("x", "w" or "b") under the "extreme" fill.
+
+    The input (and a bias) reach up to the dtype's largest finite value, unless a sum of
+    the case's terms could then overflow the dtype sums are accumulated in
+    (:func:`reference.tolerances.accumulation_dtype`): the error bound assumes no partial
+    sum overflows, so the largest magnitude is then ``M_acc / (2 (terms + 1))``. A
+    convolution's weights stay at most 1 in magnitude, so its inputs carry the size. The
+    result itself may still overflow the dtype (a float16 convolution in float32 sums,
+    rounded into float16), which the tolerance allows.
+    """
+    if name == "w":
+        return 1.0
+    largest = tolerances.LARGEST_FINITE[case.dtype]
+    if case.op == "max_pool":
+        return largest
+    acc = tolerances.accumulation_dtype(case.dtype)
+    return min(largest, tolerances.LARGEST_FINITE[acc] / (2 * (case.terms + 1)))
+
+
+def _first_window(case: Case) -> tuple[int, ...]:
+    """Per spatial dimension, how many input cells the first window covers."""
+    return tuple(max(1, min(n, extent(1, k, 1, d) - lo))
+                 for n, k, d, (lo, _) in zip(case.in_sizes, case.kernel, case.dilation,
+                                             case.pads, strict=True))
+
+
 def _array_line(name: str, shape: Sequence[int], case: Case) -> str:
     dt = dtype_expr(case.dtype)
     shape = tuple(shape)
+    if case.fill == "extreme":
+        bits = tolerances.SIGNIFICAND_BITS[case.dtype]
+        tiny = tolerances.SMALLEST_SUBNORMAL[case.dtype]
+        # a third each: subnormals (multiples of the smallest), magnitudes within a factor
+        # 2 of the limit, and values in [-1, 1)
+        return "\n".join([
+            f"kind = rng.integers(0, 3, size={shape})",
+            f"{name} = np.select([kind == 0, kind == 1], "
+            f"[rng.integers(1, 2**{bits - 1}, size={shape}) * {tiny!r}, "
+            f"rng.uniform(0.5, 1.0, size={shape}) * {extreme_limit(case, name)!r}], "
+            f"rng.uniform(-1.0, 1.0, size={shape}))",
+            f"{name} = ({name} * rng.choice([-1.0, 1.0], size={shape})).astype({dt})",
+        ])
+    if case.fill in WINDOW_FILLS:
+        lines = [f"{name} = rng.standard_normal({shape}).astype({dt})"]
+        if name == "x":
+            block = ", ".join(f":{e}" for e in _first_window(case))
+            lines.append(f"x[:, :, {block}] = {WINDOW_FILLS[case.fill]}")
+        return "\n".join(lines)
     unsigned = case.dtype.startswith("uint")
     if case.fill == "exact":
         lo = 0 if unsigned else -case.radius
@@ -379,6 +440,66 @@ def same_asymmetric_cases(draw: st.DrawFn, op: str, ndims: Sequence[int] = (1, 2
                 dtype="float32", fill="ramp", seed=0)
     assert all((lo + hi) % 2 for lo, hi in case.pads), case
     return case
+
+
+@st.composite
+def empty_cases(draw: st.DrawFn, op: str, dtypes: Sequence[str] = (*MAIN_DTYPES,
+                                                                   *LOW_PRECISION_DTYPES)
+                ) -> Case:
+    """Cases of ``op`` whose input has no element: an empty batch (N = 0) or no channels
+    (C = 0), otherwise drawn as :func:`cases` draws them (every window parameter), so
+    the output is empty too but its shape is defined: ``(0, C_out, *out)`` or
+    ``(N, 0, *out)`` for pooling; a convolution over no channels is the empty sum, zeros
+    plus the bias, of shape ``(N, O, *out)`` (see :func:`reference.conv`)."""
+    base = draw(cases(op, dtypes=dtypes, fills=("exact", "normal")))
+    which = draw(st.sampled_from(["batch", "channels"]))
+    x_shape, w_shape = list(base.x_shape), base.w_shape
+    if which == "batch":
+        x_shape[0] = 0
+    else:
+        x_shape[1] = 0
+        if w_shape is not None:
+            w_shape = (w_shape[0], 0, *w_shape[2:])
+    return replace(base, x_shape=tuple(x_shape), w_shape=w_shape)
+
+
+#: Cells of one window in :func:`large_window_cases`.
+LARGE_WINDOW_CELLS = (64, 8192)
+
+
+@st.composite
+def large_window_cases(draw: st.DrawFn, op: str,
+                       dtypes: Sequence[str] = LOW_PRECISION_DTYPES) -> Case:
+    """Average pooling or convolution whose window holds 64 to 8192 cells
+    (:data:`LARGE_WINDOW_CELLS`), in the 16-bit floats by default: where the dtype sums
+    are accumulated in matters (float32 in the tolerance). One batch item, one channel
+    (and one filter), the input at most two cells longer than the window in each
+    dimension, so the arrays stay small; values of one sign ("negative") or of both
+    ("normal")."""
+    lo_cells, hi_cells = LARGE_WINDOW_CELLS
+    nd = draw(st.sampled_from((1, 2, 3)))
+    kernel: list[int] = []
+    for i in range(nd):
+        done = math.prod(kernel)
+        if i < nd - 1:
+            kernel.append(draw(st.integers(1, 16)))
+        else:
+            kernel.append(draw(st.integers(-(-lo_cells // done), hi_cells // done)))
+    kernel_t = tuple(kernel)
+    sizes = tuple(k + draw(st.integers(0, 2)) for k in kernel_t)
+    dtype = draw(st.sampled_from(dtypes))
+    fill = draw(st.sampled_from(["normal", "negative"]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    if op == "conv":
+        return _assert_nonempty(Case(op="conv", x_shape=(1, 1, *sizes),
+                                     w_shape=(1, 1, *kernel_t), bias=draw(st.booleans()),
+                                     params={}, dtype=dtype, fill=fill, seed=seed))
+    params: dict[str, Any] = {"kernel_size": kernel_t, "stride": 1,
+                              "count_include_pad": draw(st.booleans())}
+    if draw(st.booleans()):
+        params["padding"] = tuple(min(1, k // 2) for k in kernel_t)
+    return _assert_nonempty(Case(op=op, x_shape=(1, 1, *sizes), params=params, dtype=dtype,
+                                 fill=fill, seed=seed))
 
 
 def cases(op: str, **kwargs: Any) -> st.SearchStrategy[Case]:
