@@ -55,7 +55,10 @@ def conv(
     -------
     numpy.ndarray, float64, shape (N, O, *out)
         Computed in float64 from the exact float64 values of the inputs; NaN and inf
-        propagate as IEEE arithmetic says (``inf * 0`` is NaN).
+        propagate as IEEE arithmetic says (``inf * 0`` is NaN). Empty inputs are defined:
+        N = 0 gives an empty result of shape ``(0, O, *out)``; C = 0 (weights of shape
+        ``(O, 0, *kernel)``, any ``groups`` dividing ``O``) sums no products, so every
+        output is the empty sum 0 plus the bias.
 
     Raises
     ------

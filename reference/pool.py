@@ -30,6 +30,8 @@ _POOL_ARGS_DOC = """
         Round output sizes up instead of down, but drop a last window that would start
         in the right padding or past it (the PyTorch / ONNX rule). The cells a window
         overhangs past the padding are not part of the input.
+
+    An input with N = 0 or C = 0 gives an empty result of shape ``(N, C, *out)``.
 """
 
 
