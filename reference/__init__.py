@@ -9,11 +9,13 @@ per dimension.
   the average's divisor rule.
 - :func:`resolve_padding`, :func:`output_size`, :func:`normalize_sizes`: the one home of the
   padding and shape arithmetic, for backends and tests.
+- :func:`conv_geometry`, :func:`pool_geometry`: the operations' own argument checks and
+  window geometry, without the computation (what is bad input, and why).
 - :func:`corr2d` and friends: the seed chapter's loop definitions.
 - :func:`memory_budget`, :func:`set_memory_budget`: the bound on temporary memory.
 """
 
-from reference.conv import conv
+from reference.conv import conv, conv_geometry
 from reference.padding import (
     PADDING_MODES,
     WindowGeometry,
@@ -24,7 +26,7 @@ from reference.padding import (
     same_total_padding,
     window_geometry,
 )
-from reference.pool import avg_pool, max_pool
+from reference.pool import avg_pool, max_pool, pool_geometry
 from reference.seed import (
     corr2d,
     corr2d_multi_in,
@@ -46,6 +48,7 @@ __all__ = [
     "avg_pool",
     "cells_counted",
     "conv",
+    "conv_geometry",
     "corr2d",
     "corr2d_multi_in",
     "corr2d_multi_in_out",
@@ -56,6 +59,7 @@ __all__ = [
     "normalize_sizes",
     "output_size",
     "pool2d",
+    "pool_geometry",
     "resolve_padding",
     "same_total_padding",
     "set_memory_budget",

@@ -8,10 +8,52 @@ from typing import Any
 import numpy as np
 
 from reference._validate import check_array, check_input, check_int
-from reference.padding import window_geometry
+from reference.padding import WindowGeometry, window_geometry
 from reference.windows import padded_slab, slabs, sliding_windows
 
 _F64 = np.dtype(np.float64)
+
+
+def conv_geometry(x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
+                  dilation: Any = 1, groups: int = 1
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, WindowGeometry]:
+    """Check the arguments of :func:`conv` (same signature) and resolve its geometry.
+
+    Returns
+    -------
+    x, w, b : numpy.ndarray (b may be None)
+        The arrays, checked.
+    geometry : WindowGeometry
+        Kernel, stride, dilation, ``(lo, hi)`` padding and output sizes.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Whatever :func:`conv` raises for bad input.
+    """
+    x = check_input(x)
+    w = check_array(w, "w")
+    if w.ndim != x.ndim:
+        raise ValueError(f"w must have shape (O, C // groups, *kernel) with as many spatial "
+                         f"dimensions as x: x has shape {x.shape}, w has shape {w.shape}")
+    groups = check_int(groups, "groups", 1)
+    n, c, *in_sizes = x.shape
+    o, cg, *kernel = w.shape
+    if c % groups or o % groups:
+        raise ValueError(f"input channels C={c} and output channels O={o} must both be "
+                         f"divisible by groups={groups}")
+    if cg != c // groups:
+        raise ValueError(f"w must have C // groups = {c} // {groups} = {c // groups} input "
+                         f"channels (w.shape[1]), got w of shape {w.shape}")
+    if min(kernel, default=1) < 1 or o < 1:
+        raise ValueError(f"w must have at least one output channel and kernel sizes >= 1, "
+                         f"got w of shape {w.shape}")
+    if b is not None:
+        b = check_array(b, "b")
+        if b.shape != (o,):
+            raise ValueError(f"b must have shape (O,) = ({o},), got shape {b.shape}")
+    geo = window_geometry(in_sizes, kernel, stride, padding, dilation, kernel_name="kernel")
+    return x, w, b, geo
 
 
 def conv(
@@ -65,29 +107,11 @@ def conv(
     ValueError, TypeError
         For bad input, naming the argument and the offending values.
     """
-    x = check_input(x)
-    w = check_array(w, "w")
-    if w.ndim != x.ndim:
-        raise ValueError(f"w must have shape (O, C // groups, *kernel) with as many spatial "
-                         f"dimensions as x: x has shape {x.shape}, w has shape {w.shape}")
-    groups = check_int(groups, "groups", 1)
+    x, w, b, geo = conv_geometry(x, w, b, stride=stride, padding=padding,
+                                 dilation=dilation, groups=groups)
+    groups = int(groups)
     n, c, *in_sizes = x.shape
     o, cg, *kernel = w.shape
-    if c % groups or o % groups:
-        raise ValueError(f"input channels C={c} and output channels O={o} must both be "
-                         f"divisible by groups={groups}")
-    if cg != c // groups:
-        raise ValueError(f"w must have C // groups = {c} // {groups} = {c // groups} input "
-                         f"channels (w.shape[1]), got w of shape {w.shape}")
-    if min(kernel, default=1) < 1 or o < 1:
-        raise ValueError(f"w must have at least one output channel and kernel sizes >= 1, "
-                         f"got w of shape {w.shape}")
-    if b is not None:
-        b = check_array(b, "b")
-        if b.shape != (o,):
-            raise ValueError(f"b must have shape (O,) = ({o},), got shape {b.shape}")
-    geo = window_geometry(in_sizes, kernel, stride, padding, dilation, kernel_name="kernel")
-
     og, taps = o // groups, math.prod(kernel)
     # (groups, O/g, C/g * taps): each group's filters as rows of one matrix
     wmat = w.astype(_F64).reshape(groups, og, cg * taps)

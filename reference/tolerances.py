@@ -239,6 +239,50 @@ def avg_pool_tolerance(arrays: Mapping[str, Any], params: Mapping[str, Any], dty
                      overflow_threshold(dtype))
 
 
+def whole_array_tolerance(op: str, arrays: Mapping[str, Any], dtype: str, y_ref: np.ndarray,
+                          accumulation: str | None = None) -> Tolerance:
+    """Tolerance of a result claimed for a call the oracle rejects (bad input that a
+    registry entry says a framework computes anyway, e.g. negative padding that crops).
+
+    Such a call has no geometry of its own, so the bound uses magnitudes that hold for
+    any window: a convolution output sums at most ``n_w`` products (the size of one
+    filter, ``w[o].size``), each at most ``max|x| * |w_k|``, so every partial sum is at
+    most ``M = max|x| * max_o sum |w[o]| + max|b|``; an average sums at most ``x.size``
+    cells, partial sums at most ``M = x.size * max|x|``, divided by at least 1. With
+    ``n`` that many operations the bound is the convolution's, ``C_CONV * gamma_n * M``
+    plus the underflow and output-rounding terms, and exact where the arrays hold
+    integers and ``M <= 2**p`` (every partial sum then exact). Max pooling is exact.
+    """
+    if op == "max_pool":
+        return Tolerance(True, None, "exact: the maximum is one of the inputs")
+    x = _f64(arrays["x"])
+    top = float(np.abs(x).max(initial=0))
+    if op == "conv":
+        w = _f64(arrays["w"])
+        b = arrays.get("b")
+        per_filter = np.abs(w).reshape(w.shape[0], -1).sum(axis=1) if w.size else np.zeros(1)
+        top_b = float(np.abs(_f64(b)).max(initial=0)) if b is not None else 0.0
+        magnitude = top * float(per_filter.max(initial=0)) + top_b
+        n = (w[0].size if w.shape[0] else 0) + 2
+        integral = all(np.array_equal(a, np.round(a))
+                       for a in (x, w, _f64(b) if b is not None else x))
+    else:
+        magnitude, n = x.size * top, x.size + 1
+        integral = bool(np.array_equal(x, np.round(x)))
+    if is_integer_dtype(dtype) or (integral and magnitude <= exact_limit(dtype)):
+        return Tolerance(True, None, f"exact: integer values, every partial sum exact in "
+                                     f"{dtype}")
+    acc = accumulation_dtype(dtype, accumulation)
+    u, u_out = unit_roundoff(acc), unit_roundoff(dtype)
+    eta = SMALLEST_SUBNORMAL[acc] / 2
+    ref = np.asarray(y_ref, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bound = ((C_CONV * gamma(n, u) + gamma(n, _U64)) * magnitude + C_CONV * n * eta
+                 + u_out * np.abs(ref) + SMALLEST_SUBNORMAL[dtype] / 2)
+    return Tolerance(False, bound, f"{C_CONV:g}*gamma_{n}(u_{acc}={u:.3g})*M (whole-array "
+                                   f"magnitude) + u_{dtype}*|y_ref|", overflow_threshold(dtype))
+
+
 def tolerance(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,
               y_ref: np.ndarray, accumulation: str | None = None) -> Tolerance:
     """The tolerance of ``op`` on these inputs against the oracle's result ``y_ref``,

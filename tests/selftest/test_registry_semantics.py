@@ -340,6 +340,13 @@ FORMS: dict[str, tuple[Any, dict[str, Any], dict[str, Any], Call]] = {
     "unsupported": (broken.DeclinesPadding(), {"padded": True},
                     {"unsupported": True, "match": "no padded"},
                     Call("avg_pool", [[[1, 2, 3, 4, 5]]], {"kernel_size": 3, "padding": 1})),
+    "negative-padding-crops": (broken.ConvNegativePaddingCrops(), {"invalid": True},
+                               {"values": ["negative-padding-crops"]},
+                               Call("conv", np.arange(1, 13).reshape(1, 1, 3, 4),
+                                    {"padding": ((0, -1), (-1, 1))}, w=[[[[1, -1]]]])),
+    "window-larger-empty": (broken.MaxPoolEmptyWhenWindowLarger(), {"invalid": True},
+                            {"values": ["window-larger-empty"]},
+                            Call("max_pool", [[[1, 2, 3, 4, 5]]], {"kernel_size": 7})),
     "excluded": (avg_divisor_ignores_padding, {"padded": True},
                  {"excluded": "values follow no convention"},
                  Call("avg_pool", np.arange(1, 16).reshape(1, 1, 3, 5),
@@ -363,6 +370,9 @@ class _DeclinesOtherReason(broken.DeclinesPadding):
 #: the oracle's default nor the claim.
 OTHERS: dict[str, list[Any]] = {form: [broken.off_by_one(double, double.name)]
                                 for form, (double, *_) in FORMS.items()}
+OTHERS["window-larger-empty"] = [broken._Named(  # an empty output of another shape
+    FORMS["window-larger-empty"][0], FORMS["window-larger-empty"][0].name,
+    transform=lambda y: np.empty((1, 1, 1, 0), dtype=y.dtype))]
 OTHERS["raises"] = [_RaisesValueError(), _RaisesOtherMessage()]
 OTHERS["unsupported"] = [_DeclinesOtherReason()]
 OTHERS["excluded"] = [_RaisesValueError()]

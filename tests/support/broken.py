@@ -568,6 +568,47 @@ class DeclinesPadding(_Oracle):
         return super().avg_pool(x, kernel_size, **kw)
 
 
+class ConvNegativePaddingCrops(_Oracle):
+    """Convolution takes negative explicit padding as cropping: ``-p`` cells off that
+    side of the input (bad input to the oracle)."""
+
+    name = "convention-conv-negative-padding-crops"
+
+    def conv(self, x: Any, w: Any, b: Any = None, *, padding: Any = 0, **kw: Any
+             ) -> np.ndarray:
+        x = np.asarray(x)
+        nd = x.ndim - 2
+        if isinstance(padding, str):
+            return reference.conv(x, w, b, padding=padding, **kw)
+        if isinstance(padding, int):
+            padding = (padding,) * nd
+        pairs = [p if isinstance(p, tuple | list) else (p, p) for p in padding]
+        for axis, (lo, hi) in enumerate(pairs):
+            n = x.shape[2 + axis]
+            x = np.take(x, np.arange(max(-lo, 0), n - max(-hi, 0)), axis=2 + axis)
+        return reference.conv(x, w, b, padding=tuple((max(lo, 0), max(hi, 0))
+                                                     for lo, hi in pairs), **kw)
+
+
+class MaxPoolEmptyWhenWindowLarger(_Oracle):
+    """Max pooling returns an empty output where the window is larger than the padded
+    input (bad input to the oracle), sized ``max(0, floor((n + 2p - k) / s) + 1)``."""
+
+    name = "convention-max-pool-empty-when-window-larger"
+
+    def max_pool(self, x: Any, kernel_size: Any, *, stride: Any = None, padding: int = 0,
+                 **kw: Any) -> np.ndarray:
+        x = np.asarray(x)
+        nd = x.ndim - 2
+        kernel = reference.normalize_sizes(kernel_size, nd, "kernel_size")
+        strides = kernel if stride is None else reference.normalize_sizes(stride, nd, "stride")
+        sizes = [(n + 2 * padding - k) // s + 1
+                 for n, k, s in zip(x.shape[2:], kernel, strides, strict=True)]
+        if min(sizes) >= 1:
+            return reference.max_pool(x, kernel, stride=strides, padding=padding, **kw)
+        return np.empty((*x.shape[:2], *(max(0, o) for o in sizes)), dtype=x.dtype)
+
+
 flipped_kernel = FlippedKernel()
 same_wrong_side = SameWrongSide()
 avg_divisor_ignores_padding = AvgDivisorIgnoresPadding()

@@ -551,3 +551,135 @@ REALISTIC_CASES: tuple[Case, ...] = (
     _pool_layer("densenet-avgpool-2x2-s2", "avg_pool", (1, 32, 56, 56), kernel_size=2),
     _pool_layer("global-avgpool-7x7", "avg_pool", (1, 512, 7, 7), kernel_size=7),
 )
+
+
+# ------------------------------------------------------------------------- bad input
+@dataclass(frozen=True)
+class BadInput:
+    """One call the oracle rejects (``tests/reference/test_errors.py`` checks how), as
+    data: what every backend must reject too, unless a registry entry (``invalid = true``
+    among its ``when`` facts) registers what it does instead.
+
+    Arrays hold small integers (``x``: -3..3, ``w``: -2..2, ``b``: 1, 2, ...), so any
+    sum of them is exact and a claimed value compares exactly.
+
+    Attributes
+    ----------
+    label : str
+        What is wrong, for the test id.
+    op : {"conv", "max_pool", "avg_pool"}
+    x_shape : tuple of int
+    params : dict
+        The keyword arguments (``kernel_size`` included for pooling).
+    w_shape : tuple of int or None
+        The weights' shape (convolution).
+    b_shape : tuple of int or None
+        The bias' shape (convolution with a bias).
+    dtype : str
+        The dtype of every array: a real dtype name, or "bool" / "complex64" for the
+        dtype errors.
+    """
+
+    label: str
+    op: str
+    x_shape: tuple[int, ...]
+    params: dict[str, Any]
+    w_shape: tuple[int, ...] | None = None
+    b_shape: tuple[int, ...] | None = None
+    dtype: str = "float32"
+
+    def arrays(self) -> dict[str, np.ndarray | None]:
+        """``{"x": ...}``, plus ``"w"`` and ``"b"`` for a convolution."""
+        dtype = numpy_dtype(self.dtype) if self.dtype != "bool" else np.dtype(bool)
+
+        def fill(shape: tuple[int, ...], period: int, shift: int) -> np.ndarray:
+            return (np.arange(math.prod(shape)) % period - shift).reshape(shape).astype(dtype)
+
+        out: dict[str, np.ndarray | None] = {"x": fill(self.x_shape, 7, 3)}
+        if self.op == "conv":
+            assert self.w_shape is not None
+            out["w"] = fill(self.w_shape, 5, 2)
+            out["b"] = None if self.b_shape is None else fill(self.b_shape, 9, -1)
+        return out
+
+
+def _bad_conv(label: str, x_shape: tuple[int, ...] = (2, 4, 5, 6),
+              w_shape: tuple[int, ...] = (3, 4, 3, 2), b_shape: tuple[int, ...] | None = None,
+              dtype: str = "float32", **params: Any) -> BadInput:
+    return BadInput(label, "conv", x_shape, params, w_shape, b_shape, dtype)
+
+
+def _bad_pools(label: str, x_shape: tuple[int, ...] = (2, 4, 5, 6), dtype: str = "float32",
+               **params: Any) -> tuple[BadInput, ...]:
+    params = {"kernel_size": 2, **params}
+    return tuple(BadInput(label, op, x_shape, dict(params), dtype=dtype)
+                 for op in ("max_pool", "avg_pool"))
+
+
+#: Every kind of bad input the oracle rejects, for each operation it concerns: ranks,
+#: channels and groups, sizes (zero, negative, non-integer, wrong length), padding
+#: (negative, non-integer, wrong length, unknown name), windows larger than the padded
+#: input or of padding only, the bias' shape, dtypes.
+BAD_INPUTS: tuple[BadInput, ...] = (
+    # ranks
+    _bad_conv("x-rank-2", x_shape=(5, 5), w_shape=(1, 1, 3, 3)),
+    _bad_conv("w-rank-below-x", w_shape=(3, 4, 3)),
+    _bad_conv("x-4-spatial-dims", x_shape=(1, 1, 2, 2, 2, 2), w_shape=(1, 1, 1, 1, 1, 1)),
+    *_bad_pools("x-rank-2", x_shape=(4, 4)),
+    *_bad_pools("x-4-spatial-dims", x_shape=(1, 1, 2, 2, 2, 2), kernel_size=1),
+    # channels and groups
+    _bad_conv("channel-mismatch", w_shape=(3, 3, 3, 2)),
+    _bad_conv("channel-mismatch-with-groups", w_shape=(4, 4, 3, 2), groups=2),
+    _bad_conv("groups-not-dividing-c", w_shape=(3, 1, 3, 2), groups=3),
+    _bad_conv("groups-not-dividing-o", w_shape=(3, 2, 3, 2), groups=2),
+    _bad_conv("groups-0", groups=0),
+    _bad_conv("groups-negative", groups=-1),
+    _bad_conv("groups-float", groups=1.0),
+    _bad_conv("no-output-channels", w_shape=(0, 4, 3, 2)),
+    _bad_conv("kernel-0", w_shape=(3, 4, 0, 2)),
+    # sizes
+    _bad_conv("stride-0", stride=0),
+    _bad_conv("stride-negative", stride=-1),
+    _bad_conv("stride-per-dim-0", stride=(1, 0)),
+    _bad_conv("stride-float", stride=1.5),
+    _bad_conv("stride-wrong-length", stride=(1, 1, 1)),
+    _bad_conv("dilation-0", dilation=0),
+    _bad_conv("dilation-negative", dilation=-2),
+    _bad_conv("dilation-float", dilation=2.0),
+    _bad_conv("dilation-wrong-length", dilation=(1,)),
+    *_bad_pools("kernel-0", kernel_size=0),
+    *_bad_pools("kernel-negative", kernel_size=-2),
+    *_bad_pools("kernel-per-dim-0", kernel_size=(2, 0)),
+    *_bad_pools("kernel-float", kernel_size=2.5),
+    *_bad_pools("kernel-wrong-length", kernel_size=(2, 2, 2)),
+    *_bad_pools("stride-0", stride=0),
+    *_bad_pools("stride-negative", stride=-1),
+    *_bad_pools("stride-float", stride=1.0),
+    *_bad_pools("dilation-0", dilation=0),
+    *_bad_pools("dilation-negative", dilation=-1),
+    # padding
+    _bad_conv("padding-negative", padding=-1),
+    _bad_conv("padding-per-dim-negative", padding=(1, -2)),
+    _bad_conv("padding-pair-negative", padding=((0, 1), (-1, 0))),
+    _bad_conv("padding-float", padding=0.5),
+    _bad_conv("padding-wrong-length", padding=(1, 1, 1)),
+    _bad_conv("padding-unknown-name", padding="full"),
+    *_bad_pools("padding-negative", padding=-1),
+    *_bad_pools("padding-pair-negative", padding=((0, 0), (0, -1))),
+    *_bad_pools("padding-float", padding=0.5),
+    *_bad_pools("padding-unknown-name", padding="same_upper"),
+    # windows that do not fit
+    _bad_conv("kernel-larger-than-input", w_shape=(3, 4, 6, 2)),
+    _bad_conv("dilated-kernel-larger-than-input", dilation=(3, 1)),
+    *_bad_pools("window-larger-than-input", kernel_size=(6, 2)),
+    *_bad_pools("window-larger-than-padded-input", kernel_size=(8, 2), padding=1),
+    *_bad_pools("window-of-padding-only", padding=2),
+    # bias
+    _bad_conv("bias-too-short", b_shape=(2,)),
+    _bad_conv("bias-2d", b_shape=(3, 1)),
+    # dtypes
+    _bad_conv("x-bool", dtype="bool"),
+    _bad_conv("x-complex", dtype="complex64"),
+    *_bad_pools("x-bool", dtype="bool"),
+    *_bad_pools("x-complex", dtype="complex64"),
+)
