@@ -37,7 +37,7 @@ def conv_geometry(x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: An
         raise ValueError(f"w must have shape (O, C // groups, *kernel) with as many spatial "
                          f"dimensions as x: x has shape {x.shape}, w has shape {w.shape}")
     groups = check_int(groups, "groups", 1)
-    n, c, *in_sizes = x.shape
+    _, c, *in_sizes = x.shape
     o, cg, *kernel = w.shape
     if c % groups or o % groups:
         raise ValueError(f"input channels C={c} and output channels O={o} must both be "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import reference
 from backends import Unsupported
 from backends.numpy_backend import in_input_dtype
 from reference.dtypes import lowest_finite
+from tests.support.strategies import Case
 
 
 def _in_input_dtype(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -629,15 +631,110 @@ float16_accumulation = Float16Accumulation()
 conv3d_depth_flipped = Conv3dDepthFlipped()
 max_pool_stride_clamped = MaxPoolStrideClampedToKernel()
 
-#: Each broken backend and the conformance test files that must fail on it.
-BROKEN: dict[str, tuple[str, ...]] = {
-    "flipped_kernel": ("tests/conformance/test_conv.py",),
-    "same_wrong_side": ("tests/conformance/test_same_asymmetry.py",),
-    "avg_divisor_ignores_padding": ("tests/conformance/test_avg_pool.py",),
-    "max_pool_zero_padding": ("tests/conformance/test_max_pool.py",),
-    "stride_reversed": ("tests/conformance/test_conv.py",),
-    "one_ulp_off": ("tests/conformance/test_conv.py",),
-    "max_pool_ignores_nan": ("tests/conformance/test_max_pool.py",),
-    "bias_dropped": ("tests/conformance/test_conv.py",),
-    "pool_dilation_ignored": ("tests/conformance/test_avg_pool.py",),
+INT_AVG_TRUNCATES_ENTRY = """
+[[discrepancy]]
+id = "broken-int-avg-truncates"
+backends = ["broken-int-avg"]
+frameworks = ["broken"]
+api = "tests.support.broken.IntAvgZeros.avg_pool"
+op = "avg_pool"
+topic = "dtypes"
+kind = "convention"
+summary = "int64 average pooling truncates toward zero"
+description = "A test double: the entry claims truncation, the double returns zeros."
+source = "https://example.org/broken"
+when = { dtype = "int64" }
+claim = { values = ["int-truncated"] }
+"""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Where and how the suite must catch one broken backend.
+
+    Attributes
+    ----------
+    test : str
+        The node id (``path::function``, with ``[param]`` for a parametrized test) that
+        must fail; the self-test runs only this test on the double.
+    message : tuple of str
+        Regular expressions the failure's message must match: the kind of failure and
+        the difference that shows the bug.
+    case : callable or None
+        For a property test, what the falsifying case must satisfy: the parameter that
+        triggers the bug (the case is rebuilt from the failure report).
+    registry : str or None
+        TOML of the registry the run uses instead of the real one.
+    """
+
+    test: str
+    message: tuple[str, ...]
+    case: Callable[[Case], bool] | None = None
+    registry: str | None = None
+
+
+_CONV = "tests/conformance/test_conv.py::"
+_MAX = "tests/conformance/test_max_pool.py::"
+_AVG = "tests/conformance/test_avg_pool.py::"
+_UNREGISTERED = r"UNREGISTERED DIFFERENCE"
+_DIFFER = r"\d+ of \d+ elements differ"
+
+
+def _padded(case: Case) -> bool:
+    return any(lo or hi for lo, hi in case.pads)
+
+
+#: Each broken backend, the test that must catch it and what its failure must show.
+BROKEN: dict[str, Detection] = {
+    "flipped_kernel": Detection(f"{_CONV}test_conv_matches_oracle", (_UNREGISTERED, _DIFFER),
+                                lambda c: max(c.kernel) >= 2),
+    "same_wrong_side": Detection(
+        "tests/conformance/test_same_asymmetry.py::test_same_puts_odd_extra_padding_at_end"
+        "[conv]", (_UNREGISTERED, _DIFFER), lambda c: c.params["padding"] == "same"),
+    "avg_divisor_ignores_padding": Detection(
+        f"{_AVG}test_avg_pool_matches_oracle", (_UNREGISTERED, _DIFFER),
+        lambda c: _padded(c) and c.params["count_include_pad"]),
+    "max_pool_zero_padding": Detection(f"{_MAX}test_max_pool_matches_oracle",
+                                       (_UNREGISTERED, _DIFFER), _padded),
+    "stride_reversed": Detection(f"{_CONV}test_conv_matches_oracle",
+                                 (_UNREGISTERED, r"shape|elements differ"),
+                                 lambda c: len(set(c.stride)) > 1),
+    "one_ulp_off": Detection(f"{_CONV}test_conv_matches_oracle",
+                             (_UNREGISTERED, _DIFFER, r"exact: integer values"),
+                             lambda c: c.fill == "exact"),
+    "max_pool_ignores_nan": Detection(f"{_MAX}test_max_pool_matches_oracle",
+                                      (_UNREGISTERED, r"oracle nan"),
+                                      lambda c: c.fill == "special"),
+    "bias_dropped": Detection(f"{_CONV}test_conv_matches_oracle", (_UNREGISTERED, _DIFFER),
+                              lambda c: c.bias),
+    "pool_dilation_ignored": Detection(f"{_AVG}test_avg_pool_matches_oracle",
+                                       (_UNREGISTERED, r"shape|elements differ"),
+                                       lambda c: max(c.dilation) > 1),
+    "conv_nan_to_zero": Detection(f"{_CONV}test_conv_special_values",
+                                  (_UNREGISTERED, _DIFFER, r"backend [^,]+, oracle nan"),
+                                  lambda c: c.fill in ("special", "nan-window")),
+    "conv_float64_result": Detection(f"{_CONV}test_conv_matches_oracle",
+                                     (_UNREGISTERED, r"result dtype float64, expected float32"),
+                                     lambda c: c.dtype == "float32"),
+    "int_avg_zeros": Detection(
+        f"{_AVG}test_avg_pool_low_precision_and_integer_dtypes",
+        (_UNREGISTERED, r"matches registry entries broken-int-avg-truncates but agrees "
+                        r"neither with their claim", _DIFFER),
+        lambda c: c.dtype == "int64", registry=INT_AVG_TRUNCATES_ENTRY),
+    "empty_batch_wrong_shape": Detection(f"{_CONV}test_conv_empty_batch_or_channels",
+                                         (_UNREGISTERED, r"shape \(0, .*\) != oracle shape "
+                                                         r"\(0, "),
+                                         lambda c: c.x_shape[0] == 0),
+    "saturates_large": Detection(f"{_MAX}test_max_pool_extreme_values",
+                                 (_UNREGISTERED, _DIFFER, r"backend -?60000\.0"),
+                                 lambda c: c.fill == "extreme"),
+    "float16_accumulation": Detection(
+        f"{_AVG}test_avg_pool_large_windows_low_precision",
+        (_UNREGISTERED, _DIFFER, r"gamma_\d+\(u_float32"),
+        lambda c: c.dtype == "float16" and c.terms >= 64),
+    "conv3d_depth_flipped": Detection(f"{_CONV}test_conv_matches_oracle",
+                                      (_UNREGISTERED, _DIFFER), lambda c: c.ndim == 3),
+    "max_pool_stride_clamped": Detection(
+        f"{_MAX}test_max_pool_matches_oracle", (_UNREGISTERED, r"shape|elements differ"),
+        lambda c: any(s > k for s, k in zip(c.stride, c.kernel, strict=True))),
 }
