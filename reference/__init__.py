@@ -11,11 +11,13 @@ per dimension.
   (vector-Jacobian products), and :func:`learn_kernel`, the seeds' kernel-learning loop.
 - :func:`resolve_padding`, :func:`output_size`, :func:`normalize_sizes`: the one home of the
   padding and shape arithmetic, for backends and tests.
+- :func:`conv_geometry`, :func:`pool_geometry`: the operations' own argument checks and
+  window geometry, without the computation (what is bad input, and why).
 - :func:`corr2d` and friends: the seed chapter's loop definitions.
 - :func:`memory_budget`, :func:`set_memory_budget`: the bound on temporary memory.
 """
 
-from reference.conv import conv
+from reference.conv import conv, conv_geometry
 from reference.conv_vjp import conv_vjp
 from reference.learn import learn_kernel
 from reference.padding import (
@@ -28,7 +30,7 @@ from reference.padding import (
     same_total_padding,
     window_geometry,
 )
-from reference.pool import avg_pool, max_pool
+from reference.pool import avg_pool, max_pool, pool_geometry
 from reference.pool_vjp import avg_pool_vjp, max_pool_vjp
 from reference.seed import (
     corr2d,
@@ -52,6 +54,7 @@ __all__ = [
     "avg_pool_vjp",
     "cells_counted",
     "conv",
+    "conv_geometry",
     "conv_vjp",
     "corr2d",
     "corr2d_multi_in",
@@ -65,6 +68,7 @@ __all__ = [
     "normalize_sizes",
     "output_size",
     "pool2d",
+    "pool_geometry",
     "resolve_padding",
     "same_total_padding",
     "set_memory_budget",

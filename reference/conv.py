@@ -15,6 +15,27 @@ from reference.windows import Slab, padded_slab, slabs, sliding_windows
 _F64 = np.dtype(np.float64)
 
 
+def conv_geometry(x: Any, w: Any, b: Any = None, *, stride: Any = 1, padding: Any = 0,
+                  dilation: Any = 1, groups: int = 1
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, WindowGeometry]:
+    """Check the arguments of :func:`conv` (same signature) and resolve its geometry.
+
+    Returns
+    -------
+    x, w, b : numpy.ndarray (b may be None)
+        The arrays, checked.
+    geometry : WindowGeometry
+        Kernel, stride, dilation, ``(lo, hi)`` padding and output sizes.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Whatever :func:`conv` raises for bad input.
+    """
+    args = conv_arguments(x, w, b, stride, padding, dilation, groups)
+    return args.x, args.w, args.b, args.geo
+
+
 def conv(
     x: Any,
     w: Any,
@@ -56,7 +77,10 @@ def conv(
     -------
     numpy.ndarray, float64, shape (N, O, *out)
         Computed in float64 from the exact float64 values of the inputs; NaN and inf
-        propagate as IEEE arithmetic says (``inf * 0`` is NaN).
+        propagate as IEEE arithmetic says (``inf * 0`` is NaN). Empty inputs are defined:
+        N = 0 gives an empty result of shape ``(0, O, *out)``; C = 0 (weights of shape
+        ``(O, 0, *kernel)``, any ``groups`` dividing ``O``) sums no products, so every
+        output is the empty sum 0 plus the bias.
 
     Raises
     ------

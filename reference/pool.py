@@ -30,13 +30,32 @@ _POOL_ARGS_DOC = """
         Round output sizes up instead of down, but drop a last window that would start
         in the right padding or past it (the PyTorch / ONNX rule). The cells a window
         overhangs past the padding are not part of the input.
+
+    An input with N = 0 or C = 0 gives an empty result of shape ``(N, C, *out)``.
 """
 
 
-def pool_geometry(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-                  ceil_mode: bool) -> WindowGeometry:
-    """Check the window arguments of a pooling and resolve its geometry (shared by the
-    poolings and their VJPs)."""
+def pool_geometry(x: Any, kernel_size: Any, *, stride: Any = None, padding: Any = 0,
+                  dilation: Any = 1, ceil_mode: bool = False, count_include_pad: bool = True
+                  ) -> tuple[np.ndarray, WindowGeometry]:
+    """Check the arguments of :func:`max_pool` and :func:`avg_pool` (same signature) and
+    resolve the windows' geometry.
+
+    Returns
+    -------
+    x : numpy.ndarray
+        The input, checked.
+    geometry : WindowGeometry
+        Kernel, stride, dilation, ``(lo, hi)`` padding and output sizes.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Whatever the poolings raise for bad input, a window of padding only included.
+    """
+    x = check_input(x)
+    if not isinstance(count_include_pad, bool | np.bool_):
+        raise TypeError(f"count_include_pad must be a bool, got {count_include_pad!r}")
     geo = window_geometry(x.shape[2:], kernel_size, kernel_size if stride is None else stride,
                           padding, dilation, ceil_mode)
     # A window of padding only has no defined maximum or average: refuse it. (Without
@@ -50,7 +69,7 @@ def pool_geometry(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, di
                     f"dimension {axis} (input sizes {tuple(x.shape[2:])}); pooling is "
                     f"undefined there"
                 )
-    return geo
+    return x, geo
 
 
 def _reduce_windows(x: np.ndarray, geo: WindowGeometry, fill: float | int, dtype: np.dtype,
@@ -153,8 +172,8 @@ def max_pool(
         For bad input, naming the argument and the offending values, and when a window
         would cover padding only.
     """
-    x = check_input(x)
-    geo = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    x, geo = pool_geometry(x, kernel_size, stride=stride, padding=padding, dilation=dilation,
+                           ceil_mode=ceil_mode)
     fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
     return _reduce_windows(x, geo, fill, x.dtype, np.maximum)
 
@@ -190,9 +209,7 @@ def avg_pool(
         For bad input, naming the argument and the offending values, and when a window
         would cover padding only.
     """
-    x = check_input(x)
-    if not isinstance(count_include_pad, bool | np.bool_):
-        raise TypeError(f"count_include_pad must be a bool, got {count_include_pad!r}")
-    geo = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    x, geo = pool_geometry(x, kernel_size, stride=stride, padding=padding, dilation=dilation,
+                           ceil_mode=ceil_mode, count_include_pad=count_include_pad)
     divisor = avg_divisor(geo, x.shape[2:], bool(count_include_pad))
     return _reduce_windows(x, geo, 0, _F64, np.add, divisor)

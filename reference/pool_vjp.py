@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from reference._validate import check_array, check_input
+from reference._validate import check_array
 from reference.padding import WindowGeometry
 from reference.pool import avg_divisor, pool_geometry
 from reference.windows import (
@@ -137,8 +137,8 @@ def max_pool_vjp(
         For bad input as :func:`reference.max_pool` raises them, and when ``dy`` does not
         have the forward's output shape.
     """
-    x = check_input(x)
-    geo = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    x, geo = pool_geometry(x, kernel_size, stride=stride, padding=padding, dilation=dilation,
+                           ceil_mode=ceil_mode)
     dy = _check_dy(dy, x, geo)
     n, c, *in_sizes = x.shape
     fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
@@ -198,10 +198,8 @@ def avg_pool_vjp(
         For bad input as :func:`reference.avg_pool` raises them, and when ``dy`` does not
         have the forward's output shape.
     """
-    x = check_input(x)
-    if not isinstance(count_include_pad, bool | np.bool_):
-        raise TypeError(f"count_include_pad must be a bool, got {count_include_pad!r}")
-    geo = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    x, geo = pool_geometry(x, kernel_size, stride=stride, padding=padding, dilation=dilation,
+                           ceil_mode=ceil_mode, count_include_pad=count_include_pad)
     dy = _check_dy(dy, x, geo)
     n, c = x.shape[:2]
     divisor = avg_divisor(geo, x.shape[2:], bool(count_include_pad))

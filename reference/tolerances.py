@@ -3,7 +3,8 @@ bound of its computation.
 
 Nothing else (suite, probes, registry claims) decides a tolerance. Every bound here is
 computed elementwise from the case's own numbers, the number of terms summed and the unit
-round-off of the dtype under test; where the computation is exact the comparison is exact.
+round-off of the dtype under test; where the computation is exact the comparison is
+exact.
 
 Convolution
 -----------
@@ -63,6 +64,24 @@ Special values
 Where the oracle gives NaN the backend must give NaN; where it gives ±inf, the same
 infinity; the bound applies to the finite outputs (their windows hold finite values only,
 so the bound is finite there).
+
+Overflow and subnormals
+-----------------------
+The oracle's result is the exact float64 value ``y``; the backend's is that value computed
+with errors of at most ``e`` (the bound above) and then rounded into the dtype. Rounding
+to nearest sends every value of magnitude at least the dtype's overflow threshold
+``T = (2 - 2**-p) * 2**emax`` (its largest finite value plus half an ulp of it; 65520 for
+float16) to the infinity of its sign, so a backend may return ``+inf`` exactly when some
+value within the bound reaches it, ``y + e >= T`` (``-inf`` when ``y - e <= -T``); any
+finite result must still lie within the bound. This is the rounding of the result, not
+an error of the sums: the bound itself holds only when no partial sum or product
+overflows the accumulation dtype, which is the case when ``sum |x_k * w_k| + |b|`` stays
+below its largest finite value divided by ``1 + gamma_n`` (every partial sum is at most
+that), and the suite draws its extreme values within that limit. Below the normal range
+the unit round-off no longer bounds the relative error; the absolute terms above cover
+it: at most ``eta`` (half the smallest subnormal of the accumulation dtype) per
+operation, ``n * eta`` in all, and half the dtype's smallest subnormal for the rounding of
+the result.
 """
 
 from __future__ import annotations
@@ -74,6 +93,7 @@ from typing import Any
 import numpy as np
 
 import reference
+from reference.dtypes import numpy_dtype
 
 #: Significand bits (implicit bit included) of the floating dtypes under test.
 SIGNIFICAND_BITS: dict[str, int] = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
@@ -82,6 +102,25 @@ SMALLEST_SUBNORMAL: dict[str, float] = {
     "float16": 2.0 ** -24, "bfloat16": 2.0 ** -133, "float32": 2.0 ** -149,
     "float64": 2.0 ** -1074,
 }
+#: Largest finite value of each floating dtype.
+LARGEST_FINITE: dict[str, float] = {
+    "float16": 65504.0, "bfloat16": (2 - 2.0 ** -7) * 2.0 ** 127,
+    "float32": (2 - 2.0 ** -23) * 2.0 ** 127, "float64": float(np.finfo(np.float64).max),
+}
+
+
+def overflow_threshold(dtype: str) -> float:
+    """Smallest magnitude that rounds to infinity in ``dtype`` (round to nearest): the
+    largest finite value plus half an ulp of it, ``(2 - 2**-p) * 2**emax``; ``inf`` for
+    float64 and the integer dtypes (a float64 result is already in its dtype)."""
+    if dtype not in LARGEST_FINITE or dtype == "float64":
+        return np.inf
+    largest = LARGEST_FINITE[dtype]
+    ulp = largest - float(np.nextafter(np.asarray(largest, dtype=numpy_dtype(dtype)),
+                                       np.asarray(0, dtype=numpy_dtype(dtype))))
+    return largest + ulp / 2
+
+
 #: Safety factor over the summation bound for convolution (see the module docstring).
 C_CONV = 2.0
 #: Safety factor over the summation bound for average pooling.
@@ -143,6 +182,10 @@ class Tolerance:
     #: The values to compare with, when they are not the oracle's result itself (an
     #: integer average, rounded into the dtype).
     target: np.ndarray | None = None
+    #: Magnitude from which the result's rounding into its dtype gives an infinity
+    #: (:func:`overflow_threshold`): an infinite result is allowed where the oracle's
+    #: value plus the bound reaches it.
+    overflow: float = np.inf
 
 
 def _f64(a: Any) -> np.ndarray:
@@ -192,7 +235,7 @@ def conv_tolerance(arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: 
                  + u_out * np.abs(y_ref) + SMALLEST_SUBNORMAL[dtype] / 2)
     return Tolerance(False, bound,
                      f"{C_CONV:g}*gamma_{n}(u_{acc}={u:.3g})*(conv(|x|,|w|)+|b|) "
-                     f"+ u_{dtype}*|y_ref|")
+                     f"+ u_{dtype}*|y_ref|", overflow=overflow_threshold(dtype))
 
 
 def avg_pool_tolerance(arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,
@@ -218,7 +261,53 @@ def avg_pool_tolerance(arrays: Mapping[str, Any], params: Mapping[str, Any], dty
         bound = ((C_AVG * gamma(n, u) + gamma(n, _U64)) * magnitude + C_AVG * n * eta
                  + u_out * np.abs(y_ref) + SMALLEST_SUBNORMAL.get(dtype, 0.0) / 2)
     return Tolerance(False, bound,
-                     f"{C_AVG:g}*gamma_{n}(u_{acc}={u:.3g})*avg(|x|) + u_{dtype}*|y_ref|")
+                     f"{C_AVG:g}*gamma_{n}(u_{acc}={u:.3g})*avg(|x|) + u_{dtype}*|y_ref|",
+                     overflow=overflow_threshold(dtype))
+
+
+def whole_array_tolerance(op: str, arrays: Mapping[str, Any], dtype: str, y_ref: np.ndarray,
+                          accumulation: str | None = None) -> Tolerance:
+    """Tolerance of a result claimed for a call the oracle rejects (bad input that a
+    registry entry says a framework computes anyway, e.g. negative padding that crops).
+
+    Such a call has no geometry of its own, so the bound uses magnitudes that hold for
+    any window: a convolution output sums at most ``n_w`` products (the size of one
+    filter, ``w[o].size``), each at most ``max|x| * |w_k|``, so every partial sum is at
+    most ``M = max|x| * max_o sum |w[o]| + max|b|``; an average sums at most ``x.size``
+    cells, partial sums at most ``M = x.size * max|x|``, divided by at least 1. With
+    ``n`` that many operations the bound is the convolution's, ``C_CONV * gamma_n * M``
+    plus the underflow and output-rounding terms, and exact where the arrays hold
+    integers and ``M <= 2**p`` (every partial sum then exact). Max pooling is exact.
+    """
+    if op == "max_pool":
+        return Tolerance(True, None, "exact: the maximum is one of the inputs")
+    x = _f64(arrays["x"])
+    top = float(np.abs(x).max(initial=0))
+    if op == "conv":
+        w = _f64(arrays["w"])
+        b = arrays.get("b")
+        per_filter = np.abs(w).reshape(w.shape[0], -1).sum(axis=1) if w.size else np.zeros(1)
+        top_b = float(np.abs(_f64(b)).max(initial=0)) if b is not None else 0.0
+        magnitude = top * float(per_filter.max(initial=0)) + top_b
+        n = (w[0].size if w.shape[0] else 0) + 2
+        integral = all(np.array_equal(a, np.round(a))
+                       for a in (x, w, _f64(b) if b is not None else x))
+    else:
+        magnitude, n = x.size * top, x.size + 1
+        integral = bool(np.array_equal(x, np.round(x)))
+    if is_integer_dtype(dtype) or (integral and magnitude <= exact_limit(dtype)):
+        return Tolerance(True, None, f"exact: integer values, every partial sum exact in "
+                                     f"{dtype}")
+    acc = accumulation_dtype(dtype, accumulation)
+    u, u_out = unit_roundoff(acc), unit_roundoff(dtype)
+    eta = SMALLEST_SUBNORMAL[acc] / 2
+    ref = np.asarray(y_ref, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bound = ((C_CONV * gamma(n, u) + gamma(n, _U64)) * magnitude + C_CONV * n * eta
+                 + u_out * np.abs(ref) + SMALLEST_SUBNORMAL[dtype] / 2)
+    return Tolerance(False, bound, f"{C_CONV:g}*gamma_{n}(u_{acc}={u:.3g})*M (whole-array "
+                                   f"magnitude) + u_{dtype}*|y_ref|",
+                     overflow=overflow_threshold(dtype))
 
 
 def tolerance(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,
@@ -268,6 +357,10 @@ def _bad_elements(got: np.ndarray, ref: np.ndarray, tol: Tolerance) -> np.ndarra
         else:
             assert tol.bound is not None
             bad |= finite & ~(np.abs(got - ref) <= tol.bound)
+            # the rounding into the dtype overflows where a value within the bound does
+            overflows = (finite & np.isinf(got) & (np.sign(got) == np.sign(ref))
+                         & (np.abs(ref) + tol.bound >= tol.overflow))
+            bad &= ~overflows
     return bad
 
 

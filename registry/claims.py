@@ -173,6 +173,59 @@ def full_convention(inner: Computation) -> Computation:
     return run
 
 
+def _raw_pairs(padding: Any, nd: int) -> tuple[tuple[Any, Any], ...] | None:
+    """Explicit padding as ``(lo, hi)`` pairs without validation (negative values kept);
+    None for the named forms."""
+    if isinstance(padding, str):
+        return None
+    if isinstance(padding, Sequence):
+        if any(isinstance(p, Sequence) for p in padding):
+            return tuple((p[0], p[1]) for p in padding)
+        return tuple((p, p) for p in padding)
+    return ((padding, padding),) * nd
+
+
+def negative_padding_crops(inner: Computation) -> Computation:
+    """Explicit padding below 0 crops the input instead: ``-p`` cells off that side (bad
+    input to the oracle, which rejects negative padding)."""
+    def run(op, arrays, params, dtype):
+        x = np.asarray(arrays["x"])
+        pairs = _raw_pairs(params.get("padding", 0), x.ndim - 2)
+        if pairs is None:
+            return inner(op, arrays, params, dtype)
+        crop = (slice(None), slice(None),
+                *(slice(max(-lo, 0), n - max(-hi, 0))
+                  for n, (lo, hi) in zip(x.shape[2:], pairs, strict=True)))
+        kept = tuple((max(lo, 0), max(hi, 0)) for lo, hi in pairs)
+        return inner(op, _with_x(arrays, x[crop]), {**params, "padding": kept}, dtype)
+    return run
+
+
+def window_larger_empty(inner: Computation) -> Computation:
+    """A window larger than the padded input gives an empty output (size 0 in that
+    dimension) instead of an error (bad input to the oracle)."""
+    def run(op, arrays, params, dtype):
+        x = np.asarray(arrays["x"])
+        nd = x.ndim - 2
+        if op == "conv":
+            kernel = tuple(np.shape(arrays["w"])[2:])
+            stride = reference.normalize_sizes(params.get("stride", 1), nd, "stride")
+            channels = np.shape(arrays["w"])[0]
+        else:
+            kernel = reference.normalize_sizes(params["kernel_size"], nd, "kernel_size")
+            stride = reference.normalize_sizes(params.get("stride") or kernel, nd, "stride")
+            channels = x.shape[1]
+        dilation = reference.normalize_sizes(params.get("dilation", 1), nd, "dilation")
+        pads = reference.resolve_padding(params.get("padding", 0), x.shape[2:], kernel,
+                                         stride, dilation)
+        out = reference.output_size(x.shape[2:], kernel, stride, pads, dilation,
+                                    bool(params.get("ceil_mode", False)))
+        if min(out) >= 1:
+            return inner(op, arrays, params, dtype)
+        return [np.empty((x.shape[0], channels, *(max(o, 0) for o in out)))]
+    return run
+
+
 #: Named value models a claim can apply to the oracle's result, in the order listed.
 VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "nan-skipped": nan_skipped,
@@ -183,6 +236,8 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "zero-padding": zero_padding,
     "same-unclamped": same_unclamped,
     "full-convention": full_convention,
+    "negative-padding-crops": negative_padding_crops,
+    "window-larger-empty": window_larger_empty,
 }
 
 

@@ -28,6 +28,33 @@ def test_avg_pool_portable_features(suite, case):
     check_case(suite, case)
 
 
+@given(case=sts.pool_cases("avg_pool", dtypes=sts.FLOAT_DTYPES,
+                           fills=("nan-window", "neg-inf-window")))
+def test_avg_pool_all_nan_or_neg_inf_windows(suite, case):
+    """A window of NaN only gives NaN; a window of -inf only (with its padding) gives
+    -inf."""
+    check_case(suite, case)
+
+
+@given(case=sts.pool_cases("avg_pool", dtypes=sts.FLOAT_DTYPES, fills=("extreme",)))
+def test_avg_pool_extreme_values(suite, case):
+    """Subnormals and values near the dtype's overflow."""
+    check_case(suite, case)
+
+
+@given(case=sts.empty_cases("avg_pool"))
+def test_avg_pool_empty_batch_or_channels(suite, case):
+    """N = 0 or C = 0: an empty output of the oracle's shape."""
+    check_case(suite, case)
+
+
+@given(case=sts.large_window_cases("avg_pool"))
+def test_avg_pool_large_windows_low_precision(suite, case):
+    """64 to 8192 cells per window in float16 / bfloat16: within the bound of sums
+    accumulated in float32 and rounded once into the dtype."""
+    check_case(suite, case)
+
+
 @pytest.mark.parametrize("case", [c for c in sts.REALISTIC_CASES if c.op == "avg_pool"],
                          ids=lambda c: c.label)
 def test_avg_pool_realistic_layer(suite, case):

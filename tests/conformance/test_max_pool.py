@@ -29,6 +29,26 @@ def test_max_pool_portable_features(suite, case):
     check_case(suite, case)
 
 
+@given(case=sts.pool_cases("max_pool", dtypes=sts.FLOAT_DTYPES,
+                           fills=("nan-window", "neg-inf-window")))
+def test_max_pool_all_nan_or_neg_inf_windows(suite, case):
+    """A window of NaN only gives NaN; a window of -inf only (with its padding) gives
+    -inf."""
+    check_case(suite, case)
+
+
+@given(case=sts.pool_cases("max_pool", dtypes=sts.FLOAT_DTYPES, fills=("extreme",)))
+def test_max_pool_extreme_values(suite, case):
+    """Subnormals and values near the dtype's overflow."""
+    check_case(suite, case)
+
+
+@given(case=sts.empty_cases("max_pool"))
+def test_max_pool_empty_batch_or_channels(suite, case):
+    """N = 0 or C = 0: an empty output of the oracle's shape."""
+    check_case(suite, case)
+
+
 @pytest.mark.parametrize("case", [c for c in sts.REALISTIC_CASES if c.op == "max_pool"],
                          ids=lambda c: c.label)
 def test_max_pool_realistic_layer(suite, case):

@@ -340,3 +340,18 @@ def test_empty_batch_gives_an_empty_output_of_the_right_shape(nd: int) -> None:
         y = op(x, *args, padding=1)
         assert y.shape == (0, *op(one, *args, padding=1).shape[1:])
         assert y.dtype == op(one, *args, padding=1).dtype
+
+
+@pytest.mark.parametrize(("nd", "groups"), [(1, 1), (2, 1), (3, 1), (2, 3)])
+def test_no_channels_is_the_empty_sum(nd: int, groups: int) -> None:
+    """C = 0 is valid input: a convolution sums no products, so every output is its bias
+    (0 without one); pooling gives an empty output of the sizes a channel gets."""
+    x = np.ones((2, 0, *[5] * nd), dtype=np.float32)
+    w = np.ones((3, 0, *[2] * nd))
+    b = np.array([1.5, -2.0, 4.0])
+    y = reference.conv(x, w, b, padding=1, groups=groups)
+    assert y.shape == (2, 3, *[6] * nd)
+    np.testing.assert_array_equal(y, np.broadcast_to(b.reshape(1, 3, *[1] * nd), y.shape))
+    np.testing.assert_array_equal(reference.conv(x, w, stride=2), 0.0)
+    for op in (reference.max_pool, reference.avg_pool):
+        assert op(x, 2, stride=1).shape == (2, 0, *[4] * nd)

@@ -1,5 +1,8 @@
-"""The registry's semantics, checked on broken backends: matching, behaves_as, stale,
-excluded, unregistered, and the strict expected failure of reproducers end to end."""
+"""The registry's semantics, checked on test doubles: loading and validation, ``when``
+matching, every claim form (values with overrides and each value model, result dtype,
+accumulation dtype, raises with match, unsupported with match, excluded), what a matched
+case counts as, stale detection for each form, unregistered differences, and the strict
+expected failure of reproducers (in process and end to end)."""
 
 from __future__ import annotations
 
@@ -7,15 +10,20 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 import registry
+from backends.numpy_backend import backend as numpy_backend
+from reference.dtypes import numpy_dtype
+from tests.support import broken
 from tests.support import strategies as sts
 from tests.support.broken import avg_divisor_ignores_padding, healed_avg_divisor
-from tests.support.checks import Suite, check_case, check_reproducer
+from tests.support.checks import ClaimBroken, Suite, check_arrays, check_case, check_reproducer
 from tests.support.records import Records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +92,17 @@ def test_when_vocabulary(when, expected):
     (("count_include_pad = false }", "include_pad = false }"), "not an argument"),
     (("source = \"https://example.org/broken\"", "source = \"somewhere\""), "must be a URL"),
     (("summary = ", "summery = "), "missing key 'summary'"),
+    (("behaves_as = { count_include_pad = false }\n", ""), "needs a claim"),
+    (("behaves_as = { count_include_pad = false }\n", 'claim = { values = ["nan-dropped"] }\n'),
+     "unknown value model 'nan-dropped'"),
+    (("behaves_as = { count_include_pad = false }\n",
+      'claim = { raises = "RuntimeError", excluded = "why" }\n'), "one form only"),
+    (("behaves_as = { count_include_pad = false }\n",
+      'claim = { excluded = "why", match = "x" }\n'), "match belongs to"),
+    (("behaves_as = { count_include_pad = false }\n",
+      'claim = { raises = "RuntimeError", match = "(" }\n'), "not a regular expression"),
+    (("behaves_as = { count_include_pad = false }\n", 'claim = { raise = "RuntimeError" }\n'),
+     "claim: unknown key 'raise'"),
 ])
 def test_malformed_entries_are_rejected(tmp_path, edit, message):
     with pytest.raises(registry.RegistryError, match=message):
@@ -146,12 +165,25 @@ def test_stale_entry_fails_naming_it(tmp_path):
     assert suite.records.entry_status(entries[0].id) == "stale"
 
 
-def test_entry_without_behaves_as_excludes(tmp_path):
+def test_an_entry_without_claim_may_only_inform_probes(tmp_path):
+    """Without backends (probes and the report only) an entry needs no claim."""
+    text = ENTRY_TOML.replace("behaves_as = { count_include_pad = false }\n", "").replace(
+        'backends = ["broken-avg-divisor"]', "backends = []")
+    (entry,) = _entries(tmp_path, text)
+    assert entry.claim is None and entry.behaves_as is None
+
+
+def test_excluded_claim_is_counted_apart(tmp_path):
     entries = _entries(tmp_path, ENTRY_TOML.replace(
-        "behaves_as = { count_include_pad = false }\n", ""))
+        "behaves_as = { count_include_pad = false }\n",
+        'claim = { excluded = "values follow no convention" }\n'))
+    assert entries[0].claim.form == "excluded"
     suite = _suite(avg_divisor_ignores_padding, entries)
     assert check_case(suite, PADDED_AVG) == "excluded"
     assert suite.records.entries[entries[0].id]["excluded"] == 1
+    assert suite.records.excluded["avg_pool"] == 1
+    assert suite.records.checked["avg_pool"] == 0  # excluded is not compared
+    assert suite.records.total_compared() == 0
 
 
 def test_reproducer_reproduces_then_goes_stale(tmp_path):
@@ -168,7 +200,7 @@ def test_reproducer_reproduces_then_goes_stale(tmp_path):
 def test_reproducer_default_fill_is_arange():
     entry = registry.Entry(id="e", backends=(), op="conv", topic="groups", kind="convention",
                            summary="", reproducer={"x_shape": [1, 2, 3], "b": True})
-    call = registry.reproducer_call(entry, sts.numpy_dtype)
+    call = registry.reproducer_call(entry)
     np.testing.assert_array_equal(call.arrays["x"].ravel(), np.arange(1, 7))
     assert call.arrays["w"].shape == (1, 2, 1)
     np.testing.assert_array_equal(call.arrays["b"], [1])
@@ -176,7 +208,8 @@ def test_reproducer_default_fill_is_arange():
 
 def _run(backend: str, registry_path: Path, records: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/conformance/test_avg_pool.py",
+        [sys.executable, "-m", "pytest",
+         "tests/conformance/test_avg_pool.py::test_avg_pool_matches_oracle",
          "tests/conformance/test_registry.py", f"--backend={backend}",
          f"--records={records}", "--hypothesis-profile=ci", "-q", "-p", "no:cacheprovider"],
         cwd=ROOT, env={**os.environ, "CONFORMANCE_REGISTRY": str(registry_path)},
@@ -202,3 +235,258 @@ def test_end_to_end_registered_then_stale(suite, tmp_path):
     assert "XPASS(strict)" in healed.stdout and "STALE" in healed.stdout, healed.stdout[-3000:]
     data = json.loads(rec.read_text())
     assert data["registry"]["broken-avg-divisor-excludes-padding"]["status"] == "stale", data
+
+
+# ------------------------------------------------------------------- claim forms
+def _toml(value: Any) -> str:
+    """``value`` as a TOML value (inline tables and arrays; NaN and ±inf as TOML spells
+    them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, float):
+        return "nan" if np.isnan(value) else ("inf" if value == np.inf else
+                                              "-inf" if value == -np.inf else repr(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return "[" + ", ".join(_toml(v) for v in value) + "]"
+
+
+def _entry_toml(ident: str, backend: str, op: str, when: Mapping[str, Any],
+                claim: Mapping[str, Any], call: Call | None = None) -> str:
+    lines = ["[[discrepancy]]", f"id = {_toml(ident)}", f"backends = [{_toml(backend)}]",
+             'frameworks = ["broken"]', 'api = "tests.support.broken"', f"op = {_toml(op)}",
+             'topic = "nan-inf"', 'kind = "convention"', 'summary = "a test double"',
+             'description = "A test double."', 'source = "https://example.org/broken"',
+             f"when = {_toml(when)}", f"claim = {_toml(claim)}"]
+    if call is not None:
+        lines.append("reproducer = " + _toml({
+            "x_shape": list(call.x.shape), "x": [float(v) for v in call.x.ravel()],
+            **({"w_shape": list(call.w.shape), "w": [float(v) for v in call.w.ravel()]}
+               if call.w is not None else {}),
+            "params": dict(call.params), "dtype": call.dtype}))
+    return "\n".join(lines) + "\n"
+
+
+class Call:
+    """One literal call: op, x (and w), keyword arguments, dtype name."""
+
+    def __init__(self, op: str, x: Any, params: Mapping[str, Any], dtype: str = "float32",
+                 w: Any = None) -> None:
+        self.op, self.params, self.dtype = op, dict(params), dtype
+        self.x = np.asarray(x, dtype=np.float64).astype(numpy_dtype(dtype))
+        self.w = None if w is None else np.asarray(w, np.float64).astype(numpy_dtype(dtype))
+
+    @property
+    def arrays(self) -> dict[str, Any]:
+        return {"x": self.x} if self.op != "conv" else {"x": self.x, "w": self.w, "b": None}
+
+    def check(self, suite: Suite) -> str:
+        return check_arrays(suite, self.op, self.arrays, self.params, self.dtype)
+
+
+NAN, INF = float("nan"), float("inf")
+_RNG = np.random.default_rng(5)
+#: 256 float16 values of one sign: a sum in float16 drifts far beyond the float32 bound.
+LONG_ROW = -(0.5 + _RNG.random((1, 1, 256)))
+
+# form name: (double, when, claim, a call the double answers as claimed, unlike the oracle)
+FORMS: dict[str, tuple[Any, dict[str, Any], dict[str, Any], Call]] = {
+    "overrides": (avg_divisor_ignores_padding, {"padded": True},
+                  {}, Call("avg_pool", np.arange(1, 16).reshape(1, 1, 3, 5),
+                           {"kernel_size": 3, "stride": 2, "padding": 1})),
+    "nan-skipped": (broken.max_pool_ignores_nan, {"has_nan": True},
+                    {"values": ["nan-skipped"]},
+                    Call("max_pool", [[[1, NAN, 3, 2, NAN, 0]]], {"kernel_size": 2})),
+    "neg-inf-lowest": (broken.MaxPoolLowestStart(), {"has_inf": True},
+                       {"values": ["neg-inf-lowest"]},
+                       Call("max_pool", [[[-INF, -INF, 1, 2]]], {"kernel_size": 2})),
+    "nan-skipped-or-propagated": (broken.MaxPoolNanPerChannel(), {"has_nan": True},
+                                  {"values": ["nan-skipped-or-propagated"]},
+                                  Call("max_pool", [[[1, NAN, 2, 3], [NAN, 4, 5, 6]]],
+                                       {"kernel_size": 2})),
+    "int-truncated": (broken.IntAvgTruncates(), {"dtype": "int64"},
+                      {"values": ["int-truncated"]},
+                      Call("avg_pool", [[[-5, 0, 0, 5, 0, 0]]], {"kernel_size": 3},
+                           "int64")),
+    "edge-replicated": (broken.AvgEdgeReplicated(), {"padded": True},
+                        {"values": ["edge-replicated"]},
+                        Call("avg_pool", [[[1, 2, 3, 4, 5]]],
+                             {"kernel_size": 3, "stride": 1, "padding": 1})),
+    "zero-padding": (broken.max_pool_zero_padding, {"padded": True},
+                     {"values": ["zero-padding"]},
+                     Call("max_pool", [[[-1, -2, -3, -4]]],
+                          {"kernel_size": 3, "stride": 1, "padding": 1})),
+    "same-unclamped": (broken.MaxPoolSameUnclamped1d(), {"padding": "same", "gap": {"min": 1}},
+                       {"values": ["same-unclamped"]},
+                       Call("max_pool", [[[1, 2, 3, 4, 5, 6, 7]]],
+                            {"kernel_size": 1, "stride": 4, "padding": "same"})),
+    "full-convention": (broken.MaxPoolFullCeil1d(), {"ceil_mode": True},
+                        {"values": ["full-convention"]},
+                        Call("max_pool", [[[1, 2, 3, 4, 5]]],
+                             {"kernel_size": 2, "stride": 2, "padding": 1,
+                              "ceil_mode": True})),
+    "dtype": (broken.conv_float64_result, {"dtype": "float32"}, {"dtype": "float64"},
+              Call("conv", [[[1, 2, 3, 4]]], {}, w=[[[1, -1]]])),
+    "accumulation": (broken.float16_accumulation, {"dtype": "float16"},
+                     {"accumulation": "float16"},
+                     Call("avg_pool", LONG_ROW, {"kernel_size": 256}, "float16")),
+    "raises": (broken.RaisesOnPadding(), {"padded": True},
+               {"raises": "RuntimeError", "match": "has no kernel"},
+               Call("avg_pool", [[[1, 2, 3, 4, 5]]], {"kernel_size": 3, "padding": 1})),
+    "unsupported": (broken.DeclinesPadding(), {"padded": True},
+                    {"unsupported": True, "match": "no padded"},
+                    Call("avg_pool", [[[1, 2, 3, 4, 5]]], {"kernel_size": 3, "padding": 1})),
+    "negative-padding-crops": (broken.ConvNegativePaddingCrops(), {"invalid": True},
+                               {"values": ["negative-padding-crops"]},
+                               Call("conv", np.arange(1, 13).reshape(1, 1, 3, 4),
+                                    {"padding": ((0, -1), (-1, 1))}, w=[[[[1, -1]]]])),
+    "window-larger-empty": (broken.MaxPoolEmptyWhenWindowLarger(), {"invalid": True},
+                            {"values": ["window-larger-empty"]},
+                            Call("max_pool", [[[1, 2, 3, 4, 5]]], {"kernel_size": 7})),
+    "excluded": (avg_divisor_ignores_padding, {"padded": True},
+                 {"excluded": "values follow no convention"},
+                 Call("avg_pool", np.arange(1, 16).reshape(1, 1, 3, 5),
+                      {"kernel_size": 3, "stride": 2, "padding": 1})),
+}
+
+
+class _RaisesValueError(broken.RaisesOnPadding):
+    exception = ValueError
+
+
+class _RaisesOtherMessage(broken.RaisesOnPadding):
+    message = "padded pooling is slow"
+
+
+class _DeclinesOtherReason(broken.DeclinesPadding):
+    reason = "no pooling at all"
+
+
+#: Per form, a backend under the double's name that does something else again: neither
+#: the oracle's default nor the claim.
+OTHERS: dict[str, list[Any]] = {form: [broken.off_by_one(double, double.name)]
+                                for form, (double, *_) in FORMS.items()}
+OTHERS["window-larger-empty"] = [broken._Named(  # an empty output of another shape
+    FORMS["window-larger-empty"][0], FORMS["window-larger-empty"][0].name,
+    transform=lambda y: np.empty((1, 1, 1, 0), dtype=y.dtype))]
+OTHERS["raises"] = [_RaisesValueError(), _RaisesOtherMessage()]
+OTHERS["unsupported"] = [_DeclinesOtherReason()]
+OTHERS["excluded"] = [_RaisesValueError()]
+
+
+def _form_entry(tmp_path: Path, form: str, with_reproducer: bool = False) -> registry.Entry:
+    double, when, claim, call = FORMS[form]
+    if form == "overrides":
+        text = _entry_toml(f"e-{form}", double.name, call.op, when, {},
+                           call if with_reproducer else None).replace(
+            "claim = {  }", "behaves_as = { count_include_pad = false }")
+    else:
+        text = _entry_toml(f"e-{form}", double.name, call.op, when, claim,
+                           call if with_reproducer else None)
+    (entry,) = _entries(tmp_path, text)
+    return entry
+
+
+def test_every_value_model_has_a_semantics_case():
+    assert {f for f in FORMS} >= set(registry.VALUE_MODELS)
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_claim_form_parses(tmp_path, form):
+    entry = _form_entry(tmp_path, form)
+    expected_form = {"raises": "raises", "unsupported": "unsupported",
+                     "excluded": "excluded"}.get(form, "values")
+    assert entry.claim.form == expected_form
+    assert (entry.behaves_as is not None) == (expected_form == "values")
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_case_as_claimed_is_registered(tmp_path, form):
+    """The double does what its entry claims, which the oracle's default is not."""
+    double, *_, call = FORMS[form]
+    entry = _form_entry(tmp_path, form)
+    suite = _suite(double, [entry])
+    result = call.check(suite)
+    tallies = suite.records.entries[entry.id]
+    if form == "excluded":
+        assert result == "excluded" and tallies["excluded"] == 1
+        return
+    assert result == "registered"
+    if form in ("raises", "unsupported"):
+        assert suite.records.claim_checked[call.op] == 1 and tallies["reproduced"] == 1
+    elif form == "accumulation":
+        # the claim's values are the oracle's: only its bound differs
+        assert tallies["indistinct"] == 1
+    else:
+        assert tallies["reproduced"] == 1
+    # without the entry the same behaviour is a difference nobody registered
+    if form not in ("unsupported",):
+        with pytest.raises(AssertionError, match="UNREGISTERED DIFFERENCE"):
+            call.check(_suite(double, []))
+
+
+#: Forms a single case cannot show stale: the claim's values are the default's (an
+#: accumulation dtype only widens the bound), one of its alternatives is the default
+#: (propagated NaN), or nothing is compared (excluded). Their reproducers show it.
+STALE_BY_REPRODUCER_ONLY = {"accumulation", "nan-skipped-or-propagated", "excluded"}
+
+
+@pytest.mark.parametrize("form", sorted(set(FORMS) - STALE_BY_REPRODUCER_ONLY))
+def test_case_following_the_default_makes_the_entry_stale(tmp_path, form):
+    """The oracle under the double's name (the framework fixed): the case now follows the
+    oracle's default where the entry claims otherwise. (Every form's reproducer goes stale
+    too: test_reproducer_xfails_only_as_claimed.)"""
+    double, *_, call = FORMS[form]
+    entry = _form_entry(tmp_path, form)
+    suite = _suite(broken.renamed(numpy_backend, double.name), [entry])
+    with pytest.raises(AssertionError, match=f"STALE REGISTRY ENTRY {entry.id}"):
+        call.check(suite)
+    assert suite.records.entry_status(entry.id) == "stale"
+
+
+@pytest.mark.parametrize(("form", "other"), [(f, i) for f in sorted(FORMS)
+                                             for i in range(len(OTHERS[f]))
+                                             if f != "excluded"])
+def test_case_doing_something_else_is_unregistered(tmp_path, form, other):
+    """Other values, another exception class, another message, another Unsupported
+    reason: neither the claim nor the default."""
+    *_, call = FORMS[form]
+    entry = _form_entry(tmp_path, form)
+    suite = _suite(OTHERS[form][other], [entry])
+    with pytest.raises(AssertionError, match="UNREGISTERED DIFFERENCE") as info:
+        call.check(suite)
+    assert entry.id in str(info.value) and "---- reproducer" in str(info.value)
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_reproducer_xfails_only_as_claimed(tmp_path, form):
+    """check_reproducer: AssertionError (the strict xfail) when the claim holds and
+    differs from the default; a plain return recorded as stale when the backend follows
+    the default; ClaimBroken when it does anything else."""
+    double, *_ = FORMS[form]
+    entry = _form_entry(tmp_path, form, with_reproducer=True)
+    reproduced = _suite(double, [entry])
+    with pytest.raises(AssertionError, match=f"registered discrepancy {entry.id} reproduces"):
+        check_reproducer(reproduced, entry)
+    assert reproduced.records.reproducers[entry.id] == "reproduced"
+    healed = _suite(broken.renamed(numpy_backend, double.name), [entry])
+    check_reproducer(healed, entry)
+    assert healed.records.entry_status(entry.id) == "stale"
+    for other in OTHERS[form]:
+        suite = _suite(other, [entry])
+        with pytest.raises(ClaimBroken, match=entry.id):
+            check_reproducer(suite, entry)
+        assert suite.records.reproducers[entry.id] == "broken"
+
+
+def test_accumulation_claim_widens_the_bound_only(tmp_path):
+    """The float16-accumulating double fails the default bound (float32 sums) on a long
+    window, and passes under an entry claiming float16 accumulation."""
+    double, *_, call = FORMS["accumulation"]
+    with pytest.raises(AssertionError, match=r"UNREGISTERED.*\n.*gamma_257\(u_float32"):
+        call.check(_suite(double, []))
+    assert call.check(_suite(double, [_form_entry(tmp_path, "accumulation")])) == "registered"

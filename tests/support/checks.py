@@ -12,6 +12,9 @@ What a case counts as (the records keep each apart): *compared* (values checked 
 the oracle or against a values claim), *claim checked* (a registered exception or
 Unsupported seen as claimed), *unsupported* (declined by the adapter, no claim),
 *excluded* (an entry says the values cannot be compared, with its reason).
+
+Bad input (a call the oracle rejects) has its own rule, :func:`judge_invalid`: the
+backend must reject it too, unless an entry claims what it does instead.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import pytest
 import registry
 from backends import Unsupported
 from reference.dtypes import numpy_dtype
-from reference.tolerances import Mismatch, compare_any, tolerance
+from reference.tolerances import Mismatch, compare_any, tolerance, whole_array_tolerance
 from tests.support.records import Records
 from tests.support.repro import reproducer, reproducer_for_arrays
 from tests.support.strategies import Case, make_arrays
@@ -121,16 +124,17 @@ def matching_entries(suite: Suite, op: str, arrays: Mapping[str, Any],
 
 
 def _differs(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,
-             y: Any, expected: list[np.ndarray], claim: registry.Claim | None = None
-             ) -> Mismatch | None:
-    """How ``y`` differs from every alternative of ``expected`` (None if it agrees)."""
+             y: Any, expected: list[np.ndarray], claim: registry.Claim | None = None,
+             values_only: bool = False) -> Mismatch | None:
+    """How ``y`` differs from every alternative of ``expected`` (None if it agrees); with
+    ``values_only`` its dtype is not checked (``y`` is itself an expectation, in float64)."""
     if claim is None:
         tols = [tolerance(op, arrays, params, dtype, e) for e in expected]
-        return compare_any(y, expected, tols, dtype)
+        return compare_any(y, expected, tols, None if values_only else dtype)
     magnitudes = claim.magnitudes(op, arrays, params, dtype)
     tols = [tolerance(op, arrays, params, dtype, e, claim.accumulation, m)
             for e, m in zip(expected, magnitudes, strict=True)]
-    return compare_any(y, expected, tols, claim.result_dtype(dtype))
+    return compare_any(y, expected, tols, None if values_only else claim.result_dtype(dtype))
 
 
 def _default(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
@@ -145,7 +149,8 @@ def _unregistered(suite: Suite, test: str, op: str, text: str) -> AssertionError
 def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
           dtype: str, fill: str, called: Called, repro: Callable[[Any], str],
           test: str = "") -> str:
-    """Judge what the backend did on one valid case, registry applied.
+    """Judge what the backend did on one case, registry applied; a call the oracle
+    rejects goes to :func:`judge_invalid`.
 
     Returns
     -------
@@ -160,11 +165,15 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
         On an unregistered difference, or a stale registry entry, with the reproducer.
     """
     __tracebackhide__ = True
+    try:
+        default = [_default(op, arrays, params)]
+    except (ValueError, TypeError) as exc:  # bad input: the oracle's default is to reject
+        return judge_invalid(suite, op, arrays, params, dtype, fill, called, repro, exc, test)
     entries = matching_entries(suite, op, arrays, params, dtype, fill)
     suite.last_entries = ", ".join(e.id for e in entries)
     ids = [e.id for e in entries]
     if not entries:
-        return _judge_default(suite, op, arrays, params, dtype, called, repro, test)
+        return _judge_default(suite, op, arrays, params, dtype, called, repro, test, default)
     try:
         claim = registry.merge([e.claim for e in entries], ids)
     except ValueError as exc:
@@ -189,7 +198,7 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
             suite.records.add_unsupported(op, called.reason)
             return "unsupported"
         if called.y is not None and _differs(op, arrays, params, dtype, called.y,
-                                             [_default(op, arrays, params)]) is None:
+                                             default) is None:
             for i in ids:
                 tally(i, "stale")
             raise AssertionError(
@@ -215,9 +224,8 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
                              f"{claim.describe()} on this case: {exc}{repro(claim)}") from exc
     suite.records.add_checked(op)
     mismatch = _differs(op, arrays, params, dtype, called.y, expected, claim)
-    default = [_default(op, arrays, params)]
-    distinct = any(_differs(op, arrays, params, dtype, e, default) is not None
-                   for e in expected) or claim.result_dtype(dtype) != dtype
+    distinct = any(_differs(op, arrays, params, dtype, e, default, values_only=True)
+                   is not None for e in expected) or claim.result_dtype(dtype) != dtype
     if mismatch is None:
         for i in ids:
             tally(i, "reproduced" if distinct else "indistinct")
@@ -237,7 +245,7 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
 
 def _judge_default(suite: Suite, op: str, arrays: Mapping[str, Any],
                    params: Mapping[str, Any], dtype: str, called: Called,
-                   repro: Callable[[Any], str], test: str) -> str:
+                   repro: Callable[[Any], str], test: str, default: list[np.ndarray]) -> str:
     """A case no entry matches: values must be the oracle's default."""
     __tracebackhide__ = True
     if called.reason is not None:
@@ -249,12 +257,114 @@ def _judge_default(suite: Suite, op: str, arrays: Mapping[str, Any],
             f"raised {type(called.error).__name__} on a valid call: {called.error}"
             f"{repro(None)}"))
     suite.records.add_checked(op)
-    mismatch = _differs(op, arrays, params, dtype, called.y, [_default(op, arrays, params)])
+    mismatch = _differs(op, arrays, params, dtype, called.y, default)
     if mismatch is not None:
         raise _unregistered(suite, test, op, (
             f"differs from the oracle and no registry entry explains it.\n"
             f"{mismatch.text}{repro(None)}"))
     return "passed"
+
+
+def _claimed_mismatch(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
+                      dtype: str, y: Any, claim: registry.Claim, invalid: bool
+                      ) -> Mismatch | None:
+    """How ``y`` differs from what a values ``claim`` says (None if it agrees). For bad
+    input (``invalid``) the bound is the whole-array one: the call has no geometry."""
+    expected = claim.expected(op, arrays, params, dtype)
+    if not invalid:
+        return _differs(op, arrays, params, dtype, y, expected, claim)
+    tols = [whole_array_tolerance(op, arrays, dtype, e, claim.accumulation) for e in expected]
+    return compare_any(y, expected, tols, claim.result_dtype(dtype))
+
+
+def judge_invalid(suite: Suite, op: str, arrays: Mapping[str, Any],
+                  params: Mapping[str, Any], dtype: str, fill: str, called: Called,
+                  repro: Callable[[Any], str], rejection: BaseException, test: str = ""
+                  ) -> str:
+    """Judge what the backend did on a call the oracle rejects (``rejection``).
+
+    The oracle's default is to reject: the backend must raise (any exception; an
+    Unsupported counts as declining and is recorded as such), unless registry entries
+    whose ``when`` matches (``invalid = true`` among the facts) claim what it does
+    instead: values (through value models such as ``negative-padding-crops`` or
+    ``window-larger-empty``), an exception and message, an Unsupported reason, or values
+    that cannot be compared (excluded). A backend that rejects the call where an entry
+    claims values (or excluded values) makes that entry stale.
+
+    Returns
+    -------
+    str
+        ``"passed"`` (rejected, as the oracle does), ``"registered"``, ``"unsupported"``
+        or ``"excluded"``.
+
+    Raises
+    ------
+    AssertionError
+        Values returned where the oracle rejects the call and no entry claims them
+        (UNREGISTERED DIFFERENCE), behaviour neither claimed nor the default, or a stale
+        entry; with the reproducer.
+    """
+    __tracebackhide__ = True
+    entries = matching_entries(suite, op, arrays, params, dtype, fill)
+    suite.last_entries = ", ".join(e.id for e in entries)
+    ids = [e.id for e in entries]
+    why = f"the oracle rejects the call ({type(rejection).__name__}: {rejection})"
+    if not entries:
+        if called.reason is not None:
+            suite.last_unsupported = called.reason
+            suite.records.add_unsupported(op, called.reason)
+            return "unsupported"
+        if called.error is not None:
+            suite.records.add_checked(op)
+            return "passed"
+        shape = getattr(called.y, "shape", "?")
+        raise _unregistered(suite, test, op, (
+            f"returned values (shape {shape}) where {why}, and no registry entry explains "
+            f"it.{repro(None)}"))
+    try:
+        claim = registry.merge([e.claim for e in entries], ids)
+    except ValueError as exc:
+        raise AssertionError(f"registry: {exc}{repro(None)}") from exc
+    tally = suite.records.add_entry_case
+    rejected = called.error is not None or called.reason is not None
+    if claim.form in ("raises", "unsupported"):
+        seen = (claim.explains(called.error) if claim.form == "raises" and called.error
+                else claim.form == "unsupported" and called.reason is not None
+                and claim.matches_text(called.reason))
+        if seen:
+            for i in ids:
+                tally(i, "indistinct")  # a rejection, as the oracle's default
+            suite.records.add_claim_checked(op)
+            return "registered"
+        raise _unregistered(suite, test, op, (
+            f"{why}; registry entries {', '.join(ids)} claim it {claim.describe()}, but the "
+            f"backend {called.describe()}.{repro(None)}"))
+    if rejected:
+        for i in ids:
+            tally(i, "stale")
+        raise AssertionError(
+            f"STALE REGISTRY ENTRY {', '.join(ids)}: {suite.name} {suite.version} now "
+            f"rejects a call the oracle rejects ({called.describe()}), where the entry claims "
+            f"it {claim.describe()}. Update or remove the entry.{repro(None)}")
+    if claim.form == "excluded":
+        for i in ids:
+            tally(i, "excluded")
+        suite.records.add_excluded(op)
+        return "excluded"
+    try:
+        mismatch = _claimed_mismatch(op, arrays, params, dtype, called.y, claim, True)
+    except (ValueError, TypeError) as exc:
+        raise AssertionError(f"registry entries {ids}: the claim {claim.describe()} cannot "
+                             f"be computed on this bad input: {exc}{repro(claim)}") from exc
+    suite.records.add_checked(op)
+    if mismatch is None:
+        for i in ids:
+            tally(i, "reproduced")
+        return "registered"
+    raise _unregistered(suite, test, op, (
+        f"{why}; it matches registry entries {', '.join(ids)}, but the values agree not "
+        f"with their claim ({claim.describe()}).\nagainst the claim: {mismatch.text}"
+        f"{repro(claim)}"))
 
 
 def outcome(suite: Suite, result: str, what: str) -> None:
@@ -329,7 +439,7 @@ def check_reproducer(suite: Suite, entry: registry.Entry) -> None:
     if follows_default:
         suite.records.add_reproducer(entry.id, "stale")
         return
-    holds, why = claim_holds(claim, call, called)
+    holds, why = claim_holds(claim, call, called, invalid=default is None)
     if not holds:
         suite.records.add_reproducer(entry.id, "broken")
         raise ClaimBroken(f"registry entry {entry.id} claims the backend "
@@ -338,10 +448,10 @@ def check_reproducer(suite: Suite, entry: registry.Entry) -> None:
     raise AssertionError(f"registered discrepancy {entry.id} reproduces: {detail}{text}")
 
 
-def claim_holds(claim: registry.Claim, call: registry.ReproducerCall, called: Called
-                ) -> tuple[bool, str]:
+def claim_holds(claim: registry.Claim, call: registry.ReproducerCall, called: Called,
+                invalid: bool = False) -> tuple[bool, str]:
     """Whether the backend's behaviour on a reproducer is what ``claim`` says, and why
-    not."""
+    not (``invalid``: the oracle rejects the call)."""
     if claim.form == "excluded":
         return called.y is not None, f"the backend {called.describe()}"
     if claim.form == "raises":
@@ -352,12 +462,12 @@ def claim_holds(claim: registry.Claim, call: registry.ReproducerCall, called: Ca
                 f"the backend {called.describe()}")
     if called.y is None:
         return False, f"the backend {called.describe()}"
-    expected = claim.expected(call.op, call.arrays, call.params, call.dtype)
-    mismatch = _differs(call.op, call.arrays, call.params, call.dtype, called.y, expected,
-                        claim)
+    mismatch = _claimed_mismatch(call.op, call.arrays, call.params, call.dtype, called.y,
+                                 claim, invalid)
     return mismatch is None, "" if mismatch is None else mismatch.text
 
 
 __all__ = ["Called", "ClaimBroken", "Suite", "call_backend", "call_op", "check_arrays",
-           "check_case", "check_reproducer", "claim_holds", "judge", "matching_entries",
+           "check_case", "check_reproducer", "claim_holds", "judge", "judge_invalid",
+           "matching_entries",
            "numpy_dtype", "oracle", "outcome"]

@@ -37,9 +37,15 @@ MAIN_DTYPES = ("float32", "float64")
 #: Every padding form the oracle accepts.
 PADDING_FORMS = ("int", "per_dim", "pairs", "valid", "same", "same_lower")
 #: Value kinds: small integers whose sums are exact, normal floats, all negative (shows the
-#: max-pooling padding value), floats sprinkled with NaN and ±inf, and a ramp 1, 2, 3, ...
-#: (positive and increasing along every axis, so that shifting a window changes its result).
-FILLS = ("exact", "normal", "negative", "special", "ramp")
+#: max-pooling padding value), floats sprinkled with NaN and ±inf, a ramp 1, 2, 3, ...
+#: (positive and increasing along every axis, so that shifting a window changes its
+#: result), the dtype's extremes (subnormals and values near its overflow, see
+#: :func:`extreme_limit`), and normal floats whose first window (in every spatial
+#: dimension, every batch item and channel) holds only NaN or only -inf.
+FILLS = ("exact", "normal", "negative", "special", "ramp", "extreme", "nan-window",
+         "neg-inf-window")
+#: The fills whose special value fills a whole window, and that value.
+WINDOW_FILLS = {"nan-window": "np.nan", "neg-inf-window": "-np.inf"}
 #: Largest magnitude of an "exact" fill; larger values only make exact sums rarer.
 EXACT_RADIUS_CAP = 8
 
@@ -116,15 +122,70 @@ class Case:
         return reference.resolve_padding(self.params.get("padding", 0), self.in_sizes,
                                          self.kernel, self.stride, self.dilation)
 
+    @property
+    def terms(self) -> int:
+        """Terms summed per output: ``C // groups * prod(kernel)`` for a convolution, the
+        window's cells for a pooling."""
+        if self.op == "conv":
+            assert self.w_shape is not None
+            return conv_terms(self.w_shape[1], self.kernel)
+        return math.prod(self.kernel)
+
     def with_params(self, **overrides: Any) -> Case:
         """This case with some keyword arguments replaced."""
         return replace(self, params={**self.params, **overrides})
 
 
 # ----------------------------------------------------------------------------- data
+def extreme_limit(case: Case, name: str) -> float:
+    """Largest magnitude of array ``name`` ("x", "w" or "b") under the "extreme" fill.
+
+    The input (and a bias) reach up to the dtype's largest finite value, unless a sum of
+    the case's terms could then overflow the dtype sums are accumulated in
+    (:func:`reference.tolerances.accumulation_dtype`): the error bound assumes no partial
+    sum overflows, so the largest magnitude is then ``M_acc / (2 (terms + 1))``. A
+    convolution's weights stay at most 1 in magnitude, so its inputs carry the size. The
+    result itself may still overflow the dtype (a float16 convolution in float32 sums,
+    rounded into float16), which the tolerance allows.
+    """
+    if name == "w":
+        return 1.0
+    largest = tolerances.LARGEST_FINITE[case.dtype]
+    if case.op == "max_pool":
+        return largest
+    acc = tolerances.accumulation_dtype(case.dtype)
+    return min(largest, tolerances.LARGEST_FINITE[acc] / (2 * (case.terms + 1)))
+
+
+def _first_window(case: Case) -> tuple[int, ...]:
+    """Per spatial dimension, how many input cells the first window covers."""
+    return tuple(max(1, min(n, extent(1, k, 1, d) - lo))
+                 for n, k, d, (lo, _) in zip(case.in_sizes, case.kernel, case.dilation,
+                                             case.pads, strict=True))
+
+
 def _array_line(name: str, shape: Sequence[int], case: Case) -> str:
     dt = dtype_expr(case.dtype)
     shape = tuple(shape)
+    if case.fill == "extreme":
+        bits = tolerances.SIGNIFICAND_BITS[case.dtype]
+        tiny = tolerances.SMALLEST_SUBNORMAL[case.dtype]
+        # a third each: subnormals (multiples of the smallest), magnitudes within a factor
+        # 2 of the limit, and values in [-1, 1)
+        return "\n".join([
+            f"kind = rng.integers(0, 3, size={shape})",
+            f"{name} = np.select([kind == 0, kind == 1], "
+            f"[rng.integers(1, 2**{bits - 1}, size={shape}) * {tiny!r}, "
+            f"rng.uniform(0.5, 1.0, size={shape}) * {extreme_limit(case, name)!r}], "
+            f"rng.uniform(-1.0, 1.0, size={shape}))",
+            f"{name} = ({name} * rng.choice([-1.0, 1.0], size={shape})).astype({dt})",
+        ])
+    if case.fill in WINDOW_FILLS:
+        lines = [f"{name} = rng.standard_normal({shape}).astype({dt})"]
+        if name == "x":
+            block = ", ".join(f":{e}" for e in _first_window(case))
+            lines.append(f"x[:, :, {block}] = {WINDOW_FILLS[case.fill]}")
+        return "\n".join(lines)
     unsigned = case.dtype.startswith("uint")
     if case.fill == "exact":
         lo = 0 if unsigned else -case.radius
@@ -381,6 +442,66 @@ def same_asymmetric_cases(draw: st.DrawFn, op: str, ndims: Sequence[int] = (1, 2
     return case
 
 
+@st.composite
+def empty_cases(draw: st.DrawFn, op: str, dtypes: Sequence[str] = (*MAIN_DTYPES,
+                                                                   *LOW_PRECISION_DTYPES)
+                ) -> Case:
+    """Cases of ``op`` whose input has no element: an empty batch (N = 0) or no channels
+    (C = 0), otherwise drawn as :func:`cases` draws them (every window parameter), so
+    the output is empty too but its shape is defined: ``(0, C_out, *out)`` or
+    ``(N, 0, *out)`` for pooling; a convolution over no channels is the empty sum, zeros
+    plus the bias, of shape ``(N, O, *out)`` (see :func:`reference.conv`)."""
+    base = draw(cases(op, dtypes=dtypes, fills=("exact", "normal")))
+    which = draw(st.sampled_from(["batch", "channels"]))
+    x_shape, w_shape = list(base.x_shape), base.w_shape
+    if which == "batch":
+        x_shape[0] = 0
+    else:
+        x_shape[1] = 0
+        if w_shape is not None:
+            w_shape = (w_shape[0], 0, *w_shape[2:])
+    return replace(base, x_shape=tuple(x_shape), w_shape=w_shape)
+
+
+#: Cells of one window in :func:`large_window_cases`.
+LARGE_WINDOW_CELLS = (64, 8192)
+
+
+@st.composite
+def large_window_cases(draw: st.DrawFn, op: str,
+                       dtypes: Sequence[str] = LOW_PRECISION_DTYPES) -> Case:
+    """Average pooling or convolution whose window holds 64 to 8192 cells
+    (:data:`LARGE_WINDOW_CELLS`), in the 16-bit floats by default: where the dtype sums
+    are accumulated in matters (float32 in the tolerance). One batch item, one channel
+    (and one filter), the input at most two cells longer than the window in each
+    dimension, so the arrays stay small; values of one sign ("negative") or of both
+    ("normal")."""
+    lo_cells, hi_cells = LARGE_WINDOW_CELLS
+    nd = draw(st.sampled_from((1, 2, 3)))
+    kernel: list[int] = []
+    for i in range(nd):
+        done = math.prod(kernel)
+        if i < nd - 1:
+            kernel.append(draw(st.integers(1, 16)))
+        else:
+            kernel.append(draw(st.integers(-(-lo_cells // done), hi_cells // done)))
+    kernel_t = tuple(kernel)
+    sizes = tuple(k + draw(st.integers(0, 2)) for k in kernel_t)
+    dtype = draw(st.sampled_from(dtypes))
+    fill = draw(st.sampled_from(["normal", "negative"]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    if op == "conv":
+        return _assert_nonempty(Case(op="conv", x_shape=(1, 1, *sizes),
+                                     w_shape=(1, 1, *kernel_t), bias=draw(st.booleans()),
+                                     params={}, dtype=dtype, fill=fill, seed=seed))
+    params: dict[str, Any] = {"kernel_size": kernel_t, "stride": 1,
+                              "count_include_pad": draw(st.booleans())}
+    if draw(st.booleans()):
+        params["padding"] = tuple(min(1, k // 2) for k in kernel_t)
+    return _assert_nonempty(Case(op=op, x_shape=(1, 1, *sizes), params=params, dtype=dtype,
+                                 fill=fill, seed=seed))
+
+
 def cases(op: str, **kwargs: Any) -> st.SearchStrategy[Case]:
     """The case strategy of ``op`` ("conv", "max_pool" or "avg_pool")."""
     return conv_cases(**kwargs) if op == "conv" else pool_cases(op, **kwargs)
@@ -429,4 +550,136 @@ REALISTIC_CASES: tuple[Case, ...] = (
                 kernel_size=3, stride=2, padding="same"),
     _pool_layer("densenet-avgpool-2x2-s2", "avg_pool", (1, 32, 56, 56), kernel_size=2),
     _pool_layer("global-avgpool-7x7", "avg_pool", (1, 512, 7, 7), kernel_size=7),
+)
+
+
+# ------------------------------------------------------------------------- bad input
+@dataclass(frozen=True)
+class BadInput:
+    """One call the oracle rejects (``tests/reference/test_errors.py`` checks how), as
+    data: what every backend must reject too, unless a registry entry (``invalid = true``
+    among its ``when`` facts) registers what it does instead.
+
+    Arrays hold small integers (``x``: -3..3, ``w``: -2..2, ``b``: 1, 2, ...), so any
+    sum of them is exact and a claimed value compares exactly.
+
+    Attributes
+    ----------
+    label : str
+        What is wrong, for the test id.
+    op : {"conv", "max_pool", "avg_pool"}
+    x_shape : tuple of int
+    params : dict
+        The keyword arguments (``kernel_size`` included for pooling).
+    w_shape : tuple of int or None
+        The weights' shape (convolution).
+    b_shape : tuple of int or None
+        The bias' shape (convolution with a bias).
+    dtype : str
+        The dtype of every array: a real dtype name, or "bool" / "complex64" for the
+        dtype errors.
+    """
+
+    label: str
+    op: str
+    x_shape: tuple[int, ...]
+    params: dict[str, Any]
+    w_shape: tuple[int, ...] | None = None
+    b_shape: tuple[int, ...] | None = None
+    dtype: str = "float32"
+
+    def arrays(self) -> dict[str, np.ndarray | None]:
+        """``{"x": ...}``, plus ``"w"`` and ``"b"`` for a convolution."""
+        dtype = numpy_dtype(self.dtype) if self.dtype != "bool" else np.dtype(bool)
+
+        def fill(shape: tuple[int, ...], period: int, shift: int) -> np.ndarray:
+            return (np.arange(math.prod(shape)) % period - shift).reshape(shape).astype(dtype)
+
+        out: dict[str, np.ndarray | None] = {"x": fill(self.x_shape, 7, 3)}
+        if self.op == "conv":
+            assert self.w_shape is not None
+            out["w"] = fill(self.w_shape, 5, 2)
+            out["b"] = None if self.b_shape is None else fill(self.b_shape, 9, -1)
+        return out
+
+
+def _bad_conv(label: str, x_shape: tuple[int, ...] = (2, 4, 5, 6),
+              w_shape: tuple[int, ...] = (3, 4, 3, 2), b_shape: tuple[int, ...] | None = None,
+              dtype: str = "float32", **params: Any) -> BadInput:
+    return BadInput(label, "conv", x_shape, params, w_shape, b_shape, dtype)
+
+
+def _bad_pools(label: str, x_shape: tuple[int, ...] = (2, 4, 5, 6), dtype: str = "float32",
+               **params: Any) -> tuple[BadInput, ...]:
+    params = {"kernel_size": 2, **params}
+    return tuple(BadInput(label, op, x_shape, dict(params), dtype=dtype)
+                 for op in ("max_pool", "avg_pool"))
+
+
+#: Every kind of bad input the oracle rejects, for each operation it concerns: ranks,
+#: channels and groups, sizes (zero, negative, non-integer, wrong length), padding
+#: (negative, non-integer, wrong length, unknown name), windows larger than the padded
+#: input or of padding only, the bias' shape, dtypes.
+BAD_INPUTS: tuple[BadInput, ...] = (
+    # ranks
+    _bad_conv("x-rank-2", x_shape=(5, 5), w_shape=(1, 1, 3, 3)),
+    _bad_conv("w-rank-below-x", w_shape=(3, 4, 3)),
+    _bad_conv("x-4-spatial-dims", x_shape=(1, 1, 2, 2, 2, 2), w_shape=(1, 1, 1, 1, 1, 1)),
+    *_bad_pools("x-rank-2", x_shape=(4, 4)),
+    *_bad_pools("x-4-spatial-dims", x_shape=(1, 1, 2, 2, 2, 2), kernel_size=1),
+    # channels and groups
+    _bad_conv("channel-mismatch", w_shape=(3, 3, 3, 2)),
+    _bad_conv("channel-mismatch-with-groups", w_shape=(4, 4, 3, 2), groups=2),
+    _bad_conv("groups-not-dividing-c", w_shape=(3, 1, 3, 2), groups=3),
+    _bad_conv("groups-not-dividing-o", w_shape=(3, 2, 3, 2), groups=2),
+    _bad_conv("groups-0", groups=0),
+    _bad_conv("groups-negative", groups=-1),
+    _bad_conv("groups-float", groups=1.0),
+    _bad_conv("no-output-channels", w_shape=(0, 4, 3, 2)),
+    _bad_conv("kernel-0", w_shape=(3, 4, 0, 2)),
+    # sizes
+    _bad_conv("stride-0", stride=0),
+    _bad_conv("stride-negative", stride=-1),
+    _bad_conv("stride-per-dim-0", stride=(1, 0)),
+    _bad_conv("stride-float", stride=1.5),
+    _bad_conv("stride-wrong-length", stride=(1, 1, 1)),
+    _bad_conv("dilation-0", dilation=0),
+    _bad_conv("dilation-negative", dilation=-2),
+    _bad_conv("dilation-float", dilation=2.0),
+    _bad_conv("dilation-wrong-length", dilation=(1,)),
+    *_bad_pools("kernel-0", kernel_size=0),
+    *_bad_pools("kernel-negative", kernel_size=-2),
+    *_bad_pools("kernel-per-dim-0", kernel_size=(2, 0)),
+    *_bad_pools("kernel-float", kernel_size=2.5),
+    *_bad_pools("kernel-wrong-length", kernel_size=(2, 2, 2)),
+    *_bad_pools("stride-0", stride=0),
+    *_bad_pools("stride-negative", stride=-1),
+    *_bad_pools("stride-float", stride=1.0),
+    *_bad_pools("dilation-0", dilation=0),
+    *_bad_pools("dilation-negative", dilation=-1),
+    # padding
+    _bad_conv("padding-negative", padding=-1),
+    _bad_conv("padding-per-dim-negative", padding=(1, -2)),
+    _bad_conv("padding-pair-negative", padding=((0, 1), (-1, 0))),
+    _bad_conv("padding-float", padding=0.5),
+    _bad_conv("padding-wrong-length", padding=(1, 1, 1)),
+    _bad_conv("padding-unknown-name", padding="full"),
+    *_bad_pools("padding-negative", padding=-1),
+    *_bad_pools("padding-pair-negative", padding=((0, 0), (0, -1))),
+    *_bad_pools("padding-float", padding=0.5),
+    *_bad_pools("padding-unknown-name", padding="same_upper"),
+    # windows that do not fit
+    _bad_conv("kernel-larger-than-input", w_shape=(3, 4, 6, 2)),
+    _bad_conv("dilated-kernel-larger-than-input", dilation=(3, 1)),
+    *_bad_pools("window-larger-than-input", kernel_size=(6, 2)),
+    *_bad_pools("window-larger-than-padded-input", kernel_size=(8, 2), padding=1),
+    *_bad_pools("window-of-padding-only", padding=2),
+    # bias
+    _bad_conv("bias-too-short", b_shape=(2,)),
+    _bad_conv("bias-2d", b_shape=(3, 1)),
+    # dtypes
+    _bad_conv("x-bool", dtype="bool"),
+    _bad_conv("x-complex", dtype="complex64"),
+    *_bad_pools("x-bool", dtype="bool"),
+    *_bad_pools("x-complex", dtype="complex64"),
 )
