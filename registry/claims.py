@@ -226,6 +226,15 @@ def window_larger_empty(inner: Computation) -> Computation:
     return run
 
 
+def input_shaped_empty(inner: Computation) -> Computation:
+    """An empty array of the input's shape (a framework that returns its empty input
+    as it is)."""
+    def run(op, arrays, params, dtype):
+        inner(op, arrays, params, dtype)  # the call must still be one the oracle accepts
+        return [np.empty(np.shape(arrays["x"]), dtype=np.float64)]
+    return run
+
+
 #: Named value models a claim can apply to the oracle's result, in the order listed.
 VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "nan-skipped": nan_skipped,
@@ -238,6 +247,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "full-convention": full_convention,
     "negative-padding-crops": negative_padding_crops,
     "window-larger-empty": window_larger_empty,
+    "input-shaped-empty": input_shaped_empty,
 }
 
 

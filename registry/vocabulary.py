@@ -11,7 +11,7 @@ OPS = ("conv", "max_pool", "avg_pool")
 KINDS = ("convention", "deviation", "unsupported", "error-behaviour")
 TOPICS = ("same-padding", "same-rejected", "avg-divisor", "max-pool-padding-value",
           "default-pool-stride", "ceil-mode", "nan-inf", "dtypes", "pool-dilation", "groups",
-          "asymmetric-padding", "layouts", "bad-input")
+          "asymmetric-padding", "layouts", "empty-input", "bad-input")
 #: The pass an entry concerns: the operation itself, or its gradient.
 PASSES = ("forward", "backward")
 

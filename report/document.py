@@ -38,6 +38,7 @@ TOPIC_TEXT = {
     "groups": "Grouped and depthwise convolution.",
     "asymmetric-padding": "Explicit (lo, hi) padding per side.",
     "layouts": "Channels-last and channels-first layouts on CPU.",
+    "empty-input": "Empty inputs the oracle defines: a batch of 0, or 0 channels.",
     "bad-input": "Bad input: stride 0, negative padding, a kernel larger than the input, an "
                  "empty batch, padding over half the window.",
 }
