@@ -18,7 +18,11 @@ An entry's claim is one of four forms (see ``docs/registry.md``):
     counted and shown apart from every compared case.
 
 The value models are the one home of the alternative conventions the probes also test
-(:mod:`probes.cases` builds its candidates from them).
+(:mod:`probes.cases` builds its candidates from them). Two of them describe what a
+framework does with bad input the oracle rejects (``negative-padding-crops``,
+``window-larger-empty``); on such a call a claimed value is compared within the
+whole-array bound of :func:`reference.tolerances.whole_array_tolerance`, the call having no
+window geometry of its own.
 """
 
 from __future__ import annotations

@@ -69,14 +69,16 @@ FACTS: dict[str, str] = {
     "ceil_extends": "bool: ceil_mode gives more outputs than floor in some dimension",
     "count_include_pad": "bool (avg_pool)",
     "fill": "kind of values: 'exact', 'normal', 'negative', 'special', 'ramp', 'extreme', "
-            "'reproducer'",
+            "'nan-window', 'neg-inf-window' (see tests.support.strategies.FILLS), "
+            "'reproducer' (literal arrays), 'bad-input' (tests.support.strategies.BAD_INPUTS)",
     "has_nan": "bool: the input (or a conv's weight) holds a NaN",
     "has_inf": "bool: the input (or a conv's weight) holds +inf or -inf",
     "empty": "bool: the input has no element (N = 0 or C = 0)",
     "input_below_kernel": "bool: some input size is smaller than the kernel (padding "
                           "may still make the window fit)",
     "window_cells": "cells of one window (product of the kernel sizes)",
-    "invalid": "bool: arguments the oracle rejects (bad-input cases)",
+    "invalid": "bool: arguments the oracle rejects (bad-input cases; exactly what "
+               "reference.conv_geometry / pool_geometry raise on)",
     "variant": "the backend variant's name ('' for the default way of running)",
 }
 PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads", "gap"})

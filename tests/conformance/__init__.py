@@ -7,11 +7,14 @@ built-in name) or ``--backend package.module:object`` (a plug-in: any object wit
 What each outcome means:
 
 - passed: the backend agrees with the oracle (exactly where the computation is exact,
-  else within the error bound of :mod:`tests.support.tolerances`), or with a registered
-  claim of ``registry/entries/*.toml``;
-- xfailed: a registered discrepancy applies (its id is the reason);
+  else within the error bound of :mod:`reference.tolerances`), or rejects a call the
+  oracle rejects (``test_bad_input.py``);
+- xfailed: a registered discrepancy applies (its id is the reason): the backend does what
+  the entry's claim in ``registry/entries/<framework>.toml`` says;
 - skipped "Unsupported (...)": the backend cannot express the case natively; in property
-  tests such cases are recorded (``--records``, terminal summary) and the test goes on;
+  tests such cases are recorded (``--records``, terminal summary) and the test goes on; a
+  test whose every case was declined is reported as skipped with the reasons, and a run
+  that compared nothing fails;
 - failed "UNREGISTERED DIFFERENCE" / "STALE REGISTRY ENTRY" / "XPASS(strict)": a new
   difference to register, or an entry the framework no longer needs. The message ends
   with a reproducer to paste into ``python -`` at the repository root.

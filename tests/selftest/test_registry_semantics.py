@@ -423,10 +423,15 @@ def test_case_as_claimed_is_registered(tmp_path, form):
         assert tallies["indistinct"] == 1
     else:
         assert tallies["reproduced"] == 1
-    # without the entry the same behaviour is a difference nobody registered
-    if form not in ("unsupported",):
+    # without the entry the same behaviour is a difference nobody registered (an
+    # Unsupported without an entry is a decline, recorded as such)
+    bare = _suite(double, [])
+    if form == "unsupported":
+        assert call.check(bare) == "unsupported"
+        assert bare.records.unsupported[call.op][double.reason] == 1
+    else:
         with pytest.raises(AssertionError, match="UNREGISTERED DIFFERENCE"):
-            call.check(_suite(double, []))
+            call.check(bare)
 
 
 #: Forms a single case cannot show stale: the claim's values are the default's (an
@@ -490,3 +495,27 @@ def test_accumulation_claim_widens_the_bound_only(tmp_path):
     with pytest.raises(AssertionError, match=r"UNREGISTERED.*\n.*gamma_257\(u_float32"):
         call.check(_suite(double, []))
     assert call.check(_suite(double, [_form_entry(tmp_path, "accumulation")])) == "registered"
+
+
+@pytest.mark.parametrize("form", ["negative-padding-crops", "window-larger-empty"])
+def test_bad_input_declined_under_a_values_claim_is_unsupported(tmp_path, form):
+    """An adapter that declines a bad-input call an entry claims values for says nothing
+    about the claim: recorded as Unsupported, neither stale nor reproduced."""
+    double, *_, call = FORMS[form]
+    entry = _form_entry(tmp_path, form)
+    declining = broken.DeclinesEverything()
+    declining.name = double.name
+    suite = _suite(declining, [entry])
+    assert call.check(suite) == "unsupported"
+    assert suite.records.entry_status(entry.id) == "not-exercised"
+
+
+def test_bad_input_rejected_without_entry_passes_and_values_fail():
+    """No entry: raising (any exception) is the oracle's default; values are an
+    unregistered difference naming the oracle's rejection."""
+    *_, call = FORMS["negative-padding-crops"]
+    suite = _suite(broken.renamed(numpy_backend, "plain"), [])
+    assert call.check(suite) == "passed"
+    with pytest.raises(AssertionError, match=r"UNREGISTERED DIFFERENCE.*returned values "
+                                             r"\(shape .*\) where the oracle rejects"):
+        call.check(_suite(broken.ConvNegativePaddingCrops(), []))

@@ -289,7 +289,8 @@ def judge_invalid(suite: Suite, op: str, arrays: Mapping[str, Any],
     instead: values (through value models such as ``negative-padding-crops`` or
     ``window-larger-empty``), an exception and message, an Unsupported reason, or values
     that cannot be compared (excluded). A backend that rejects the call where an entry
-    claims values (or excluded values) makes that entry stale.
+    claims values (or excluded values) makes that entry stale; an adapter that declines
+    it (Unsupported) is recorded as such.
 
     Returns
     -------
@@ -326,7 +327,6 @@ def judge_invalid(suite: Suite, op: str, arrays: Mapping[str, Any],
     except ValueError as exc:
         raise AssertionError(f"registry: {exc}{repro(None)}") from exc
     tally = suite.records.add_entry_case
-    rejected = called.error is not None or called.reason is not None
     if claim.form in ("raises", "unsupported"):
         seen = (claim.explains(called.error) if claim.form == "raises" and called.error
                 else claim.form == "unsupported" and called.reason is not None
@@ -339,7 +339,11 @@ def judge_invalid(suite: Suite, op: str, arrays: Mapping[str, Any],
         raise _unregistered(suite, test, op, (
             f"{why}; registry entries {', '.join(ids)} claim it {claim.describe()}, but the "
             f"backend {called.describe()}.{repro(None)}"))
-    if rejected:
+    if called.reason is not None:  # the adapter declines: nothing to judge the claim by
+        suite.last_unsupported = called.reason
+        suite.records.add_unsupported(op, called.reason)
+        return "unsupported"
+    if called.error is not None:
         for i in ids:
             tally(i, "stale")
         raise AssertionError(
