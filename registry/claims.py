@@ -13,6 +13,9 @@ An entry's claim is one of four forms (see ``docs/registry.md``):
 ``unsupported``
     The adapter declines the case with :class:`backends.Unsupported` whose reason matches
     ``match``.
+``crashes``
+    The call kills the process (a signal such as SIGFPE, named by ``match``); the suite
+    runs such calls in a worker process.
 ``excluded``
     The matched cases cannot be compared at all; the written reason says why. They are
     counted and shown apart from every compared case.
@@ -292,12 +295,16 @@ class Claim:
     match: str | None = None
     unsupported: bool = False
     excluded: str | None = None
+    crashes: bool = False
 
     @property
     def form(self) -> str:
-        """``"excluded"``, ``"raises"``, ``"unsupported"`` or ``"values"``."""
+        """``"excluded"``, ``"crashes"``, ``"raises"``, ``"unsupported"`` or
+        ``"values"``."""
         if self.excluded:
             return "excluded"
+        if self.crashes:
+            return "crashes"
         if self.raises:
             return "raises"
         if self.unsupported:
@@ -336,7 +343,8 @@ class Claim:
         """Whether exception ``exc`` is the one a ``raises`` claim names."""
         if not self.raises:
             return False
-        names = {cls.__name__ for cls in type(exc).__mro__}
+        # an exception from a worker process carries its class names (the MRO)
+        names = set(getattr(exc, "names", ())) or {cls.__name__ for cls in type(exc).__mro__}
         return self.raises in names and self.matches_text(str(exc))
 
     def matches_text(self, text: str) -> bool:
@@ -349,6 +357,9 @@ class Claim:
             return f"not compared: {self.excluded}"
         if self.form == "raises":
             return f"raises {self.raises}" + (f" matching {self.match!r}" if self.match else "")
+        if self.form == "crashes":
+            return "crashes (the process dies)" + (f" matching {self.match!r}" if self.match
+                                                   else "")
         if self.form == "unsupported":
             return "Unsupported" + (f" matching {self.match!r}" if self.match else "")
         parts = [f"oracle with {dict(self.overrides)}" if self.overrides else "oracle"]
@@ -379,13 +390,13 @@ def parse(table: Mapping[str, Any]) -> tuple[Claim | None, list[str]]:
     claim = Claim(overrides=overrides, values=values, dtype=raw.get("dtype"),
                   accumulation=raw.get("accumulation"), raises=raw.get("raises"),
                   match=raw.get("match"), unsupported=bool(raw.get("unsupported", False)),
-                  excluded=raw.get("excluded"))
-    forms = [f for f in ("raises", "unsupported", "excluded") if raw.get(f)]
+                  excluded=raw.get("excluded"), crashes=bool(raw.get("crashes", False)))
+    forms = [f for f in ("raises", "unsupported", "excluded", "crashes") if raw.get(f)]
     if len(forms) > 1 or (forms and (values or overrides or claim.dtype)):
         problems.append(f"claim: one form only (values, raises, unsupported or excluded), "
                         f"got {forms + (['values'] if values or overrides else [])}")
-    if claim.match is not None and claim.form not in ("raises", "unsupported"):
-        problems.append("claim: match belongs to a raises or unsupported claim")
+    if claim.match is not None and claim.form not in ("raises", "unsupported", "crashes"):
+        problems.append("claim: match belongs to a raises, unsupported or crashes claim")
     return claim, problems
 
 

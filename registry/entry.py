@@ -57,7 +57,13 @@ class Entry:
                      for req in self.cpu if not met(req))
 
     def applies(self, backend: str, op: str, facts: Mapping[str, Any]) -> bool:
-        """Whether the entry concerns ``backend`` running ``op`` on a case with ``facts``."""
+        """Whether the entry concerns ``backend`` running ``op`` on a case with ``facts``.
+
+        An entry concerns bad input (a call the oracle rejects) only when its ``when``
+        says so (``invalid = true``): a claim about what a framework computes is a claim
+        about calls that have a result."""
+        if facts.get("invalid") and "invalid" not in self.when:
+            return False
         return backend in self.backends and op == self.op and matches(self.when, facts)
 
     def explains_probe(self, api: str, column: str, case: str) -> bool:

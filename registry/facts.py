@@ -91,6 +91,15 @@ def _special(arrays: Mapping[str, Any], test: Any) -> bool:
     return found
 
 
+def _channels_fit(x_shape: Sequence[int], w_shape: Sequence[int] | None, groups: Any) -> bool:
+    """Whether a convolution's channels, weight and groups are consistent."""
+    if (w_shape is None or len(w_shape) != len(x_shape) or len(x_shape) < 2
+            or isinstance(groups, bool) or not isinstance(groups, int)):
+        return False
+    c, o, cg = x_shape[1], w_shape[0], w_shape[1]
+    return groups >= 1 and o % groups == 0 and cg * groups == c
+
+
 def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,
                fill: str, variant: str = "") -> dict[str, Any]:
     """The facts of one call that ``when`` conditions test (see
@@ -128,7 +137,8 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
     }
     if op == "conv":
         groups = params.get("groups", 1)
-        facts.update(groups=groups, depthwise=groups == facts["channels"] and groups > 1,
+        facts.update(groups=groups, groups_consistent=_channels_fit(x.shape, w_shape, groups),
+                     depthwise=groups == facts["channels"] and groups > 1,
                      out_channels=int(w_shape[0]) if w_shape else 0,
                      bias=arrays.get("b") is not None)
     else:

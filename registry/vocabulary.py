@@ -36,6 +36,8 @@ CLAIM_KEYS: dict[str, str] = {
              "reason) must contain",
     "unsupported": "true: the adapter declines the case with Unsupported (reason matching "
                    "`match` when given)",
+    "crashes": "true: the call kills the process (how it died, e.g. 'killed by SIGFPE', "
+               "matching `match` when given)",
     "excluded": "written reason why the matched cases cannot be compared at all (values "
                 "read from uninitialised memory...): counted and shown apart",
 }
@@ -61,7 +63,9 @@ FACTS: dict[str, str] = {
     "padded": "bool: some resolved padding is > 0",
     "asymmetric": "bool: some resolved (lo, hi) has lo != hi",
     "pad_over_half": "bool: some resolved pad side is > kernel // 2 (pooling's usual limit)",
-    "groups": "conv groups",
+    "groups": "conv groups (as passed, possibly bad input)",
+    "groups_consistent": "bool: conv groups is an int >= 1 with C = groups * w.shape[1] and "
+                         "O divisible by it",
     "depthwise": "bool: conv with groups == C > 1",
     "out_channels": "conv O",
     "bias": "bool: conv with a bias",
@@ -84,7 +88,7 @@ FACTS: dict[str, str] = {
 PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads", "gap"})
 #: Facts that only some operations have; a condition on another op's fact is an error.
 OP_FACTS: dict[str, frozenset[str]] = {
-    "conv": frozenset({"groups", "depthwise", "out_channels", "bias"}),
+    "conv": frozenset({"groups", "groups_consistent", "depthwise", "out_channels", "bias"}),
     "pool": frozenset({"stride_default", "ceil_mode", "ceil_extends"}),
     "avg_pool": frozenset({"count_include_pad"}),
 }

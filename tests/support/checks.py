@@ -62,10 +62,19 @@ class Suite:
     entries: list[registry.Entry]
     records: Records
     variant: str = ""
+    _worker: Any = None
     #: The reason of the last Unsupported, and the ids of the registry entries that the
     #: last judged case matched: what a fixed-case test shows as its skip / xfail reason.
     last_unsupported: str = ""
     last_entries: str = ""
+
+    def isolated(self) -> Any:
+        """The backend in a worker process (started on first use; see
+        :mod:`tests.support.isolation`)."""
+        if self._worker is None:
+            from tests.support.isolation import IsolatedBackend
+            self._worker = IsolatedBackend(self.spec)
+        return self._worker
 
     def __repr__(self) -> str:  # hypothesis prints it with every falsifying example
         return f"Suite({self.name} {self.version})"
@@ -90,23 +99,43 @@ oracle = registry.oracle_call
 @dataclass(frozen=True)
 class Called:
     """What the backend did with one call: returned ``y``, declined it with an
-    Unsupported ``reason``, or raised ``error``."""
+    Unsupported ``reason``, raised ``error``, or died (``crash``: how, in a worker)."""
 
     y: Any = None
     reason: str | None = None
     error: BaseException | None = None
+    crash: str | None = None
 
     def describe(self) -> str:
         if self.reason is not None:
             return f"declined it: Unsupported({self.reason!r})"
         if self.error is not None:
-            return f"raised {type(self.error).__name__}: {self.error}"
+            return f"raised {getattr(self.error, 'names', [type(self.error).__name__])[0]}: " \
+                   f"{self.error}"
+        if self.crash is not None:
+            return f"crashed ({self.crash})"
         return "returned values"
+
+    def as_claimed(self, claim: registry.Claim) -> bool:
+        """Whether this is the exception, Unsupported or crash that ``claim`` names."""
+        if claim.form == "raises":
+            return self.error is not None and claim.explains(self.error)
+        if claim.form == "unsupported":
+            return self.reason is not None and claim.matches_text(self.reason)
+        if claim.form == "crashes":
+            return self.crash is not None and claim.matches_text(self.crash)
+        return False
 
 
 def call_backend(suite: Suite, op: str, arrays: Mapping[str, Any],
-                 params: Mapping[str, Any]) -> Called:
-    """Call the backend; an exception is an observation, not a failure (yet)."""
+                 params: Mapping[str, Any], isolated: bool = False) -> Called:
+    """Call the backend; an exception is an observation, not a failure (yet). With
+    ``isolated`` the call runs in a worker process (:mod:`tests.support.isolation`), so
+    that a call that kills its process is observed as a crash."""
+    if isolated:
+        kind, value = suite.isolated().call(op, arrays, params)
+        return Called(**{{"values": "y", "unsupported": "reason", "error": "error",
+                          "crash": "crash"}[kind]: value})
     try:
         with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is meant to be NaN
             return Called(y=call_op(suite.backend, op, arrays, params))
@@ -184,11 +213,8 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
             tally(i, "excluded")
         suite.records.add_excluded(op)
         return "excluded"
-    if claim.form in ("raises", "unsupported"):
-        seen = (claim.explains(called.error) if claim.form == "raises" and called.error
-                else claim.form == "unsupported" and called.reason is not None
-                and claim.matches_text(called.reason))
-        if seen:
+    if claim.form in ("raises", "unsupported", "crashes"):
+        if called.as_claimed(claim):
             for i in ids:
                 tally(i, "reproduced")
             suite.records.add_claim_checked(op)
@@ -213,7 +239,7 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
         suite.last_unsupported = called.reason
         suite.records.add_unsupported(op, called.reason)
         return "unsupported"
-    if called.error is not None:
+    if called.error is not None or called.crash is not None:
         raise _unregistered(suite, test, op, (
             f"matches registry entries {', '.join(ids)} (claim: {claim.describe()}), but the "
             f"backend {called.describe()}{repro(claim)}"))
@@ -252,10 +278,9 @@ def _judge_default(suite: Suite, op: str, arrays: Mapping[str, Any],
         suite.last_unsupported = called.reason
         suite.records.add_unsupported(op, called.reason)
         return "unsupported"
-    if called.error is not None:
+    if called.error is not None or called.crash is not None:
         raise _unregistered(suite, test, op, (
-            f"raised {type(called.error).__name__} on a valid call: {called.error}"
-            f"{repro(None)}"))
+            f"{called.describe()} on a valid call{repro(None)}"))
     suite.records.add_checked(op)
     mismatch = _differs(op, arrays, params, dtype, called.y, default)
     if mismatch is not None:
@@ -318,6 +343,10 @@ def judge_invalid(suite: Suite, op: str, arrays: Mapping[str, Any],
         if called.error is not None:
             suite.records.add_checked(op)
             return "passed"
+        if called.crash is not None:
+            raise _unregistered(suite, test, op, (
+                f"{called.describe()} where {why}, and no registry entry explains it (a "
+                f"crash ends the user's process: it is not a rejection).{repro(None)}"))
         shape = getattr(called.y, "shape", "?")
         raise _unregistered(suite, test, op, (
             f"returned values (shape {shape}) where {why}, and no registry entry explains "
@@ -327,13 +356,11 @@ def judge_invalid(suite: Suite, op: str, arrays: Mapping[str, Any],
     except ValueError as exc:
         raise AssertionError(f"registry: {exc}{repro(None)}") from exc
     tally = suite.records.add_entry_case
-    if claim.form in ("raises", "unsupported"):
-        seen = (claim.explains(called.error) if claim.form == "raises" and called.error
-                else claim.form == "unsupported" and called.reason is not None
-                and claim.matches_text(called.reason))
-        if seen:
+    if claim.form in ("raises", "unsupported", "crashes"):
+        if called.as_claimed(claim):
             for i in ids:
-                tally(i, "indistinct")  # a rejection, as the oracle's default
+                # an exception rejects the call as the oracle does; a crash does not
+                tally(i, "indistinct" if claim.form != "crashes" else "reproduced")
             suite.records.add_claim_checked(op)
             return "registered"
         raise _unregistered(suite, test, op, (
@@ -343,6 +370,10 @@ def judge_invalid(suite: Suite, op: str, arrays: Mapping[str, Any],
         suite.last_unsupported = called.reason
         suite.records.add_unsupported(op, called.reason)
         return "unsupported"
+    if called.crash is not None:
+        raise _unregistered(suite, test, op, (
+            f"{why}; registry entries {', '.join(ids)} claim it {claim.describe()}, but the "
+            f"backend {called.describe()}.{repro(None)}"))
     if called.error is not None:
         for i in ids:
             tally(i, "stale")
@@ -423,7 +454,8 @@ def check_reproducer(suite: Suite, entry: registry.Entry) -> None:
     __tracebackhide__ = True
     call = registry.reproducer_call(entry)
     text = reproducer_for_arrays(call.op, call.arrays, call.params, call.dtype, suite.spec)
-    called = call_backend(suite, call.op, call.arrays, call.params)
+    called = call_backend(suite, call.op, call.arrays, call.params,
+                          isolated=entry.claim is not None and entry.claim.form == "crashes")
     claim = entry.claim
     assert claim is not None  # the loader requires a claim of every suite entry
     try:
@@ -458,12 +490,8 @@ def claim_holds(claim: registry.Claim, call: registry.ReproducerCall, called: Ca
     not (``invalid``: the oracle rejects the call)."""
     if claim.form == "excluded":
         return called.y is not None, f"the backend {called.describe()}"
-    if claim.form == "raises":
-        return (called.error is not None and claim.explains(called.error),
-                f"the backend {called.describe()}")
-    if claim.form == "unsupported":
-        return (called.reason is not None and claim.matches_text(called.reason),
-                f"the backend {called.describe()}")
+    if claim.form in ("raises", "unsupported", "crashes"):
+        return called.as_claimed(claim), f"the backend {called.describe()}"
     if called.y is None:
         return False, f"the backend {called.describe()}"
     mismatch = _claimed_mismatch(call.op, call.arrays, call.params, call.dtype, called.y,
