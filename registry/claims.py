@@ -233,6 +233,46 @@ def window_larger_empty(inner: Computation) -> Computation:
     return run
 
 
+#: The smallest normal magnitude each floating dtype is computed at (bfloat16 and float16
+#: in float32): below it a value is subnormal.
+_SMALLEST_NORMAL = {"float32": 2.0 ** -126, "bfloat16": 2.0 ** -126, "float64": 2.0 ** -1022}
+
+
+def _flushed(a: np.ndarray, dtype: str) -> np.ndarray:
+    tiny = _SMALLEST_NORMAL.get(dtype, 0.0)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(a) < tiny, 0.0, a)
+
+
+def subnormals_flushed(inner: Computation) -> Computation:
+    """Subnormal inputs read as zero and subnormal results written as zero (the CPU's
+    denormals-are-zero and flush-to-zero modes) for dtypes computed in float32 or
+    float64; float16 is computed in float32, where its subnormals are normal."""
+    def run(op, arrays, params, dtype):
+        flushed = {k: None if v is None else
+                   _flushed(np.asarray(v).astype(np.float64), dtype) for k, v in arrays.items()}
+        return [_flushed(r, dtype) for r in inner(op, flushed, params, dtype)]
+    return run
+
+
+def groups_from_shapes(inner: Computation) -> Computation:
+    """A convolution whose groups are what the shapes imply, ``C // w.shape[1]``,
+    whatever the groups argument says (an API that has no groups argument)."""
+    def run(op, arrays, params, dtype):
+        groups = np.shape(arrays["x"])[1] // max(np.shape(arrays["w"])[1], 1)
+        return inner(op, arrays, {**params, "groups": groups}, dtype)
+    return run
+
+
+def window_larger_zeros(inner: Computation) -> Computation:
+    """A convolution window larger than the padded input gives zeros of shape
+    ``(N, O, *in_sizes)`` instead of an error (bad input to the oracle)."""
+    def run(op, arrays, params, dtype):
+        x = np.asarray(arrays["x"])
+        return [np.zeros((x.shape[0], np.shape(arrays["w"])[0], *x.shape[2:]))]
+    return run
+
+
 def input_shaped_empty(inner: Computation) -> Computation:
     """An empty array of the input's shape (a framework that returns its empty input
     as it is)."""
@@ -255,6 +295,9 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "negative-padding-crops": negative_padding_crops,
     "window-larger-empty": window_larger_empty,
     "input-shaped-empty": input_shaped_empty,
+    "subnormals-flushed": subnormals_flushed,
+    "groups-from-shapes": groups_from_shapes,
+    "window-larger-zeros": window_larger_zeros,
 }
 
 

@@ -91,6 +91,21 @@ def _special(arrays: Mapping[str, Any], test: Any) -> bool:
     return found
 
 
+def _window_larger(in_sizes: Sequence[int], kernel: Any, stride: Any, dilation: Any,
+                   padding: Any) -> bool:
+    """Whether otherwise valid window arguments give no output: the (dilated) window is
+    larger than the padded input."""
+    nd = len(in_sizes)
+    try:
+        k = reference.normalize_sizes(kernel, nd, "kernel")
+        s = reference.normalize_sizes(stride, nd, "stride")
+        d = reference.normalize_sizes(dilation, nd, "dilation")
+        pads = reference.resolve_padding(padding, in_sizes, k, s, d)
+    except (ValueError, TypeError):
+        return False
+    return min(reference.output_size(in_sizes, k, s, pads, d), default=1) < 1
+
+
 def _channels_fit(x_shape: Sequence[int], w_shape: Sequence[int] | None, groups: Any) -> bool:
     """Whether a convolution's channels, weight and groups are consistent."""
     if (w_shape is None or len(w_shape) != len(x_shape) or len(x_shape) < 2
@@ -153,12 +168,13 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
             rest = {k: v for k, v in params.items() if k != "kernel_size"}
             _, geometry = reference.pool_geometry(x, params["kernel_size"], **rest)
     except (ValueError, TypeError):
-        facts.update(invalid=True, empty=x.size == 0)
+        facts.update(invalid=True, empty=x.size == 0,
+                     window_larger=_window_larger(in_sizes, kernel, stride, dilation, padding))
         return facts
     kernel_n, stride_n, dilation_n = geometry.kernel, geometry.stride, geometry.dilation
     pads = geometry.pads
     facts.update(
-        invalid=False,
+        invalid=False, window_larger=False,
         pads=tuple(max(p) for p in pads),
         gap=tuple(s - ((k - 1) * d + 1) for s, k, d in zip(stride_n, kernel_n, dilation_n,
                                                            strict=True)),

@@ -130,8 +130,12 @@ def load(path: str | Path | None = None) -> list[Entry]:
     seen: set[str] = set()
     entries = []
     for file in _files(path):
-        with file.open("rb") as f:
-            tables = tomllib.load(f).get("discrepancy", [])
+        try:
+            with file.open("rb") as f:
+                tables = tomllib.load(f).get("discrepancy", [])
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(f"{file.name}: not valid TOML: {exc}")
+            continue
         for i, table in enumerate(tables):
             ident = table.get("id", "")
             problems += validate(table, f"{file.name} #{i} ({ident or '?'})")

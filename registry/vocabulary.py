@@ -83,6 +83,8 @@ FACTS: dict[str, str] = {
     "window_cells": "cells of one window (product of the kernel sizes)",
     "invalid": "bool: arguments the oracle rejects (bad-input cases; exactly what "
                "reference.conv_geometry / pool_geometry raise on)",
+    "window_larger": "bool: otherwise valid window arguments whose (dilated) window is larger "
+                     "than the padded input, so that the output would be empty",
     "variant": "the backend variant's name ('' for the default way of running)",
 }
 PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads", "gap"})
