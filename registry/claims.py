@@ -30,6 +30,7 @@ window geometry of its own.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -156,9 +157,9 @@ def same_unclamped(inner: Computation) -> Computation:
 
 def full_convention(inner: Computation) -> Computation:
     """Caffe's 'full' ceil mode: ``ceil((n + lo + hi - extent) / s) + 1`` outputs with no
-    last-window rule; a window that covers no input cell gives the lowest finite value
-    (max pooling), or 0 (average pooling counting padding) or NaN (average pooling
-    counting input cells only: 0 / 0)."""
+    last-window rule. A window that covers no input cell gives the lowest finite value
+    (max pooling); in average pooling it sums to 0 and divides by the cells it counts (in
+    the padded input with ``count_include_pad``, else in the input): 0, or NaN (0 / 0)."""
     def run(op, arrays, params, dtype):
         x = np.asarray(arrays["x"])
         geo = _pool_geometry(op, x, params)
@@ -166,14 +167,23 @@ def full_convention(inner: Computation) -> Computation:
                      for n, (lo, hi), k, s, d in zip(x.shape[2:], geo.pads, geo.kernel,
                                                      geo.stride, geo.dilation, strict=True))
         if op == "max_pool":
-            fill = lowest_finite(dtype)
-        else:  # 0 / 0 where no cell is counted
-            fill = 0.0 if params.get("count_include_pad", True) else np.nan
+            fill: Any = lowest_finite(dtype)
+        else:  # 0 / (cells counted): NaN where a window counts none
+            include = bool(params.get("count_include_pad", True))
+            counts = []
+            for f, n, (lo, hi), k, s, d in zip(full, x.shape[2:], geo.pads, geo.kernel,
+                                               geo.stride, geo.dilation, strict=True):
+                begin, end = (0, lo + n + hi) if include else (lo, lo + n)
+                taps = np.add.outer(np.arange(f) * s, np.arange(k) * d)
+                counts.append(((begin <= taps) & (taps < end)).sum(axis=1))
+            counted = functools.reduce(np.multiply.outer, counts)
+            fill = np.where(counted > 0, 0.0, np.nan)
         out = []
         for r in inner(op, arrays, params, dtype):
-            grown = np.full((*r.shape[:2], *(max(f, o) for f, o in zip(full, r.shape[2:],
-                                                                      strict=True))),
-                            fill, dtype=np.float64)
+            shape = (*r.shape[:2], *(max(f, o) for f, o in zip(full, r.shape[2:], strict=True)))
+            grown = np.broadcast_to(np.asarray(fill, dtype=np.float64)[
+                tuple(slice(0, g) for g in shape[2:])] if np.ndim(fill) else fill,
+                shape).copy()
             grown[tuple(slice(0, o) for o in r.shape)] = r
             out.append(grown)
         return out

@@ -347,6 +347,19 @@ FORMS: dict[str, tuple[Any, dict[str, Any], dict[str, Any], Call]] = {
     "window-larger-empty": (broken.MaxPoolEmptyWhenWindowLarger(), {"invalid": True},
                             {"values": ["window-larger-empty"]},
                             Call("max_pool", [[[1, 2, 3, 4, 5]]], {"kernel_size": 7})),
+    "input-shaped-empty": (broken.ConvEmptyChannelsAsInput(), {"channels": 0},
+                           {"values": ["input-shaped-empty"]},
+                           Call("conv", np.zeros((1, 0, 3)), {}, w=np.zeros((2, 0, 1)))),
+    "subnormals-flushed": (broken.FlushesSubnormals(), {"dtype": "float32"},
+                           {"values": ["subnormals-flushed"]},
+                           Call("avg_pool", [[[1e-40, 2e-40, 3.0]]], {"kernel_size": 1})),
+    "groups-from-shapes": (broken.ConvGroupsFromShapes(), {"invalid": True},
+                           {"values": ["groups-from-shapes"]},
+                           Call("conv", np.arange(1, 7).reshape(1, 2, 3), {"groups": 0},
+                                w=[[[1], [1]], [[1], [-1]]])),
+    "window-larger-zeros": (broken.ConvZerosWhenKernelLarger(), {"invalid": True},
+                            {"values": ["window-larger-zeros"]},
+                            Call("conv", [[[1, 2, 3]]], {}, w=[[[1, 1, 1, 1]]])),
     "excluded": (avg_divisor_ignores_padding, {"padded": True},
                  {"excluded": "values follow no convention"},
                  Call("avg_pool", np.arange(1, 16).reshape(1, 1, 3, 5),
@@ -373,6 +386,9 @@ OTHERS: dict[str, list[Any]] = {form: [broken.off_by_one(double, double.name)]
 OTHERS["window-larger-empty"] = [broken._Named(  # an empty output of another shape
     FORMS["window-larger-empty"][0], FORMS["window-larger-empty"][0].name,
     transform=lambda y: np.empty((1, 1, 1, 0), dtype=y.dtype))]
+OTHERS["input-shaped-empty"] = [broken._Named(  # an empty output of another shape
+    FORMS["input-shaped-empty"][0], FORMS["input-shaped-empty"][0].name,
+    transform=lambda y: np.empty((1, 0, 2), dtype=y.dtype))]
 OTHERS["raises"] = [_RaisesValueError(), _RaisesOtherMessage()]
 OTHERS["unsupported"] = [_DeclinesOtherReason()]
 OTHERS["excluded"] = [_RaisesValueError()]

@@ -611,6 +611,69 @@ class MaxPoolEmptyWhenWindowLarger(_Oracle):
         return np.empty((*x.shape[:2], *(max(0, o) for o in sizes)), dtype=x.dtype)
 
 
+class ConvEmptyChannelsAsInput(_Oracle):
+    """A convolution of 0 input channels returns its empty input as it is."""
+
+    name = "convention-conv-empty-channels-as-input"
+
+    def conv(self, x: Any, w: Any, b: Any = None, **kw: Any) -> np.ndarray:
+        x = np.asarray(x)
+        if x.shape[1] == 0:
+            return x.copy()
+        return reference.conv(x, w, b, **kw)
+
+
+class FlushesSubnormals(_Oracle):
+    """Subnormal inputs read as zero and subnormal results written as zero."""
+
+    name = "convention-flushes-subnormals"
+
+    def avg_pool(self, x: Any, kernel_size: Any, **kw: Any) -> np.ndarray:
+        tiny = float(np.finfo(np.asarray(x).dtype).tiny)
+        x64 = np.asarray(x).astype(np.float64)
+        y = reference.avg_pool(np.where(np.abs(x64) < tiny, 0.0, x64), kernel_size, **kw)
+        return np.where(np.abs(y) < tiny, 0.0, y)
+
+
+class ConvGroupsFromShapes(_Oracle):
+    """A convolution that ignores its groups argument and uses ``C // w.shape[1]``."""
+
+    name = "convention-conv-groups-from-shapes"
+
+    def conv(self, x: Any, w: Any, b: Any = None, **kw: Any) -> np.ndarray:
+        groups = np.shape(x)[1] // np.shape(w)[1]
+        return reference.conv(x, w, b, **{**kw, "groups": groups})
+
+
+class ConvZerosWhenKernelLarger(_Oracle):
+    """A convolution whose kernel is larger than the padded input returns zeros of shape
+    ``(N, O, *in_sizes)``."""
+
+    name = "convention-conv-zeros-when-kernel-larger"
+
+    def conv(self, x: Any, w: Any, b: Any = None, **kw: Any) -> np.ndarray:
+        x, w = np.asarray(x), np.asarray(w)
+        if any(k > n for k, n in zip(w.shape[2:], x.shape[2:], strict=True)):
+            return np.zeros((x.shape[0], w.shape[0], *x.shape[2:]))
+        return reference.conv(x, w, b, **kw)
+
+
+class CrashesOnGroupsZero(_Oracle):
+    """A convolution with groups=0 kills its process with SIGFPE (the process, not an
+    exception: the suite runs such calls in a worker)."""
+
+    name = "convention-crashes-on-groups-zero"
+
+    def conv(self, x: Any, w: Any, b: Any = None, **kw: Any) -> np.ndarray:
+        if kw.get("groups") == 0:
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGFPE)
+        return reference.conv(x, w, b, **kw)
+
+
+crashes_on_groups_zero = CrashesOnGroupsZero()
 flipped_kernel = FlippedKernel()
 same_wrong_side = SameWrongSide()
 avg_divisor_ignores_padding = AvgDivisorIgnoresPadding()
