@@ -11,13 +11,11 @@ from reference._validate import check_array, check_input
 from reference.padding import WindowGeometry
 from reference.pool import avg_divisor, pool_geometry
 from reference.windows import (
-    Slab,
     add_slab_to_input,
     padded_slab,
     slab_regions,
     slabs,
     sliding_windows,
-    tap_slices,
 )
 
 _F64 = np.dtype(np.float64)
@@ -206,22 +204,33 @@ def avg_pool_vjp(
     n, c = x.shape[:2]
     divisor = avg_divisor(geo, x.shape[2:], bool(count_include_pad))
     dx = np.zeros(x.shape, dtype=_F64)
-    bytes_per_row = 8 * c * (math.prod(geo.padded[1:]) * geo.stride[0]  # the padded gradient
-                             + math.prod(geo.out[1:]))                  # dy / divisor
+    nd = len(geo.out)
+    # per output row: dy / divisor, the result of every pass but the last, the padded
+    # gradient
+    passes = [math.prod((*geo.out[1:axis], *geo.padded[axis:])) for axis in range(1, nd)]
+    bytes_per_row = 8 * c * (math.prod(geo.out[1:]) + sum(passes)
+                             + math.prod(geo.padded[1:]) * geo.stride[0])
     for slab in slabs(n, geo.out, bytes_per_row):
-        out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
         share = np.divide(dy[slab.batch, :, slab.rows], divisor[slab.rows], dtype=_F64)
-        part = _zero_part(x, geo, slab)
-        for _, cells in tap_slices(geo.kernel, geo.stride, geo.dilation, out):
-            part[(slice(None), slice(None), *cells)] += share
+        part = _spread_windows(share, geo, slab_regions(
+            x.shape, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation)[0])
         add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
                           geo.dilation)
         del share, part  # free this slab's temporaries
     return dx
 
 
-def _zero_part(x: np.ndarray, geo: WindowGeometry, slab: Slab) -> np.ndarray:
-    """Zeros shaped as the padded part of ``x`` that the windows of ``slab`` read."""
-    shape, _, _ = slab_regions(x.shape, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
-                               geo.dilation)
-    return np.zeros(shape, dtype=_F64)
+def _spread_windows(share: np.ndarray, geo: WindowGeometry, part_shape: tuple[int, ...]
+                    ) -> np.ndarray:
+    """Add every window's ``share`` to each of its cells: the transpose of the box sum,
+    separable like it, so one spatial dimension at a time (the last first), each in
+    ``kernel`` strided additions. The result has ``part_shape``, a padded slab."""
+    spread = share
+    for axis in reversed(range(len(geo.kernel))):
+        at = 2 + axis
+        wider = np.zeros((*spread.shape[:at], part_shape[at], *spread.shape[at + 1:]))
+        o, s, d = spread.shape[at], geo.stride[axis], geo.dilation[axis]
+        for t in range(geo.kernel[axis]):
+            wider[(slice(None),) * at + (slice(t * d, t * d + (o - 1) * s + 1, s),)] += spread
+        spread = wider
+    return spread
