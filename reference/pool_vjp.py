@@ -59,11 +59,20 @@ def _argmax_taps(xp: np.ndarray, geo: WindowGeometry, out: tuple[int, ...],
     first NaN, else its first maximum; ``first_tap`` where no input cell beats the
     padding's ``fill`` (padding equals ``fill`` and is never strictly greater)."""
     windows = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
-    shape = windows.shape[:2 + len(out)]
-    best = np.full(shape, fill, dtype=xp.dtype)
+    arg, best = _first_maxima(windows, geo, first_tap, fill, nan=False)
+    if xp.dtype.kind not in "iu" and np.isnan(best).any():
+        # a maximum is NaN exactly where its window holds NaN: go again, NaN first
+        arg, best = _first_maxima(windows, geo, first_tap, fill, nan=True)
+    return arg
+
+
+def _first_maxima(windows: np.ndarray, geo: WindowGeometry, first_tap: np.ndarray,
+                  fill: float | int, nan: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The taps of :func:`_argmax_taps` (NaN first only if ``nan``), and the maxima."""
+    shape = windows.shape[:windows.ndim - len(geo.kernel)]
+    best = np.full(shape, fill, dtype=windows.dtype)
     arg = np.empty(shape, dtype=np.min_scalar_type(math.prod(geo.kernel) - 1))
     arg[...] = first_tap
-    nan = xp.dtype.kind not in "iu" and bool(np.isnan(xp).any())
     better = np.empty(shape, dtype=bool)
     numbered = np.empty(shape, dtype=arg.dtype)
     for number, j in enumerate(np.ndindex(*geo.kernel)):
@@ -76,7 +85,7 @@ def _argmax_taps(xp: np.ndarray, geo: WindowGeometry, out: tuple[int, ...],
         np.multiply(better, arg.dtype.type(number), out=numbered)
         np.maximum(arg, numbered, out=arg)
         np.maximum(best, tap, out=best)
-    return arg
+    return arg, best
 
 
 def _scatter_to_taps(arg: np.ndarray, dy: np.ndarray, geo: WindowGeometry,
@@ -89,10 +98,14 @@ def _scatter_to_taps(arg: np.ndarray, dy: np.ndarray, geo: WindowGeometry,
     for axis in range(nd):
         along = np.arange(geo.kernel[axis]) * geo.dilation[axis] * cell[2 + axis]
         offsets += along.reshape((-1,) + (1,) * (nd - 1 - axis))
-    index = offsets.reshape(-1)[arg]
-    for axis, size in enumerate(arg.shape):
-        step = cell[axis] * (geo.stride[axis - 2] if axis >= 2 else 1)
-        index += (np.arange(size) * step).reshape((-1,) + (1,) * (arg.ndim - 1 - axis))
+    # the first cell of every window: its batch item and channel, then its place
+    origins: np.ndarray | int = 0
+    for axis, size in enumerate(arg.shape[2:]):
+        along = np.arange(size) * geo.stride[axis] * cell[2 + axis]
+        origins = np.add.outer(origins, along)
+    index = offsets.reshape(-1)[arg].reshape(arg.shape[0] * arg.shape[1], -1)
+    index += (np.arange(index.shape[0]) * cell[1])[:, np.newaxis]  # (N, C) with C-order
+    index += np.reshape(origins, (1, -1))
     weights = np.asarray(dy, dtype=_F64).reshape(-1)
     return np.bincount(index.reshape(-1), weights=weights,
                        minlength=math.prod(part_shape)).reshape(part_shape)
@@ -142,9 +155,11 @@ def max_pool_vjp(
     fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
     dx = np.zeros(x.shape, dtype=_F64)
     rest_out = math.prod(geo.out[1:])
-    bytes_per_row = (c * math.prod(geo.padded[1:]) * geo.stride[0]  # padded input (and
-                     * (x.dtype.itemsize + 1 + 8)                   # its NaN test), gradient
-                     + c * rest_out * (x.dtype.itemsize + 2 + 8 + 8 + 3))  # per window
+    # per output row: the padded input and its gradient; per window, the maxima and tap
+    # numbers of two passes (the second where NaN is found), masks, the scatter's indices
+    # and weights
+    bytes_per_row = (c * math.prod(geo.padded[1:]) * geo.stride[0] * (x.dtype.itemsize + 8)
+                     + c * rest_out * (2 * (x.dtype.itemsize + 2) + 3 + 8 + 8))
     for slab in slabs(n, geo.out, bytes_per_row):
         out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
         first_row = slab.rows.start * geo.stride[0]
