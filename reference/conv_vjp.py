@@ -76,7 +76,8 @@ def conv_vjp(
                          f"{(n, o, *geo.out)}, got shape {dy.shape}")
     og, taps = o // groups, math.prod(kernel)
     # (groups, C/g * taps, O/g): each group's filters as columns
-    wmat_t = w.astype(_F64).reshape(groups, og, cg * taps).transpose(0, 2, 1)
+    wmat_t = np.ascontiguousarray(w.astype(_F64).reshape(groups, og, cg * taps)
+                                  .transpose(0, 2, 1))
     dw = np.zeros((groups, og, cg * taps), dtype=_F64)
     dx = np.zeros(x.shape, dtype=_F64)
     db = np.sum(dy, axis=(0, *range(2, dy.ndim)), dtype=_F64)
@@ -91,7 +92,9 @@ def conv_vjp(
         dys = dy[slab.batch, :, slab.rows].reshape(nb, groups, og, positions)
         dys = dys.transpose(1, 2, 0, 3).astype(_F64, order="C").reshape(groups, og, -1)
         cols = columns(x, geo, slab, groups)
-        dw += np.matmul(dys, cols.transpose(0, 2, 1))
+        # (columns · dyᵀ)ᵀ rather than dy · columnsᵀ: the same sums, but the long
+        # dimension is the product's rows, a shape threaded BLAS splits well
+        dw += np.matmul(cols, dys.transpose(0, 2, 1)).transpose(0, 2, 1)
         del cols
         # col2im: the columns' gradient, scattered over the kernel taps
         dcols = np.matmul(wmat_t, dys).reshape(c, *kernel, nb, *out)

@@ -11,13 +11,11 @@ from reference._validate import check_array
 from reference.padding import WindowGeometry
 from reference.pool import avg_divisor, pool_geometry
 from reference.windows import (
-    Slab,
     add_slab_to_input,
     padded_slab,
     slab_regions,
     slabs,
     sliding_windows,
-    tap_slices,
 )
 
 _F64 = np.dtype(np.float64)
@@ -61,11 +59,20 @@ def _argmax_taps(xp: np.ndarray, geo: WindowGeometry, out: tuple[int, ...],
     first NaN, else its first maximum; ``first_tap`` where no input cell beats the
     padding's ``fill`` (padding equals ``fill`` and is never strictly greater)."""
     windows = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
-    shape = windows.shape[:2 + len(out)]
-    best = np.full(shape, fill, dtype=xp.dtype)
+    arg, best = _first_maxima(windows, geo, first_tap, fill, nan=False)
+    if xp.dtype.kind not in "iu" and np.isnan(best).any():
+        # a maximum is NaN exactly where its window holds NaN: go again, NaN first
+        arg, best = _first_maxima(windows, geo, first_tap, fill, nan=True)
+    return arg
+
+
+def _first_maxima(windows: np.ndarray, geo: WindowGeometry, first_tap: np.ndarray,
+                  fill: float | int, nan: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The taps of :func:`_argmax_taps` (NaN first only if ``nan``), and the maxima."""
+    shape = windows.shape[:windows.ndim - len(geo.kernel)]
+    best = np.full(shape, fill, dtype=windows.dtype)
     arg = np.empty(shape, dtype=np.min_scalar_type(math.prod(geo.kernel) - 1))
     arg[...] = first_tap
-    nan = xp.dtype.kind not in "iu" and bool(np.isnan(xp).any())
     better = np.empty(shape, dtype=bool)
     numbered = np.empty(shape, dtype=arg.dtype)
     for number, j in enumerate(np.ndindex(*geo.kernel)):
@@ -78,7 +85,7 @@ def _argmax_taps(xp: np.ndarray, geo: WindowGeometry, out: tuple[int, ...],
         np.multiply(better, arg.dtype.type(number), out=numbered)
         np.maximum(arg, numbered, out=arg)
         np.maximum(best, tap, out=best)
-    return arg
+    return arg, best
 
 
 def _scatter_to_taps(arg: np.ndarray, dy: np.ndarray, geo: WindowGeometry,
@@ -91,10 +98,14 @@ def _scatter_to_taps(arg: np.ndarray, dy: np.ndarray, geo: WindowGeometry,
     for axis in range(nd):
         along = np.arange(geo.kernel[axis]) * geo.dilation[axis] * cell[2 + axis]
         offsets += along.reshape((-1,) + (1,) * (nd - 1 - axis))
-    index = offsets.reshape(-1)[arg]
-    for axis, size in enumerate(arg.shape):
-        step = cell[axis] * (geo.stride[axis - 2] if axis >= 2 else 1)
-        index += (np.arange(size) * step).reshape((-1,) + (1,) * (arg.ndim - 1 - axis))
+    # the first cell of every window: its batch item and channel, then its place
+    origins: np.ndarray | int = 0
+    for axis, size in enumerate(arg.shape[2:]):
+        along = np.arange(size) * geo.stride[axis] * cell[2 + axis]
+        origins = np.add.outer(origins, along)
+    index = offsets.reshape(-1)[arg].reshape(arg.shape[0] * arg.shape[1], -1)
+    index += (np.arange(index.shape[0]) * cell[1])[:, np.newaxis]  # (N, C) with C-order
+    index += np.reshape(origins, (1, -1))
     weights = np.asarray(dy, dtype=_F64).reshape(-1)
     return np.bincount(index.reshape(-1), weights=weights,
                        minlength=math.prod(part_shape)).reshape(part_shape)
@@ -144,9 +155,11 @@ def max_pool_vjp(
     fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
     dx = np.zeros(x.shape, dtype=_F64)
     rest_out = math.prod(geo.out[1:])
-    bytes_per_row = (c * math.prod(geo.padded[1:]) * geo.stride[0]  # padded input (and
-                     * (x.dtype.itemsize + 1 + 8)                   # its NaN test), gradient
-                     + c * rest_out * (x.dtype.itemsize + 2 + 8 + 8 + 3))  # per window
+    # per output row: the padded input and its gradient; per window, the maxima and tap
+    # numbers of two passes (the second where NaN is found), masks, the scatter's indices
+    # and weights
+    bytes_per_row = (c * math.prod(geo.padded[1:]) * geo.stride[0] * (x.dtype.itemsize + 8)
+                     + c * rest_out * (2 * (x.dtype.itemsize + 2) + 3 + 8 + 8))
     for slab in slabs(n, geo.out, bytes_per_row):
         out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
         first_row = slab.rows.start * geo.stride[0]
@@ -204,22 +217,33 @@ def avg_pool_vjp(
     n, c = x.shape[:2]
     divisor = avg_divisor(geo, x.shape[2:], bool(count_include_pad))
     dx = np.zeros(x.shape, dtype=_F64)
-    bytes_per_row = 8 * c * (math.prod(geo.padded[1:]) * geo.stride[0]  # the padded gradient
-                             + math.prod(geo.out[1:]))                  # dy / divisor
+    nd = len(geo.out)
+    # per output row: dy / divisor, the result of every pass but the last, the padded
+    # gradient
+    passes = [math.prod((*geo.out[1:axis], *geo.padded[axis:])) for axis in range(1, nd)]
+    bytes_per_row = 8 * c * (math.prod(geo.out[1:]) + sum(passes)
+                             + math.prod(geo.padded[1:]) * geo.stride[0])
     for slab in slabs(n, geo.out, bytes_per_row):
-        out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
         share = np.divide(dy[slab.batch, :, slab.rows], divisor[slab.rows], dtype=_F64)
-        part = _zero_part(x, geo, slab)
-        for _, cells in tap_slices(geo.kernel, geo.stride, geo.dilation, out):
-            part[(slice(None), slice(None), *cells)] += share
+        part = _spread_windows(share, geo, slab_regions(
+            x.shape, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation)[0])
         add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
                           geo.dilation)
         del share, part  # free this slab's temporaries
     return dx
 
 
-def _zero_part(x: np.ndarray, geo: WindowGeometry, slab: Slab) -> np.ndarray:
-    """Zeros shaped as the padded part of ``x`` that the windows of ``slab`` read."""
-    shape, _, _ = slab_regions(x.shape, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
-                               geo.dilation)
-    return np.zeros(shape, dtype=_F64)
+def _spread_windows(share: np.ndarray, geo: WindowGeometry, part_shape: tuple[int, ...]
+                    ) -> np.ndarray:
+    """Add every window's ``share`` to each of its cells: the transpose of the box sum,
+    separable like it, so one spatial dimension at a time (the last first), each in
+    ``kernel`` strided additions. The result has ``part_shape``, a padded slab."""
+    spread = share
+    for axis in reversed(range(len(geo.kernel))):
+        at = 2 + axis
+        wider = np.zeros((*spread.shape[:at], part_shape[at], *spread.shape[at + 1:]))
+        o, s, d = spread.shape[at], geo.stride[axis], geo.dilation[axis]
+        for t in range(geo.kernel[axis]):
+            wider[(slice(None),) * at + (slice(t * d, t * d + (o - 1) * s + 1, s),)] += spread
+        spread = wider
+    return spread
