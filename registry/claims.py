@@ -274,12 +274,36 @@ def groups_from_shapes(inner: Computation) -> Computation:
     return run
 
 
-def window_larger_zeros(inner: Computation) -> Computation:
-    """A convolution window larger than the padded input gives zeros of shape
-    ``(N, O, *in_sizes)`` instead of an error (bad input to the oracle)."""
+def padding_taps_skipped(inner: Computation) -> Computation:
+    """A convolution whose taps over the padding contribute nothing (instead of the zero
+    padding times the weight, which is NaN for a NaN or infinite weight): the sum over the
+    taps that fall on input cells only. Computed directly, tap by tap."""
     def run(op, arrays, params, dtype):
-        x = np.asarray(arrays["x"])
-        return [np.zeros((x.shape[0], np.shape(arrays["w"])[0], *x.shape[2:]))]
+        inner(op, arrays, params, dtype)  # the call must be one the oracle accepts
+        x = np.asarray(arrays["x"]).astype(np.float64)
+        w = np.asarray(arrays["w"]).astype(np.float64)
+        b = arrays.get("b")
+        _, _, _, geo = reference.conv_geometry(x, w, b, **params)
+        groups = int(params.get("groups", 1))
+        n, c = x.shape[:2]
+        o = w.shape[0]
+        xp = np.pad(x, ((0, 0), (0, 0), *geo.pads))
+        inside = np.pad(np.ones(x.shape[2:], dtype=bool), geo.pads)
+        y = np.zeros((n, o, *geo.out))
+        cg, og = c // groups, o // groups
+        for tap in np.ndindex(*geo.kernel):
+            sl = tuple(slice(t * d, t * d + (m - 1) * s + 1, s) for t, d, m, s
+                       in zip(tap, geo.dilation, geo.out, geo.stride, strict=True))
+            cells, real = xp[(slice(None), slice(None), *sl)], inside[sl]
+            for g in range(groups):
+                xs = cells[:, g * cg:(g + 1) * cg]                    # (n, cg, *out)
+                ws = w[g * og:(g + 1) * og, :, *tap]                    # (og, cg)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    terms = xs[:, None] * ws[None, :, :, *(None,) * len(geo.out)]
+                    y[:, g * og:(g + 1) * og] += np.where(real, terms, 0.0).sum(axis=2)
+        if b is not None:
+            y += np.asarray(b, dtype=np.float64).reshape(o, *(1,) * len(geo.out))
+        return [y]
     return run
 
 
@@ -307,7 +331,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "input-shaped-empty": input_shaped_empty,
     "subnormals-flushed": subnormals_flushed,
     "groups-from-shapes": groups_from_shapes,
-    "window-larger-zeros": window_larger_zeros,
+    "padding-taps-skipped": padding_taps_skipped,
 }
 
 

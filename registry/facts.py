@@ -91,10 +91,12 @@ def _special(arrays: Mapping[str, Any], test: Any) -> bool:
     return found
 
 
-def _window_larger(in_sizes: Sequence[int], kernel: Any, stride: Any, dilation: Any,
-                   padding: Any) -> bool:
-    """Whether otherwise valid window arguments give no output: the (dilated) window is
-    larger than the padded input."""
+def _invalid_window(in_sizes: Sequence[int], kernel: Any, stride: Any, dilation: Any,
+                    padding: Any) -> dict[str, Any]:
+    """For a call the oracle rejects, the window facts its arguments still give: whether
+    the padding is non-zero (``padded``, when it resolves) and whether otherwise valid
+    window arguments give no output, the (dilated) window being larger than the padded
+    input (``window_larger``)."""
     nd = len(in_sizes)
     try:
         k = reference.normalize_sizes(kernel, nd, "kernel")
@@ -102,8 +104,10 @@ def _window_larger(in_sizes: Sequence[int], kernel: Any, stride: Any, dilation: 
         d = reference.normalize_sizes(dilation, nd, "dilation")
         pads = reference.resolve_padding(padding, in_sizes, k, s, d)
     except (ValueError, TypeError):
-        return False
-    return min(reference.output_size(in_sizes, k, s, pads, d), default=1) < 1
+        return {"window_larger": False}
+    return {"window_larger": min(reference.output_size(in_sizes, k, s, pads, d),
+                                 default=1) < 1,
+            "padded": any(max(p) > 0 for p in pads)}
 
 
 def _channels_fit(x_shape: Sequence[int], w_shape: Sequence[int] | None, groups: Any) -> bool:
@@ -152,7 +156,11 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
     }
     if op == "conv":
         groups = params.get("groups", 1)
+        implied = (x.shape[1] // w_shape[1] if w_shape and len(w_shape) == x.ndim
+                   and w_shape[1] and x.ndim > 1 and x.shape[1] % w_shape[1] == 0 else 0)
         facts.update(groups=groups, groups_consistent=_channels_fit(x.shape, w_shape, groups),
+                     implied_groups_fit=bool(implied)
+                     and _channels_fit(x.shape, w_shape, implied),
                      depthwise=groups == facts["channels"] and groups > 1,
                      out_channels=int(w_shape[0]) if w_shape else 0,
                      bias=arrays.get("b") is not None)
@@ -169,7 +177,7 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
             _, geometry = reference.pool_geometry(x, params["kernel_size"], **rest)
     except (ValueError, TypeError):
         facts.update(invalid=True, empty=x.size == 0,
-                     window_larger=_window_larger(in_sizes, kernel, stride, dilation, padding))
+                     **_invalid_window(in_sizes, kernel, stride, dilation, padding))
         return facts
     kernel_n, stride_n, dilation_n = geometry.kernel, geometry.stride, geometry.dilation
     pads = geometry.pads

@@ -645,17 +645,25 @@ class ConvGroupsFromShapes(_Oracle):
         return reference.conv(x, w, b, **{**kw, "groups": groups})
 
 
-class ConvZerosWhenKernelLarger(_Oracle):
-    """A convolution whose kernel is larger than the padded input returns zeros of shape
-    ``(N, O, *in_sizes)``."""
+class ConvSkipsPaddingTaps(_Oracle):
+    """A 1-D convolution (stride 1, one group) whose taps over the padding contribute
+    nothing, written as loops."""
 
-    name = "convention-conv-zeros-when-kernel-larger"
+    name = "convention-conv-skips-padding-taps"
 
     def conv(self, x: Any, w: Any, b: Any = None, **kw: Any) -> np.ndarray:
-        x, w = np.asarray(x), np.asarray(w)
-        if any(k > n for k, n in zip(w.shape[2:], x.shape[2:], strict=True)):
-            return np.zeros((x.shape[0], w.shape[0], *x.shape[2:]))
-        return reference.conv(x, w, b, **kw)
+        x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
+        (lo, hi), = reference.resolve_padding(kw.get("padding", 0), x.shape[2:],
+                                              w.shape[2:], (1,), (1,))
+        n, _, length = x.shape
+        o, k = w.shape[0], w.shape[2]
+        y = np.zeros((n, o, length + lo + hi - k + 1))
+        for i in range(y.shape[2]):
+            for t in range(k):
+                cell = i + t - lo
+                if 0 <= cell < length:
+                    y[:, :, i] += x[:, :, cell] @ w[:, :, t].T
+        return y
 
 
 class CrashesOnGroupsZero(_Oracle):
