@@ -297,9 +297,10 @@ def padding_taps_skipped(inner: Computation) -> Computation:
             cells, real = xp[(slice(None), slice(None), *sl)], inside[sl]
             for g in range(groups):
                 xs = cells[:, g * cg:(g + 1) * cg]                    # (n, cg, *out)
-                ws = w[g * og:(g + 1) * og, :, *tap]                    # (og, cg)
+                ws = w[(slice(g * og, (g + 1) * og), slice(None), *tap)]  # (og, cg)
                 with np.errstate(invalid="ignore", over="ignore"):
-                    terms = xs[:, None] * ws[None, :, :, *(None,) * len(geo.out)]
+                    terms = xs[:, None] * ws[(None, slice(None), slice(None),
+                                              *(None,) * len(geo.out))]
                     y[:, g * og:(g + 1) * og] += np.where(real, terms, 0.0).sum(axis=2)
         if b is not None:
             y += np.asarray(b, dtype=np.float64).reshape(o, *(1,) * len(geo.out))

@@ -92,7 +92,8 @@ FACTS: dict[str, str] = {
 PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads", "gap"})
 #: Facts that only some operations have; a condition on another op's fact is an error.
 OP_FACTS: dict[str, frozenset[str]] = {
-    "conv": frozenset({"groups", "groups_consistent", "implied_groups_fit", "depthwise", "out_channels", "bias"}),
+    "conv": frozenset({"groups", "groups_consistent", "implied_groups_fit", "depthwise",
+                       "out_channels", "bias"}),
     "pool": frozenset({"stride_default", "ceil_mode", "ceil_extends"}),
     "avg_pool": frozenset({"count_include_pad"}),
 }
