@@ -99,6 +99,16 @@ def neg_inf_lowest(inner: Computation) -> Computation:
     return run
 
 
+def neg_inf_maybe_lowest(inner: Computation) -> Computation:
+    """A -inf result is either -inf or the dtype's lowest finite value (a framework whose
+    kernels start a maximum at different values)."""
+    lowest = neg_inf_lowest(inner)
+
+    def run(op, arrays, params, dtype):
+        return inner(op, arrays, params, dtype) + lowest(op, arrays, params, dtype)
+    return run
+
+
 def int_truncated(inner: Computation) -> Computation:
     """The result rounded toward zero (C integer division of an integer average)."""
     def run(op, arrays, params, dtype):
@@ -308,6 +318,15 @@ def padding_taps_skipped(inner: Computation) -> Computation:
     return run
 
 
+def may_be_nan(inner: Computation) -> Computation:
+    """Each element either the computed value or NaN (a NaN or an infinity that reaches
+    outputs whose windows do not hold it)."""
+    def run(op, arrays, params, dtype):
+        results = inner(op, arrays, params, dtype)
+        return results + [np.full_like(r, np.nan) for r in results]
+    return run
+
+
 def input_shaped_empty(inner: Computation) -> Computation:
     """An empty array of the input's shape (a framework that returns its empty input
     as it is)."""
@@ -322,6 +341,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "nan-skipped": nan_skipped,
     "nan-skipped-or-propagated": nan_skipped_or_propagated,
     "neg-inf-lowest": neg_inf_lowest,
+    "neg-inf-maybe-lowest": neg_inf_maybe_lowest,
     "int-truncated": int_truncated,
     "edge-replicated": edge_replicated,
     "zero-padding": zero_padding,
@@ -330,6 +350,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "negative-padding-crops": negative_padding_crops,
     "window-larger-empty": window_larger_empty,
     "input-shaped-empty": input_shaped_empty,
+    "may-be-nan": may_be_nan,
     "subnormals-flushed": subnormals_flushed,
     "groups-from-shapes": groups_from_shapes,
     "padding-taps-skipped": padding_taps_skipped,

@@ -33,6 +33,8 @@ def _check_one(cond: Any, value: Any) -> bool:
         return value % 2 == (0 if cond == "even" else 1)
     if isinstance(cond, bool) or isinstance(value, bool):
         return isinstance(cond, bool) and isinstance(value, bool) and cond == value
+    if isinstance(cond, float) != isinstance(value, float):  # groups = 1.0 is not 1
+        return False
     return cond == value
 
 
@@ -159,6 +161,7 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
         implied = (x.shape[1] // w_shape[1] if w_shape and len(w_shape) == x.ndim
                    and w_shape[1] and x.ndim > 1 and x.shape[1] % w_shape[1] == 0 else 0)
         facts.update(groups=groups, groups_consistent=_channels_fit(x.shape, w_shape, groups),
+                     same_channels=bool(w_shape) and int(w_shape[0]) == facts["channels"],
                      implied_groups_fit=bool(implied)
                      and _channels_fit(x.shape, w_shape, implied),
                      depthwise=groups == facts["channels"] and groups > 1,

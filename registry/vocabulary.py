@@ -64,6 +64,7 @@ FACTS: dict[str, str] = {
     "asymmetric": "bool: some resolved (lo, hi) has lo != hi",
     "pad_over_half": "bool: some resolved pad side is > kernel // 2 (pooling's usual limit)",
     "groups": "conv groups (as passed, possibly bad input)",
+    "same_channels": "bool: conv O equals C",
     "implied_groups_fit": "bool: the shapes imply valid groups, C // w.shape[1] (what an API "
                           "without a groups argument computes)",
     "groups_consistent": "bool: conv groups is an int >= 1 with C = groups * w.shape[1] and "
@@ -92,8 +93,8 @@ FACTS: dict[str, str] = {
 PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads", "gap"})
 #: Facts that only some operations have; a condition on another op's fact is an error.
 OP_FACTS: dict[str, frozenset[str]] = {
-    "conv": frozenset({"groups", "groups_consistent", "implied_groups_fit", "depthwise",
-                       "out_channels", "bias"}),
+    "conv": frozenset({"groups", "groups_consistent", "implied_groups_fit", "same_channels",
+                       "depthwise", "out_channels", "bias"}),
     "pool": frozenset({"stride_default", "ceil_mode", "ceil_extends"}),
     "avg_pool": frozenset({"count_include_pad"}),
 }

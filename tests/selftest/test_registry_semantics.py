@@ -304,6 +304,13 @@ FORMS: dict[str, tuple[Any, dict[str, Any], dict[str, Any], Call]] = {
     "neg-inf-lowest": (broken.MaxPoolLowestStart(), {"has_inf": True},
                        {"values": ["neg-inf-lowest"]},
                        Call("max_pool", [[[-INF, -INF, 1, 2]]], {"kernel_size": 2})),
+    "neg-inf-maybe-lowest": (broken.MaxPoolLowestStart(), {"has_inf": True},
+                             {"values": ["neg-inf-maybe-lowest"]},
+                             Call("max_pool", [[[-INF, -INF, 1, 2]]], {"kernel_size": 2})),
+    "may-be-nan": (broken.ConvNanAcrossGroups(), {"has_nan": True},
+                   {"values": ["may-be-nan"]},
+                   Call("conv", [[[1.0], [NAN], [2.0]]], {"groups": 3},
+                        w=[[[2.0]], [[3.0]], [[4.0]]])),
     "nan-skipped-or-propagated": (broken.MaxPoolNanPerChannel(), {"has_nan": True},
                                   {"values": ["nan-skipped-or-propagated"]},
                                   Call("max_pool", [[[1, NAN, 2, 3], [NAN, 4, 5, 6]]],
@@ -390,6 +397,12 @@ OTHERS["window-larger-empty"] = [broken._Named(  # an empty output of another sh
 OTHERS["input-shaped-empty"] = [broken._Named(  # an empty output of another shape
     FORMS["input-shaped-empty"][0], FORMS["input-shaped-empty"][0].name,
     transform=lambda y: np.empty((1, 0, 2), dtype=y.dtype))]
+OTHERS["may-be-nan"] = [broken._Named(  # finite values that are neither
+    FORMS["may-be-nan"][0], FORMS["may-be-nan"][0].name,
+    transform=lambda y: np.full_like(y, 7.0))]
+OTHERS["neg-inf-maybe-lowest"] = [broken._Named(  # a window of -inf pooled to 0
+    FORMS["neg-inf-maybe-lowest"][0], FORMS["neg-inf-maybe-lowest"][0].name,
+    transform=lambda y: np.where(y < -1e30, 0.0, y).astype(y.dtype))]
 OTHERS["raises"] = [_RaisesValueError(), _RaisesOtherMessage()]
 OTHERS["unsupported"] = [_DeclinesOtherReason()]
 OTHERS["excluded"] = [_RaisesValueError()]
@@ -454,7 +467,8 @@ def test_case_as_claimed_is_registered(tmp_path, form):
 #: Forms a single case cannot show stale: the claim's values are the default's (an
 #: accumulation dtype only widens the bound), one of its alternatives is the default
 #: (propagated NaN), or nothing is compared (excluded). Their reproducers show it.
-STALE_BY_REPRODUCER_ONLY = {"accumulation", "nan-skipped-or-propagated", "excluded"}
+STALE_BY_REPRODUCER_ONLY = {"accumulation", "nan-skipped-or-propagated", "excluded",
+                            "may-be-nan", "neg-inf-maybe-lowest"}
 
 
 @pytest.mark.parametrize("form", sorted(set(FORMS) - STALE_BY_REPRODUCER_ONLY))

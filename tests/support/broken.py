@@ -666,6 +666,19 @@ class ConvSkipsPaddingTaps(_Oracle):
         return y
 
 
+class ConvNanAcrossGroups(_Oracle):
+    """A grouped convolution computed with a block-diagonal kernel: a NaN in one group
+    reaches every output (its zeros times the NaN)."""
+
+    name = "convention-conv-nan-across-groups"
+
+    def conv(self, x: Any, w: Any, b: Any = None, **kw: Any) -> np.ndarray:
+        y = reference.conv(x, w, b, **kw)
+        if kw.get("groups", 1) > 1 and np.isnan(np.asarray(x, np.float64)).any():
+            y[:] = np.nan
+        return y
+
+
 class CrashesOnGroupsZero(_Oracle):
     """A convolution with groups=0 kills its process with SIGFPE (the process, not an
     exception: the suite runs such calls in a worker)."""
