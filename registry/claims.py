@@ -327,6 +327,16 @@ def may_be_nan(inner: Computation) -> Computation:
     return run
 
 
+def input_channels_empty(inner: Computation) -> Computation:
+    """An empty result with the input's channel count (0) in place of the output's:
+    ``(N, C, *out)`` (a framework that passes an input of zero channels through)."""
+    def run(op, arrays, params, dtype):
+        results = inner(op, arrays, params, dtype)
+        c = np.shape(arrays["x"])[1]
+        return [np.empty((r.shape[0], c, *r.shape[2:])) for r in results]
+    return run
+
+
 def input_shaped_empty(inner: Computation) -> Computation:
     """An empty array of the input's shape (a framework that returns its empty input
     as it is)."""
@@ -350,6 +360,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "negative-padding-crops": negative_padding_crops,
     "window-larger-empty": window_larger_empty,
     "input-shaped-empty": input_shaped_empty,
+    "input-channels-empty": input_channels_empty,
     "may-be-nan": may_be_nan,
     "subnormals-flushed": subnormals_flushed,
     "groups-from-shapes": groups_from_shapes,
@@ -500,21 +511,25 @@ def parse(table: Mapping[str, Any]) -> tuple[Claim | None, list[str]]:
 
 
 def merge(claims: Sequence[Claim], ids: Sequence[str]) -> Claim:
-    """One claim for a case that several entries match.
+    """One claim of several entries' claims of one form (the suite's judge picks which
+    entries explain a call, :func:`tests.support.checks._claim_for`).
 
-    An excluded, raising or unsupported claim wins over value claims (the call does not
-    return values); value claims combine their overrides (which must agree) and models.
+    Value claims combine their overrides (which must agree) and their models, in order;
+    claims of another form must be the same claim.
 
     Raises
     ------
     ValueError
-        When two entries' overrides disagree, or two non-value claims compete.
+        When two entries' overrides disagree, or two non-value claims differ.
     """
     special = [c for c in claims if c.form != "values"]
+    if special and all(c.form == "excluded" for c in claims):
+        return special[0]  # every entry takes the case out of the comparison
     if special:
-        if len({(c.form, c.raises, c.match, c.excluded) for c in special}) > 1:
+        if len({(c.form, c.raises, c.match, c.excluded, c.crashes) for c in special}) > 1 \
+                or len(special) < len(claims):
             raise ValueError(f"entries {list(ids)} all match one case but make different "
-                             f"claims: {[c.describe() for c in special]}")
+                             f"claims: {[c.describe() for c in claims]}")
         return special[0]
     overrides: dict[str, Any] = {}
     values: list[str] = []

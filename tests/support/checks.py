@@ -170,6 +170,34 @@ def _default(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> n
     return np.asarray(oracle(op, arrays, params), dtype=np.float64)
 
 
+def _claim_for(entries: list[registry.Entry], called: Called
+               ) -> tuple[registry.Claim, list[str]]:
+    """The claim that applies to what the backend did, and the ids of the entries that
+    make it: each entry explains what it claims.
+
+    An exception, Unsupported or crash is explained by the entry that claims it; values
+    by an excluded claim if one matches, else by the value claims combined (their
+    overrides must agree, their models apply in order). When nothing fits, the first
+    claim stands, and the judge reports the difference.
+
+    Raises
+    ------
+    ValueError
+        When value claims disagree on an override.
+    """
+    claims = [(e.claim, e.id) for e in entries if e.claim is not None]
+    if called.y is None:
+        seen = [(c, i) for c, i in claims if called.as_claimed(c)]
+        if seen:
+            return seen[0][0], [i for c, i in seen if c == seen[0][0]]
+    for form in ("excluded", "values"):
+        chosen = [(c, i) for c, i in claims if c.form == form]
+        if chosen:
+            return (registry.merge([c for c, _ in chosen], [i for _, i in chosen]),
+                    [i for _, i in chosen])
+    return claims[0][0], [i for c, i in claims if c == claims[0][0]]
+
+
 def _unregistered(suite: Suite, test: str, op: str, text: str) -> AssertionError:
     suite.records.add_unregistered(test, op, text.splitlines()[0])
     return AssertionError(f"UNREGISTERED DIFFERENCE: {suite.name} {suite.version} {op}: {text}")
@@ -204,7 +232,7 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
     if not entries:
         return _judge_default(suite, op, arrays, params, dtype, called, repro, test, default)
     try:
-        claim = registry.merge([e.claim for e in entries], ids)
+        claim, ids = _claim_for(entries, called)
     except ValueError as exc:
         raise AssertionError(f"registry: {exc}{repro(None)}") from exc
     tally = suite.records.add_entry_case
@@ -352,7 +380,7 @@ def judge_invalid(suite: Suite, op: str, arrays: Mapping[str, Any],
             f"returned values (shape {shape}) where {why}, and no registry entry explains "
             f"it.{repro(None)}"))
     try:
-        claim = registry.merge([e.claim for e in entries], ids)
+        claim, ids = _claim_for(entries, called)
     except ValueError as exc:
         raise AssertionError(f"registry: {exc}{repro(None)}") from exc
     tally = suite.records.add_entry_case
