@@ -39,13 +39,21 @@ from reference.tolerances import magnitude_arrays
 Computation = Callable[[str, Mapping[str, Any], Mapping[str, Any], str], list[np.ndarray]]
 
 
-def oracle_call(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
-    """The oracle's ``op`` with ``params`` (``kernel_size`` among them for pooling)."""
+def oracle_call(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
+    """The oracle's ``op`` with ``params`` (``kernel_size`` among them for pooling).
+
+    A VJP op (``"conv_vjp"``, ``"max_pool_vjp"``, ``"avg_pool_vjp"``) takes the output
+    gradient ``arrays["dy"]``; ``conv_vjp`` returns the tuple ``(dx, dw, db)``.
+    """
     with np.errstate(invalid="ignore", over="ignore"):
         if op == "conv":
             return reference.conv(arrays["x"], arrays["w"], arrays.get("b"), **params)
+        if op == "conv_vjp":
+            return reference.conv_vjp(arrays["x"], arrays["w"], arrays["dy"], **params)
         rest = dict(params)
         kernel = rest.pop("kernel_size")
+        if op.endswith("_vjp"):
+            return getattr(reference, op)(arrays["x"], arrays["dy"], kernel, **rest)
         return getattr(reference, op)(arrays["x"], kernel, **rest)
 
 
@@ -173,6 +181,27 @@ def full_convention(inner: Computation) -> Computation:
     return run
 
 
+def nan_last(inner: Computation) -> Computation:
+    """Max pooling's gradient routed to the LAST NaN of a window holding NaN (a maximum
+    updated on every NaN it meets) instead of the first: each NaN becomes a value above
+    every other value of the input, larger the later it comes in row-major order, so
+    the oracle routes there (windows without NaN are unchanged)."""
+    def run(op, arrays, params, dtype):
+        x = np.asarray(arrays["x"]).astype(np.float64)
+        nan = np.isnan(x)
+        if not nan.any():
+            return inner(op, arrays, params, dtype)
+        finite = np.abs(x[np.isfinite(x)])
+        top = float(finite.max(initial=1.0))
+        # +inf stays above every finite value and below every NaN
+        lifted = np.where(np.isposinf(x), 4 * top + 4, x)
+        order = np.arange(x.size, dtype=np.float64).reshape(x.shape) % (
+            math.prod(x.shape[2:]) or 1)
+        lifted = np.where(nan, 8 * top + 8 + order, lifted)
+        return inner(op, _with_x(arrays, lifted), params, dtype)
+    return run
+
+
 #: Named value models a claim can apply to the oracle's result, in the order listed.
 VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "nan-skipped": nan_skipped,
@@ -183,12 +212,20 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "zero-padding": zero_padding,
     "same-unclamped": same_unclamped,
     "full-convention": full_convention,
+    "nan-last": nan_last,
 }
 
 
+def as_float64(result: Any) -> Any:
+    """An oracle result in float64: an array, or a tuple of arrays (``conv_vjp``)."""
+    if isinstance(result, tuple):
+        return tuple(np.asarray(r, dtype=np.float64) for r in result)
+    return np.asarray(result, dtype=np.float64)
+
+
 def _oracle(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str
-            ) -> list[np.ndarray]:
-    return [np.asarray(oracle_call(op, arrays, params), dtype=np.float64)]
+            ) -> list[Any]:
+    return [as_float64(oracle_call(op, arrays, params))]
 
 
 # ---------------------------------------------------------------------------- claims
@@ -257,7 +294,10 @@ class Claim:
                    dtype: str) -> list[np.ndarray]:
         """The claimed computation on ``|x|``, ``|w|``, ``|b|``: the sums of magnitudes
         that the tolerance of each alternative of :meth:`expected` scales with."""
-        return self.computation()(op, magnitude_arrays(arrays), params, dtype)
+        magnitudes = magnitude_arrays(arrays)
+        if op == "max_pool_vjp":  # the routing depends on x's values, not on |x|
+            magnitudes["x"] = arrays["x"]
+        return self.computation()(op, magnitudes, params, dtype)
 
     def result_dtype(self, dtype: str) -> str:
         """The dtype name the claim says the result has, for input dtype ``dtype``."""
