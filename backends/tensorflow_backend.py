@@ -232,6 +232,12 @@ def _conv_run(api: str, dtype: np.dtype, groups: int, fn: Callable[[], Any]) -> 
                               ) from err
         if "currently only supports dilated rates of 1" in str(err):
             raise Unsupported(f"{api} has no dilation > 1 {where} for {dtype}") from err
+        # The gradient kernels (Conv2DBackpropInput/Filter) have neither on CPU.
+        if "Gradients for grouped convolutions are not supported on CPU" in str(err):
+            raise Unsupported(f"{api} has no gradient of grouped convolution {where}"
+                              ) from err
+        if "do not yet support dilation rates larger than 1" in str(err):
+            raise Unsupported(f"{api} has no gradient with dilation > 1 {where}") from err
         raise
 
 

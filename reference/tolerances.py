@@ -96,14 +96,14 @@ rounding error, elementwise: ``Yhat`` is a sum of ``T = kh * kw`` products
 (``gamma_{T+1} * sum |x||K|``), the residual ``r`` rounds once (``u |r|``), ``g`` is a sum
 of ``P`` products (``gamma_{P+1} * sum |r||x|``) plus the propagated residual error
 ``2 * sum_p |x_p| * delta r_p``; ``lr * g`` rounds twice (``lr`` itself is rounded into
-float32), and the subtraction once (``u |K_{t+1}|``). An error ``E_t`` already in the
-kernel is carried through the step's linear map ``I - lr * H`` (``H = 2 * A^T A``,
-``A`` the im2col matrix of ``X``), whose infinity norm is at most ``1 + lr * ||H||_inf``,
-and reaches the residual as ``sum |x| * E_t``. So ``E_{t+1} = (1 + lr ||H||) E_t +
-C_LEARN * s_t`` with ``s_t`` the step's rounding bound evaluated on the oracle's
-trajectory, ``E_0 = 0``; the loss of step ``t`` within ``2 sum |r| (delta r + sum |x| E_t)
-+ gamma_{P+1} sum r**2`` (times ``C_LEARN``). ``C_LEARN = 2`` covers the second-order
-terms and evaluating on the oracle's trajectory rather than the float32 one.
+float32), and the subtraction once (``u |K_{t+1}|``). An error ``e_t`` already in the
+kernel is carried exactly by the step's linear part: the gradient is affine in ``K``, so
+``e_{t+1} = (I - lr H) e_t + rounding`` with ``H = 2 * A^T A`` (``A`` the im2col matrix of
+``X``). Hence ``E_{t+1} = |I - lr H| E_t + C_LEARN * s_t`` elementwise, ``s_t`` the
+step's rounding bound evaluated on the oracle's trajectory, ``E_0 = 0``; the loss of step
+``t`` within ``C_LEARN * (2 sum |r| delta r + gamma_{P+1} sum r**2 + sum delta r**2)``,
+``delta r`` including ``sum |x| E_t``. ``C_LEARN = 2`` covers evaluating the rounding
+terms on the oracle's trajectory rather than the float32 one.
 
 Special values
 --------------
@@ -410,6 +410,54 @@ def pool_vjp_tolerance(op: str, arrays: Mapping[str, Any], params: Mapping[str, 
     bound = _sum_bound(covering + 1, C_AVG, dtype, accumulation, magnitude, ref)
     return Tolerance(False, bound, f"{C_AVG:g}*gamma_(W+1)(u_acc)*avg_pool_vjp(x,|dy|) "
                      f"+ u_{dtype}*|ref|")
+
+
+def learn_kernel_bounds(X: Any, Y: Any, kernels: np.ndarray, losses: np.ndarray,
+                        lr: float, dtype: str = "float32"
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Elementwise bounds on a framework's kernel-learning loop in ``dtype`` against the
+    oracle's float64 run (see "Learning a kernel" in the module docstring).
+
+    Parameters
+    ----------
+    X, Y : array_like
+        The loop's input and target (values of ``dtype``).
+    kernels, losses : numpy.ndarray
+        The oracle's trajectory, :func:`reference.learn_kernel`'s result.
+    lr : float
+        The learning rate.
+
+    Returns
+    -------
+    kernel_bound : numpy.ndarray, shape of ``kernels``
+        Bound on ``|K_t - K_t_ref|`` (0 for the initial kernel).
+    loss_bound : numpy.ndarray, shape of ``losses``
+        Bound on the difference of each step's loss.
+    """
+    x, y = _f64(X), _f64(Y)
+    kh, kw = kernels.shape[1:]
+    oh, ow = y.shape
+    # im2col: A[p, j] = X at output position p and kernel tap j
+    a = np.stack([x[i:i + oh, j:j + ow].ravel() for i in range(kh) for j in range(kw)],
+                 axis=1)
+    abs_a = np.abs(a)
+    taps, positions = a.shape[1], a.shape[0]
+    u = unit_roundoff(dtype)
+    step_map = np.abs(np.eye(taps) - lr * 2 * a.T @ a)
+    e = np.zeros(taps)
+    kernel_bound, loss_bound = [e.reshape(kh, kw).copy()], []
+    for t in range(len(losses)):
+        k, k_next = kernels[t].ravel(), kernels[t + 1].ravel()
+        r = a @ k - y.ravel()
+        rounding_r = gamma(taps + 1, u) * (abs_a @ np.abs(k)) + u * np.abs(r)
+        d_r = rounding_r + abs_a @ e
+        loss_bound.append(C_LEARN * (2 * np.abs(r) @ d_r + gamma(positions + 1, u) * r @ r
+                                     + d_r @ d_r))
+        g = 2 * a.T @ r
+        d_g = 2 * (abs_a.T @ rounding_r + gamma(positions + 1, u) * (abs_a.T @ np.abs(r)))
+        e = step_map @ e + C_LEARN * (lr * d_g + 2 * u * lr * np.abs(g) + u * np.abs(k_next))
+        kernel_bound.append(e.reshape(kh, kw).copy())
+    return np.stack(kernel_bound), np.array(loss_bound)
 
 
 @dataclass(frozen=True)

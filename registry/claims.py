@@ -202,6 +202,49 @@ def nan_last(inner: Computation) -> Computation:
     return run
 
 
+def ties_all(inner: Computation) -> Computation:
+    """Max pooling's gradient given, whole, to EVERY cell of a window that equals its
+    maximum (a backward pass that compares the input with the pooled output instead of
+    keeping the index of one maximum). Computed directly from the windows; the inner
+    computation is not used for ``max_pool_vjp``."""
+    def run(op, arrays, params, dtype):
+        if op != "max_pool_vjp":
+            return inner(op, arrays, params, dtype)
+        x = np.asarray(arrays["x"]).astype(np.float64)
+        dy = np.asarray(arrays["dy"], dtype=np.float64)
+        geo = _pool_geometry(op, x, params)
+        nd = x.ndim - 2
+        xp = np.full((*x.shape[:2], *geo.padded), np.nan)
+        inner_cells = tuple(slice(lo, lo + n) for (lo, _), n in zip(geo.pads, x.shape[2:],
+                                                                   strict=True))
+        xp[(slice(None), slice(None), *inner_cells)] = x
+        number = np.arange(math.prod(geo.padded), dtype=np.float64).reshape(geo.padded)
+        extents = tuple((k - 1) * d + 1 for k, d in zip(geo.kernel, geo.dilation, strict=True))
+
+        def windows(a: np.ndarray, first: int) -> np.ndarray:
+            view = np.lib.stride_tricks.sliding_window_view(
+                a, extents, axis=tuple(range(first, first + nd)))
+            view = view[(slice(None),) * first + tuple(
+                slice(0, (o - 1) * s + 1, s) for o, s in zip(geo.out, geo.stride,
+                                                             strict=True))
+                + tuple(slice(None, None, d) for d in geo.dilation)]
+            return view.reshape(*view.shape[:first + nd], -1)
+
+        cells, where = windows(xp, 2), windows(number, 0)
+        with np.errstate(invalid="ignore"):
+            top = np.nanmax(np.where(np.isnan(cells), -np.inf, cells), axis=-1,
+                            keepdims=True)
+            hit = (cells == top) & ~np.isnan(cells)
+        grad = np.zeros((*x.shape[:2], math.prod(geo.padded)))
+        for n in range(x.shape[0]):
+            for c in range(x.shape[1]):
+                share = np.broadcast_to(dy[n, c][..., None], hit.shape[2:])
+                np.add.at(grad[n, c], where[hit[n, c]].astype(np.intp), share[hit[n, c]])
+        grad = grad.reshape(*x.shape[:2], *geo.padded)
+        return [grad[(slice(None), slice(None), *inner_cells)]]
+    return run
+
+
 #: Named value models a claim can apply to the oracle's result, in the order listed.
 VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "nan-skipped": nan_skipped,
@@ -213,6 +256,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "same-unclamped": same_unclamped,
     "full-convention": full_convention,
     "nan-last": nan_last,
+    "ties-all": ties_all,
 }
 
 
