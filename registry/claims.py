@@ -106,6 +106,27 @@ def int_truncated(inner: Computation) -> Computation:
     return run
 
 
+def _unpad(grad: np.ndarray, pads: Sequence[tuple[int, int]], mode: str) -> np.ndarray:
+    """The adjoint of ``np.pad(x, pads, mode)`` applied to a gradient of the padded array:
+    zero padding drops the padding's gradient; edge padding adds it to the edge cell it
+    copies."""
+    for axis, (lo, hi) in enumerate(pads, start=2):
+        n = grad.shape[axis] - lo - hi
+        if mode == "edge":
+            grad = grad.copy()
+            first = [slice(None)] * grad.ndim
+            last = [slice(None)] * grad.ndim
+            first[axis], last[axis] = slice(lo, lo + 1), slice(lo + n - 1, lo + n)
+            head, tail = list(first), list(last)
+            head[axis], tail[axis] = slice(0, lo), slice(lo + n, lo + n + hi)
+            grad[tuple(first)] += grad[tuple(head)].sum(axis=axis, keepdims=True)
+            grad[tuple(last)] += grad[tuple(tail)].sum(axis=axis, keepdims=True)
+        keep = [slice(None)] * grad.ndim
+        keep[axis] = slice(lo, lo + n)
+        grad = grad[tuple(keep)]
+    return grad
+
+
 def _padded_beforehand(mode: str, doc: str) -> Callable[[Computation], Computation]:
     def model(inner: Computation) -> Computation:
         def run(op, arrays, params, dtype):
@@ -113,7 +134,10 @@ def _padded_beforehand(mode: str, doc: str) -> Callable[[Computation], Computati
             geo = _pool_geometry(op, x, params)
             padded = np.pad(x, ((0, 0), (0, 0), *geo.pads), mode=mode)
             rest = {k: v for k, v in params.items() if k != "padding"}
-            return inner(op, _with_x(arrays, padded), rest, dtype)
+            out = inner(op, _with_x(arrays, padded), rest, dtype)
+            if op.endswith("_vjp"):  # the gradient of the padding goes where it came from
+                return [_unpad(r, geo.pads, mode) for r in out]
+            return out
         return run
     model.__doc__ = doc
     return model
@@ -121,7 +145,8 @@ def _padded_beforehand(mode: str, doc: str) -> Callable[[Computation], Computati
 
 edge_replicated = _padded_beforehand(
     "edge", "Pooling over the input padded beforehand with copies of its edge values (the "
-            "padded cells then count as input).")
+            "padded cells then count as input; a gradient reaching a copy goes to its edge "
+            "cell).")
 zero_padding = _padded_beforehand(
     "constant", "Pooling over the input padded beforehand with zeros (padding that can win "
                 "a maximum and counts in an average).")
