@@ -35,7 +35,7 @@ def discrepancies(report: Report) -> list[dict[str, Any]]:
     for entry in sorted(report.entries, key=lambda e: e.id):
         suites = {b: d["registry"][entry.id]["status"]
                   for b, d in report.evidence.suites.items() if entry.id in d["registry"]}
-        doc = {**plain(dict(entry.raw)),
+        doc = {**plain(dict(entry.raw)), "pass": entry.pass_,
                "probes": [p["id"] for p in linked(entry.id, report.probes)],
                "suite_status": suites, "shown_by_records": evidenced(entry, report)}
         if entry.cpu:

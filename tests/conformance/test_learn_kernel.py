@@ -28,7 +28,7 @@ INIT = np.array([[0.2, -0.45]], dtype=np.float32)
 LR, STEPS = 0.03, 20
 
 
-def test_learn_kernel_matches_oracle(suite, record_property):
+def test_learn_kernel_matches_oracle(suite):
     learn = getattr(suite.backend, "learn_kernel", None)
     if not callable(learn):
         reason = "the backend has no learn_kernel (no training loop)"
@@ -53,7 +53,6 @@ def test_learn_kernel_matches_oracle(suite, record_property):
         "kernel_bound": float(k_bound.max()),
         "max_loss_deviation": float(l_dev.max()),
     }
-    record_property("learn_kernel", suite.records.learn_kernel)
     bad = np.argwhere(k_dev > k_bound)
     assert not bad.size, (
         f"step {bad[0][0]}: kernel {kernels[bad[0][0]].ravel()} vs the oracle's "
