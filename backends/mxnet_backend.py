@@ -259,7 +259,23 @@ def _vjp(api: str, dtype: np.dtype, forward: Callable[[], Any], arrays: list[Any
         y.backward(_to_mx(dy))
         return [a.grad for a in arrays]
 
-    return _run(api, dtype, grads)
+    try:
+        return _run(api, dtype, grads)
+    except Exception:
+        _drain()
+        raise
+
+
+def _drain() -> None:
+    """Wait for every pending operation and drop their errors: MXNet's engine raises a
+    failed operation's error at the next wait, which would otherwise land in whatever call
+    comes next (the failure is the one just reported)."""
+    for _ in range(16):
+        try:
+            mx.nd.waitall()
+            return
+        except mx.base.MXNetError:
+            continue
 
 
 backend = MXNetBackend()

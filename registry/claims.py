@@ -270,6 +270,21 @@ def ties_all(inner: Computation) -> Computation:
     return run
 
 
+def minus_inf_dropped(inner: Computation) -> Computation:
+    """Max pooling's gradient of a window whose input cells are all -inf goes nowhere (a
+    maximum started at the lowest finite value, which no -inf beats, leaves the window
+    without a cell to route to); other windows route as the inner computation does."""
+    def run(op, arrays, params, dtype):
+        if op != "max_pool_vjp":
+            return inner(op, arrays, params, dtype)
+        rest = {k: v for k, v in params.items() if k != "kernel_size"}
+        with np.errstate(invalid="ignore"):
+            y = reference.max_pool(arrays["x"], params["kernel_size"], **rest)
+        dy = np.where(np.isneginf(np.asarray(y, dtype=np.float64)), 0, arrays["dy"])
+        return inner(op, {**arrays, "dy": dy}, params, dtype)
+    return run
+
+
 #: Named value models a claim can apply to the oracle's result, in the order listed.
 VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "nan-skipped": nan_skipped,
@@ -282,6 +297,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "full-convention": full_convention,
     "nan-last": nan_last,
     "ties-all": ties_all,
+    "minus-inf-dropped": minus_inf_dropped,
 }
 
 

@@ -105,9 +105,11 @@ def registry_case(entry: registry.Entry) -> Case:
     # probes.render leaves a pooling's stride out only for cases keyed "...default-stride"
     # (elsewhere it passes the window, as APIs that require a stride need)
     key = entry.id + (":default-stride" if entry.topic == "default-pool-stride" else "")
+    dy = call.arrays.get("dy")
     return Case(key, entry.topic, entry.op, entry.summary,
                 array_expr(call.arrays["x"], literal), dict(call.params),
-                w=array_expr(w, literal) if w is not None else None, dtype=call.dtype)
+                w=array_expr(w, literal) if w is not None else None, dtype=call.dtype,
+                dy=array_expr(dy, literal) if dy is not None else None)
 
 
 def _oracle_result(case: Case) -> dict[str, Any]:
@@ -117,7 +119,8 @@ def _oracle_result(case: Case) -> dict[str, Any]:
     w = eval_array(case.w) if case.w is not None else None
     try:
         with np.errstate(all="ignore"):
-            return result_dict(oracle_call(case.op, x, w, None, case.params))
+            dy = eval_array(case.dy) if case.dy is not None else None
+            return result_dict(oracle_call(case.op, x, w, None, case.params, dy))
     except (ValueError, TypeError) as err:
         return {"exception": {"type": type(err).__name__, "message": str(err)}}
 
