@@ -28,9 +28,9 @@ methods has its backward tests skipped as Unsupported. ``learn_kernel(X, Y, init
 steps)`` (optional too) is the seeds' kernel-learning loop in the framework's own float32
 autograd and in-place update, returning what :func:`reference.learn_kernel` returns.
 
-An adapter translates the arguments to its framework's
-own API; when the framework cannot express a combination natively it raises
-:class:`Unsupported` with the reason, and never emulates the missing piece by hand.
+An adapter translates the arguments to its framework's own API; when the framework cannot
+express a combination natively it raises :class:`Unsupported` with the reason, and never
+emulates the missing piece by hand.
 """
 
 from __future__ import annotations

@@ -364,12 +364,10 @@ def conv_vjp_tolerance(arrays: Mapping[str, Any], params: Mapping[str, Any], dty
 
 
 def windows_covering(x_shape: Sequence[int], params: Mapping[str, Any]) -> np.ndarray:
-    """How many pooling windows cover each input cell, shaped ``(1, 1, *spatial)``
-    (padding and the cells ceil mode adds are covered but not counted here)."""
+    """How many pooling windows cover each input cell, shaped ``(1, 1, *spatial)``: the
+    average-pooling VJP (padding counted) of an output gradient equal to each window's
+    divisor, which hands every cell of every window exactly 1."""
     rest = {k: v for k, v in params.items() if k not in ("kernel_size", "count_include_pad")}
-    ones = np.zeros((1, 1, *x_shape[2:]))
-    y = reference.avg_pool(ones, params["kernel_size"], **rest, count_include_pad=True)
-    # dy = divisor: every window hands each of its counted cells exactly 1
     geo = reference.window_geometry(x_shape[2:], params["kernel_size"],
                                     params.get("stride") or params["kernel_size"],
                                     params.get("padding", 0), params.get("dilation", 1),
@@ -378,8 +376,9 @@ def windows_covering(x_shape: Sequence[int], params: Mapping[str, Any]) -> np.nd
     divisor = counts[0]
     for c in counts[1:]:
         divisor = np.multiply.outer(divisor, c)
-    dy = np.broadcast_to(divisor, y.shape).astype(np.float64)
-    return np.rint(reference.avg_pool_vjp(ones, dy, params["kernel_size"], **rest,
+    dy = np.asarray(divisor, dtype=np.float64)[np.newaxis, np.newaxis]
+    cells = np.zeros((1, 1, *x_shape[2:]))
+    return np.rint(reference.avg_pool_vjp(cells, dy, params["kernel_size"], **rest,
                                           count_include_pad=True))
 
 
