@@ -9,9 +9,28 @@ A backend is any object with three methods that take exactly the oracle's argume
              count_include_pad=True)
 
 Arrays are NumPy arrays, channels-first ``(N, C, *spatial)``, in and out. ``name`` and
-``version`` attributes are optional. An adapter translates the arguments to its framework's
-own API; when the framework cannot express a combination natively it raises
-:class:`Unsupported` with the reason, and never emulates the missing piece by hand.
+``version`` attributes are optional.
+
+Optionally, the backward passes, with the oracle's signatures (:func:`reference.conv_vjp`
+and friends), computed by the framework's own automatic differentiation of the very same
+forward call (never a hand-written gradient)::
+
+    conv_vjp(x, w, dy, *, stride=1, padding=0, dilation=1, groups=1) -> (dx, dw, db)
+    max_pool_vjp(x, dy, kernel_size, *, stride=None, padding=0, dilation=1, ceil_mode=False)
+    avg_pool_vjp(x, dy, kernel_size, *, ..., count_include_pad=True)
+
+``dy`` is the gradient of the output (the forward's output shape, the input's dtype); each
+gradient comes back in the dtype of what it differentiates (``db`` in the input's). A
+framework that has no gradient for a dtype raises :class:`Unsupported` with the reason; one
+whose autograd returns no gradient at all (TensorFlow's ``None`` for integer tensors)
+raises :class:`NoGradient`, which registry entries can claim. A backend without these
+methods has its backward tests skipped as Unsupported. ``learn_kernel(X, Y, init, lr,
+steps)`` (optional too) is the seeds' kernel-learning loop in the framework's own float32
+autograd and in-place update, returning what :func:`reference.learn_kernel` returns.
+
+An adapter translates the arguments to its framework's own API; when the framework cannot
+express a combination natively it raises :class:`Unsupported` with the reason, and never
+emulates the missing piece by hand.
 """
 
 from __future__ import annotations
@@ -24,7 +43,11 @@ from backends.table import BACKENDS
 if TYPE_CHECKING:  # the table must stay importable without NumPy (noxfile.py reads it)
     import numpy as np
 
-__all__ = ["BUILTIN", "Backend", "Unsupported", "backend_name", "backend_version", "load"]
+__all__ = ["BUILTIN", "VJP_METHODS", "Backend", "NoGradient", "Unsupported", "backend_name",
+           "backend_version", "load"]
+
+#: The optional backward-pass methods of a backend.
+VJP_METHODS = ("conv_vjp", "max_pool_vjp", "avg_pool_vjp")
 
 
 #: What an Unsupported reason says when the limitation depends on the CPU (see below).
@@ -47,6 +70,23 @@ class Unsupported(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NoGradient(Exception):
+    """Raised by an adapter whose framework's autograd returned no gradient (``None``)
+    for an input it was asked to differentiate: the framework's own answer, reported as
+    it is (never replaced by zeros).
+
+    Parameters
+    ----------
+    api : str
+        The framework call whose gradient is missing, e.g. ``"tf.GradientTape.gradient"``.
+    what : str
+        Which gradient, and the dtype, e.g. ``"x (int32)"``.
+    """
+
+    def __init__(self, api: str, what: str) -> None:
+        super().__init__(f"{api} returned None for the gradient of {what}")
 
 
 @runtime_checkable

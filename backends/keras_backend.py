@@ -12,6 +12,13 @@ input's, and convolution weights set from the oracle's ``(O, C/groups, *kernel)`
 ``(*kernel, C/groups, O)``. Keras layers take only ``'valid'`` and ``'same'`` padding and have
 no pooling dilation, ceil mode or ``count_include_pad``: anything else raises
 :class:`backends.Unsupported`.
+
+The backward passes call the same layer under the Keras backend's own autograd:
+``tf.GradientTape`` on Keras' TensorFlow backend, ``torch.autograd.grad`` on its PyTorch
+backend, differentiating with respect to the input and the layer's variables (a
+convolution layer with a zero bias, for ``db``). A ``None`` gradient (TensorFlow's answer
+for integer tensors) raises :class:`backends.NoGradient`. :meth:`KerasBackend.learn_kernel`
+is the seeds' loop on a ``Conv2D`` layer, updated with ``kernel.assign_sub``.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from typing import Any
 import numpy as np
 
 import reference
-from backends import Unsupported
+from backends import NoGradient, Unsupported
 from backends.geometry import first_line, window
 
 __all__ = ["KerasBackend", "tensorflow_backend", "torch_backend"]
@@ -98,6 +105,23 @@ class KerasBackend:
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
              ) -> np.ndarray:
         """Convolution through ``keras.layers.Conv{1,2,3}D`` with the oracle's weights."""
+        layer = self._conv_layer(x, w, b, stride, padding, dilation, groups)
+        return self._call(layer, x)
+
+    def conv_vjp(self, x: np.ndarray, w: np.ndarray, dy: np.ndarray, *, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(dx, dw, db)`` through ``keras.layers.Conv{1,2,3}D`` (zero bias) by the Keras
+        backend's autograd."""
+        nd = x.ndim - 2
+        b = np.zeros(w.shape[0], dtype=x.dtype)
+        layer = self._conv_layer(x, w, b, stride, padding, dilation, groups)
+        dx, dw, db = self._vjp(layer, x, dy, (layer.kernel, layer.bias))
+        return (dx, np.ascontiguousarray(np.transpose(dw, (nd + 1, nd, *range(nd)))), db)
+
+    def _conv_layer(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Any,
+                    padding: Any, dilation: Any, groups: int) -> Any:
+        """The built ``Conv{1,2,3}D`` layer of a call, holding the oracle's weights."""
         nd = x.ndim - 2
         layer_name = f"Conv{nd}D"
         stride = reference.normalize_sizes(stride, nd, "stride")
@@ -116,7 +140,7 @@ class KerasBackend:
         if b is not None:
             weights.append(np.asarray(b))
         layer.set_weights(weights)
-        return self._call(layer, x)
+        return layer
 
     def max_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False) -> np.ndarray:
@@ -131,8 +155,56 @@ class KerasBackend:
         return self._pool("AveragePooling", x, kernel_size, stride, padding, dilation,
                           ceil_mode)
 
+    def max_pool_vjp(self, x: np.ndarray, dy: np.ndarray, kernel_size: Any, *,
+                     stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                     ceil_mode: bool = False) -> np.ndarray:
+        """``dx`` through ``keras.layers.MaxPooling{1,2,3}D`` by the backend's autograd."""
+        layer = self._pool_layer("MaxPooling", x, kernel_size, stride, padding, dilation,
+                                 ceil_mode)
+        return self._vjp(layer, x, dy, ())[0]
+
+    def avg_pool_vjp(self, x: np.ndarray, dy: np.ndarray, kernel_size: Any, *,
+                     stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                     ceil_mode: bool = False, count_include_pad: bool = True) -> np.ndarray:
+        """``dx`` through ``keras.layers.AveragePooling{1,2,3}D`` by the backend's
+        autograd."""
+        layer = self._pool_layer("AveragePooling", x, kernel_size, stride, padding, dilation,
+                                 ceil_mode)
+        return self._vjp(layer, x, dy, ())[0]
+
+    def learn_kernel(self, X: np.ndarray, Y: np.ndarray, init: np.ndarray, lr: float,
+                     steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """The seeds' loop in float32 on ``keras.layers.Conv2D(1, init.shape,
+        use_bias=False)``: ``loss = sum((layer(X) - Y) ** 2)``, its gradient by the
+        backend's autograd, ``layer.kernel.assign_sub(lr * grad)``. Returns the kernel
+        before and after every step and each step's loss (see
+        :func:`reference.learn_kernel`)."""
+        keras = _keras(self.keras_backend)
+        layer = keras.layers.Conv2D(1, tuple(init.shape), use_bias=False, dtype="float32")
+        layer.build((None, *X.shape, 1))
+        layer.set_weights([np.asarray(init, dtype=np.float32).reshape(*init.shape, 1, 1)])
+        x = keras.ops.convert_to_tensor(np.asarray(X, np.float32).reshape(1, *X.shape, 1))
+        y = keras.ops.convert_to_tensor(np.asarray(Y, np.float32).reshape(1, *Y.shape, 1))
+
+        def loss_of() -> Any:
+            return keras.ops.sum((layer(x) - y) ** 2)
+
+        kernels, losses = [_numpy(keras, layer.kernel)[..., 0, 0].copy()], []
+        for _ in range(steps):
+            loss, (grad,) = self._gradients(loss_of, [layer.kernel.value], None)
+            losses.append(_numpy(keras, loss))
+            layer.kernel.assign_sub(lr * grad)
+            kernels.append(_numpy(keras, layer.kernel)[..., 0, 0].copy())
+        return np.stack(kernels), np.stack(losses)
+
     def _pool(self, kind: str, x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,
               dilation: Any, ceil_mode: bool) -> np.ndarray:
+        layer = self._pool_layer(kind, x, kernel_size, stride, padding, dilation, ceil_mode)
+        return self._call(layer, x)
+
+    def _pool_layer(self, kind: str, x: np.ndarray, kernel_size: Any, stride: Any,
+                    padding: Any, dilation: Any, ceil_mode: bool) -> Any:
+        """The built pooling layer of a call."""
         nd = x.ndim - 2
         layer_name = f"{kind}{nd}D"
         win = window(x.shape, kernel_size, stride, dilation)
@@ -145,10 +217,62 @@ class KerasBackend:
             raise Unsupported(f"keras.layers.{layer_name} has no ceil mode (output sizes "
                               "round down)")
         # strides=None is passed through: the layer's own default (the pool size) is tested.
-        layer = self._layer(layer_name, _dtype_name(x.dtype), x.shape[1], pool_size=kernel,
-                            strides=None if stride is None else strides,
-                            padding=keras_padding)
-        return self._call(layer, x)
+        return self._layer(layer_name, _dtype_name(x.dtype), x.shape[1], pool_size=kernel,
+                           strides=None if stride is None else strides,
+                           padding=keras_padding)
+
+    def _gradients(self, fn: Any, sources: list[Any], output_gradient: Any
+                   ) -> tuple[Any, list[Any]]:
+        """``fn()`` and its gradients with respect to ``sources`` (backend tensors or
+        variables) against ``output_gradient`` (None: ``fn()`` is a scalar), by the
+        autograd of Keras' backend: ``tf.GradientTape`` or ``torch.autograd.grad``."""
+        if self.keras_backend == "tensorflow":
+            import tensorflow as tf
+
+            with tf.GradientTape() as tape:
+                for s in sources:
+                    tape.watch(s)
+                out = fn()
+            return out, tape.gradient(out, sources, output_gradients=output_gradient)
+        import torch
+
+        with torch.enable_grad():
+            out = fn()
+            grads = torch.autograd.grad(out, sources, grad_outputs=output_gradient,
+                                        allow_unused=True)
+        return out, list(grads)
+
+    def _vjp(self, layer: Any, x: np.ndarray, dy: np.ndarray, variables: Sequence[Any]
+             ) -> list[np.ndarray]:
+        """The gradients of ``layer`` at channels-first ``x`` against ``dy``: the input's
+        (channels-first) and each variable's (in Keras' layout)."""
+        keras = _keras(self.keras_backend)
+        dtype = _dtype_name(x.dtype)
+        inputs = keras.ops.convert_to_tensor(_channels_last(x), dtype=dtype)
+        if self.keras_backend == "torch":
+            if not inputs.dtype.is_floating_point:
+                raise Unsupported(f"torch.autograd (Keras {keras.__version__}/torch) has no "
+                                  f"gradients for {dtype}")
+            inputs.requires_grad_(True)
+        sources = [inputs, *(v.value for v in variables)]
+        out_grad = keras.ops.convert_to_tensor(_channels_last(dy), dtype=dtype)
+        try:
+            _, grads = self._gradients(lambda: layer(inputs), sources, out_grad)
+        except Exception as err:
+            if _no_kernel(err):
+                raise Unsupported(f"keras.layers.{type(layer).__name__} on "
+                                  f"{self.keras_backend} has no CPU gradient kernel for "
+                                  f"{dtype}: {first_line(err, _NO_KERNEL_MARKERS)}") from err
+            raise
+        names = ["x", *(v.path for v in variables)]
+        out = []
+        for name, g in zip(names, grads, strict=True):
+            if g is None:
+                api = ("tf.GradientTape.gradient" if self.keras_backend == "tensorflow"
+                       else "torch.autograd.grad")
+                raise NoGradient(api, f"{name} ({dtype})")
+            out.append(_numpy(keras, g))
+        return [_channels_first(out[0]), *out[1:]]
 
     def _layer(self, layer_name: str, dtype: str, channels: int, **config: Any) -> Any:
         """A built layer for ``config``; construction errors become :class:`Unsupported`."""
@@ -194,6 +318,15 @@ def _build(keras_backend: str, layer_name: str, dtype: str, channels: int,
     if layer_name.startswith("Conv"):
         layer.build((None,) * (int(layer_name[4]) + 1) + (channels,))
     return layer
+
+
+def _numpy(keras: Any, tensor: Any) -> np.ndarray:
+    """A backend tensor or variable as a NumPy array (bfloat16 as ``ml_dtypes``')."""
+    with warnings.catch_warnings():
+        # Keras 3.15 converts with np.array(tensor) and NumPy 2 warns about the copy
+        # keyword on every call; the conversion itself is right.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return np.asarray(keras.ops.convert_to_numpy(tensor))
 
 
 def _dtype_name(dtype: Any) -> str:

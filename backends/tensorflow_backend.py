@@ -8,6 +8,13 @@ explicit-padding list. Everything TF cannot express natively raises
 :class:`backends.Unsupported` with the reason: explicit padding elsewhere, ``'same_lower'``,
 a ceil mode that changes the output size, dilated pooling with strides or ``'SAME'``, and
 dtypes without a CPU kernel (the message is TensorFlow's own).
+
+The backward passes run the very same forward call under ``tf.GradientTape`` (the tensors
+watched, the convolution with a zero bias through ``tf.nn.bias_add`` so that ``db`` is
+TF's own) and ask the tape for the gradient with ``output_gradients=dy``. TensorFlow
+answers ``None`` for tensors it does not differentiate (integers): the adapter raises
+:class:`backends.NoGradient` rather than invent zeros. :meth:`TensorFlowBackend.learn_kernel`
+is the seeds' loop on ``tf.nn.conv2d`` with a ``tf.Variable`` and ``assign_sub``.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import Any
 import numpy as np
 
 import reference
-from backends import ON_THIS_CPU, Unsupported
+from backends import ON_THIS_CPU, NoGradient, Unsupported
 from backends.geometry import first_line, window
 
 # TensorFlow's C++ start-up chatter would bury the test output; real errors still raise.
@@ -98,88 +105,199 @@ class TensorFlowBackend:
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
              ) -> np.ndarray:
         """Convolution through ``tf.nn.conv{1,2,3}d``; groups are implied by the shapes."""
+        api, forward = _conv_forward(x, w, stride, padding, dilation)
+        inputs, filters = _channels_last(x), _filters(w)
+        bias = None if b is None else tf.constant(b)
+        return _channels_first(_conv_run(api, x.dtype, groups,
+                                         lambda: forward(inputs, filters, bias)))
+
+    def conv_vjp(self, x: np.ndarray, w: np.ndarray, dy: np.ndarray, *, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(dx, dw, db)`` by ``tf.GradientTape`` through ``tf.nn.conv{1,2,3}d`` and
+        ``tf.nn.bias_add``."""
+        api, forward = _conv_forward(x, w, stride, padding, dilation)
+        inputs, filters = _channels_last(x), _filters(w)
+        bias = tf.zeros((w.shape[0],), dtype=inputs.dtype)
+
+        def grads() -> list[Any]:
+            with tf.GradientTape() as tape:
+                tape.watch([inputs, filters, bias])
+                y = forward(inputs, filters, bias)
+            return tape.gradient(y, [inputs, filters, bias], output_gradients=_channels_last(dy))
+
+        dx, dw, db = _conv_run(api, x.dtype, groups, grads)
+        for name, g in zip(("x", "w", "b"), (dx, dw, db), strict=True):
+            if g is None:
+                raise NoGradient("tf.GradientTape.gradient", f"{name} ({x.dtype})")
         nd = x.ndim - 2
-        api = f"tf.nn.conv{nd}d"
-        stride = reference.normalize_sizes(stride, nd, "stride")
-        dilation = reference.normalize_sizes(dilation, nd, "dilation")
-        tf_padding = _tf_padding(padding, x.shape[2:], w.shape[2:], stride, dilation,
-                                 nd == 2, api)
-        # TF infers groups from input channels / filter in-channels; the filter layout is
-        # (*kernel, C/groups, O).
-        filters = tf.constant(np.ascontiguousarray(np.transpose(w, (*range(2, nd + 2), 1, 0))))
-        inputs = _channels_last(x)
-        functions = {1: tf.nn.conv1d, 2: tf.nn.conv2d, 3: tf.nn.conv3d}
-
-        def call() -> Any:
-            y = functions[nd](inputs, filters, _full(stride), tf_padding,
-                              dilations=_full(dilation))
-            return y if b is None else tf.nn.bias_add(y, tf.constant(b))
-
-        try:
-            y = _run(api, x.dtype, call)
-        except tf.errors.InvalidArgumentError as err:
-            # Conv3D's CPU kernels refuse groups > 1 ("input and filter must have the same
-            # depth" / "Number of channels in filter (.) must match last dimension of
-            # input") and, outside float32, dilation > 1 ("CPU implementation of Conv3D
-            # currently only supports dilated rates of 1").
-            # Where TensorFlow runs oneDNN (by default only on CPUs with AVX512_VNNI,
-            # AVX512_BF16, AVX_VNNI or AMX) its float32 and bfloat16 kernels take both, so
-            # for those dtypes the reason says "on this CPU" (the report's convention for
-            # capabilities that depend on the CPU).
-            where = ON_THIS_CPU if x.dtype.name in ("float32", "bfloat16") else "on CPU"
-            if groups > 1 and ("must have the same depth" in str(err)
-                               or "must match last dimension of input" in str(err)):
-                raise Unsupported(f"{api} has no grouped convolution {where} for {x.dtype}"
-                                  ) from err
-            if "currently only supports dilated rates of 1" in str(err):
-                raise Unsupported(f"{api} has no dilation > 1 {where} for {x.dtype}") from err
-            raise
-        return _channels_first(y)
+        return (_channels_first(dx),
+                np.ascontiguousarray(np.transpose(dw.numpy(), (nd + 1, nd, *range(nd)))),
+                db.numpy())
 
     def max_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False) -> np.ndarray:
         """Max pooling; explicit padding through ``tf.nn.max_pool1d/2d``."""
-        return self._pool("MAX", x, kernel_size, stride, padding, dilation, ceil_mode)
+        api, dilated, forward = _pool_forward("MAX", x, kernel_size, stride, padding,
+                                              dilation, ceil_mode)
+        inputs = _channels_last(x)
+        return _channels_first(_pool_run(api, x.dtype, dilated, lambda: forward(inputs)))
 
     def avg_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> np.ndarray:
         """Average pooling. TF has no ``count_include_pad``: its ``'SAME'`` averages over
         the input cells only, whatever the flag says (a registered convention)."""
-        return self._pool("AVG", x, kernel_size, stride, padding, dilation, ceil_mode)
-
-    def _pool(self, kind: str, x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,
-              dilation: Any, ceil_mode: bool) -> np.ndarray:
-        nd = x.ndim - 2
-        win = window(x.shape, kernel_size, stride, dilation)
-        kernel, stride, dilation, dilated = win.kernel, win.stride, win.dilation, win.dilated
-        if dilated:
-            api = "tf.nn.pool"
-        else:
-            api = f"tf.nn.{'max' if kind == 'MAX' else 'avg'}_pool{nd}d"
-        explicit = kind == "MAX" and not dilated and nd in (1, 2)
-        tf_padding = _tf_padding(padding, x.shape[2:], kernel, stride, dilation, explicit, api)
-        if ceil_mode and win.ceil_extends(padding):
-            raise Unsupported(f"{api} has no ceil mode (output sizes round down)")
+        api, dilated, forward = _pool_forward("AVG", x, kernel_size, stride, padding,
+                                              dilation, ceil_mode)
         inputs = _channels_last(x)
-        if dilated:
-            def call() -> Any:
-                return tf.nn.pool(inputs, list(kernel), kind, strides=list(stride),
-                                  padding=tf_padding, dilations=list(dilation))
-        else:
-            function = getattr(tf.nn, f"{'max' if kind == 'MAX' else 'avg'}_pool{nd}d")
+        return _channels_first(_pool_run(api, x.dtype, dilated, lambda: forward(inputs)))
 
-            def call() -> Any:
-                return function(inputs, _full(kernel), _full(stride), tf_padding)
-        try:
-            y = _run(api, x.dtype, call)
-        except ValueError as err:
-            # tf.nn.pool refuses strides > 1 and 'SAME' together with dilation > 1.
-            if dilated and ("not supported in conjunction" in str(err)
-                            or "not implemented" in str(err)):
-                raise Unsupported(f"{api}: {first_line(err)}") from err
-            raise
-        return _channels_first(y)
+    def max_pool_vjp(self, x: np.ndarray, dy: np.ndarray, kernel_size: Any, *,
+                     stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                     ceil_mode: bool = False) -> np.ndarray:
+        """``dx`` by ``tf.GradientTape`` through the max pooling of :meth:`max_pool`."""
+        return _pool_vjp("MAX", x, dy, kernel_size, stride, padding, dilation, ceil_mode)
+
+    def avg_pool_vjp(self, x: np.ndarray, dy: np.ndarray, kernel_size: Any, *,
+                     stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                     ceil_mode: bool = False, count_include_pad: bool = True) -> np.ndarray:
+        """``dx`` by ``tf.GradientTape`` through the average pooling of :meth:`avg_pool`."""
+        return _pool_vjp("AVG", x, dy, kernel_size, stride, padding, dilation, ceil_mode)
+
+    def learn_kernel(self, X: np.ndarray, Y: np.ndarray, init: np.ndarray, lr: float,
+                     steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """The seeds' loop in float32: under ``tf.GradientTape``, ``Yhat = conv2d(X, K)``
+        and ``l = abs(Yhat - Y) ** 2``; then ``K.assign_sub(lr * tape.gradient(l, K))``.
+        Returns the kernel before and after every step and each step's loss (see
+        :func:`reference.learn_kernel`)."""
+        x = tf.constant(np.asarray(X, dtype=np.float32).reshape(1, *X.shape, 1))
+        y = tf.constant(np.asarray(Y, dtype=np.float32).reshape(1, *Y.shape, 1))
+        k = tf.Variable(np.asarray(init, dtype=np.float32).reshape(*init.shape, 1, 1))
+        kernels, losses = [k.numpy()[..., 0, 0].copy()], []
+        for _ in range(steps):
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
+                tape.watch(k)
+                y_hat = tf.nn.conv2d(x, k, 1, "VALID")
+                loss = tf.abs(y_hat - y) ** 2
+            losses.append(tf.reduce_sum(loss).numpy())
+            k.assign_sub(lr * tape.gradient(loss, k))
+            kernels.append(k.numpy()[..., 0, 0].copy())
+        return np.stack(kernels), np.stack(losses)
+
+
+def _filters(w: np.ndarray) -> Any:
+    """Oracle weights ``(O, C/groups, *kernel)`` as TF filters ``(*kernel, C/groups, O)``."""
+    nd = w.ndim - 2
+    return tf.constant(np.ascontiguousarray(np.transpose(w, (*range(2, nd + 2), 1, 0))))
+
+
+def _conv_forward(x: np.ndarray, w: np.ndarray, stride: Any, padding: Any, dilation: Any
+                  ) -> tuple[str, Callable[[Any, Any, Any], Any]]:
+    """The API name and the forward call ``(inputs, filters, bias) -> y`` of a
+    convolution, translated once for the forward and the backward pass."""
+    nd = x.ndim - 2
+    api = f"tf.nn.conv{nd}d"
+    stride = reference.normalize_sizes(stride, nd, "stride")
+    dilation = reference.normalize_sizes(dilation, nd, "dilation")
+    tf_padding = _tf_padding(padding, x.shape[2:], w.shape[2:], stride, dilation, nd == 2,
+                             api)
+    # TF infers groups from input channels / filter in-channels.
+    function = {1: tf.nn.conv1d, 2: tf.nn.conv2d, 3: tf.nn.conv3d}[nd]
+
+    def forward(inputs: Any, filters: Any, bias: Any) -> Any:
+        y = function(inputs, filters, _full(stride), tf_padding, dilations=_full(dilation))
+        return y if bias is None else tf.nn.bias_add(y, bias)
+
+    return api, forward
+
+
+def _conv_run(api: str, dtype: np.dtype, groups: int, fn: Callable[[], Any]) -> Any:
+    """:func:`_run` for a convolution, with Conv3D's CPU limitations as Unsupported."""
+    try:
+        return _run(api, dtype, fn)
+    except tf.errors.InvalidArgumentError as err:
+        # Conv3D's CPU kernels refuse groups > 1 ("input and filter must have the same
+        # depth" / "Number of channels in filter (.) must match last dimension of
+        # input") and, outside float32, dilation > 1 ("CPU implementation of Conv3D
+        # currently only supports dilated rates of 1").
+        # Where TensorFlow runs oneDNN (by default only on CPUs with AVX512_VNNI,
+        # AVX512_BF16, AVX_VNNI or AMX) its float32 and bfloat16 kernels take both, so
+        # for those dtypes the reason says "on this CPU" (the report's convention for
+        # capabilities that depend on the CPU).
+        where = ON_THIS_CPU if np.dtype(dtype).name in ("float32", "bfloat16") else "on CPU"
+        if groups > 1 and ("must have the same depth" in str(err)
+                           or "must match last dimension of input" in str(err)):
+            raise Unsupported(f"{api} has no grouped convolution {where} for {dtype}"
+                              ) from err
+        if "currently only supports dilated rates of 1" in str(err):
+            raise Unsupported(f"{api} has no dilation > 1 {where} for {dtype}") from err
+        # The gradient kernels (Conv2DBackpropInput/Filter) have neither on CPU.
+        if "Gradients for grouped convolutions are not supported on CPU" in str(err):
+            raise Unsupported(f"{api} has no gradient of grouped convolution {where}"
+                              ) from err
+        if "do not yet support dilation rates larger than 1" in str(err):
+            raise Unsupported(f"{api} has no gradient with dilation > 1 {where}") from err
+        raise
+
+
+def _pool_forward(kind: str, x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,
+                  dilation: Any, ceil_mode: bool
+                  ) -> tuple[str, bool, Callable[[Any], Any]]:
+    """The API name, whether it is the dilated ``tf.nn.pool``, and the forward call of a
+    pooling, translated once for the forward and the backward pass."""
+    nd = x.ndim - 2
+    win = window(x.shape, kernel_size, stride, dilation)
+    kernel, stride, dilation, dilated = win.kernel, win.stride, win.dilation, win.dilated
+    if dilated:
+        api = "tf.nn.pool"
+    else:
+        api = f"tf.nn.{'max' if kind == 'MAX' else 'avg'}_pool{nd}d"
+    explicit = kind == "MAX" and not dilated and nd in (1, 2)
+    tf_padding = _tf_padding(padding, x.shape[2:], kernel, stride, dilation, explicit, api)
+    if ceil_mode and win.ceil_extends(padding):
+        raise Unsupported(f"{api} has no ceil mode (output sizes round down)")
+    if dilated:
+        def forward(inputs: Any) -> Any:
+            return tf.nn.pool(inputs, list(kernel), kind, strides=list(stride),
+                              padding=tf_padding, dilations=list(dilation))
+    else:
+        function = getattr(tf.nn, f"{'max' if kind == 'MAX' else 'avg'}_pool{nd}d")
+
+        def forward(inputs: Any) -> Any:
+            return function(inputs, _full(kernel), _full(stride), tf_padding)
+    return api, dilated, forward
+
+
+def _pool_run(api: str, dtype: np.dtype, dilated: bool, fn: Callable[[], Any]) -> Any:
+    """:func:`_run` for a pooling: ``tf.nn.pool``'s refusals are Unsupported."""
+    try:
+        return _run(api, dtype, fn)
+    except ValueError as err:
+        # tf.nn.pool refuses strides > 1 and 'SAME' together with dilation > 1.
+        if dilated and ("not supported in conjunction" in str(err)
+                        or "not implemented" in str(err)):
+            raise Unsupported(f"{api}: {first_line(err)}") from err
+        raise
+
+
+def _pool_vjp(kind: str, x: np.ndarray, dy: np.ndarray, kernel_size: Any, stride: Any,
+              padding: Any, dilation: Any, ceil_mode: bool) -> np.ndarray:
+    """The gradient of a pooling at ``x`` against ``dy``, by ``tf.GradientTape``."""
+    api, dilated, forward = _pool_forward(kind, x, kernel_size, stride, padding, dilation,
+                                          ceil_mode)
+    inputs = _channels_last(x)
+
+    def grad() -> Any:
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            y = forward(inputs)
+        return tape.gradient(y, inputs, output_gradients=_channels_last(dy))
+
+    dx = _pool_run(api, x.dtype, dilated, grad)
+    if dx is None:
+        raise NoGradient("tf.GradientTape.gradient", f"x ({x.dtype})")
+    return _channels_first(dx)
 
 
 backend = TensorFlowBackend()

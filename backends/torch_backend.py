@@ -14,6 +14,13 @@ weights), so the adapter only converts arrays (bfloat16 by reinterpreting the bi
 
 Whatever PyTorch cannot express, or has no CPU kernel for in the dtype under test, raises
 :class:`backends.Unsupported` with the reason (PyTorch's own message where it gives one).
+
+The backward passes (``conv_vjp``, ``max_pool_vjp``, ``avg_pool_vjp``) make the very same
+forward call on tensors that require gradients and ask ``torch.autograd.grad`` for the
+vector-Jacobian product with ``dy`` (the convolution with a zero bias, whose gradient is
+``db``). PyTorch's autograd has no integer gradients: that is Unsupported with its
+message. :meth:`TorchBackend.learn_kernel` is the seeds' training loop on
+``torch.nn.functional.conv2d``.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ __all__ = ["TorchBackend", "backend"]
 _NO_KERNEL_MARKERS = ("not implemented for",)
 #: PyTorch's messages when pooling padding exceeds half the (effective) kernel size, a limit
 #: its documentation states ("must be >= 0 and <= kernel_size / 2").
+#: PyTorch's message when a tensor of a dtype cannot require gradients (integers).
+_NO_GRAD_MARKERS = ("only Tensors of floating point",)
 _PAD_LIMIT_MARKERS = ("pad should be at most half", "padding should be at most half",
                       "pad should be smaller than or equal to half")
 
@@ -65,18 +74,26 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.numpy()
 
 
-def _run(api: str, dtype: np.dtype, fn: Callable[[], torch.Tensor]) -> np.ndarray:
-    """Call ``fn`` without autograd; a missing CPU kernel for ``dtype`` or PyTorch's
-    documented pooling-padding limit becomes :class:`Unsupported`."""
+def _run(api: str, dtype: np.dtype, fn: Callable[[], Any], grad: bool = False) -> Any:
+    """Call ``fn`` without autograd (with it when ``grad``); a missing CPU kernel for
+    ``dtype``, PyTorch's documented pooling-padding limit or (``grad``) a dtype autograd
+    cannot differentiate becomes :class:`Unsupported`. Tensors come back as NumPy arrays
+    (a tuple of them stays a tuple)."""
     try:
-        with torch.no_grad():
-            return _to_numpy(fn())
+        with torch.set_grad_enabled(grad):
+            out = fn()
+            if isinstance(out, tuple):
+                return tuple(_to_numpy(t) for t in out)
+            return _to_numpy(out)
     except (RuntimeError, NotImplementedError) as err:
         text = str(err)
         if any(marker in text for marker in _NO_KERNEL_MARKERS):
             raise Unsupported(f"{api} has no CPU kernel for {dtype}: {first_line(err)}") from err
         if any(marker in text for marker in _PAD_LIMIT_MARKERS):
             raise Unsupported(f"{api} takes padding of at most half the kernel size: "
+                              f"{first_line(err)}") from err
+        if grad and any(marker in text for marker in _NO_GRAD_MARKERS):
+            raise Unsupported(f"torch.autograd has no gradients for {dtype} ({api}): "
                               f"{first_line(err)}") from err
         raise
 
@@ -92,69 +109,173 @@ class TorchBackend:
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
              ) -> np.ndarray:
         """Convolution through ``torch.nn.functional.conv{1,2,3}d``."""
-        nd = x.ndim - 2
-        api = f"torch.nn.functional.conv{nd}d"
-        stride = reference.normalize_sizes(stride, nd, "stride")
-        dilation = reference.normalize_sizes(dilation, nd, "dilation")
-        torch_padding: str | tuple[int, ...]
-        if padding in ("valid", "same"):
-            torch_padding = padding
-        elif padding == "same_lower":
-            raise Unsupported(f"{api} has no 'same_lower' padding (its 'same' puts the odd "
-                              "extra cell at the end)")
-        else:
-            pads = reference.resolve_padding(padding, x.shape[2:], w.shape[2:], stride,
-                                             dilation)
-            torch_padding = symmetric(pads, api)
-        function = getattr(F, f"conv{nd}d")
+        api, forward = _conv_forward(x, w, stride, padding, dilation, groups)
         inputs, weight = _to_torch(x), _to_torch(w)
         bias = None if b is None else _to_torch(b)
+        return _conv_run(api, x.dtype, lambda: forward(inputs, weight, bias))
 
-        def call() -> torch.Tensor:
-            with warnings.catch_warnings():
-                # PyTorch warns on every 'same' call with an even kernel that it copies the
-                # input to pad it; a performance note, not a change of result.
-                warnings.filterwarnings("ignore", message="Using padding='same'")
-                return function(inputs, weight, bias, stride=stride, padding=torch_padding,
-                                dilation=dilation, groups=groups)
+    def conv_vjp(self, x: np.ndarray, w: np.ndarray, dy: np.ndarray, *, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(dx, dw, db)`` by ``torch.autograd.grad`` through ``conv{1,2,3}d``."""
+        api, forward = _conv_forward(x, w, stride, padding, dilation, groups)
 
-        try:
-            return _run(api, x.dtype, call)
-        except RuntimeError as err:
-            # Documented: "padding='same' doesn't support any stride values other than 1".
-            if "not supported for strided convolutions" in str(err):
-                raise Unsupported(f"{api}: {first_line(err)}") from err
-            raise
+        def grads() -> tuple[torch.Tensor, ...]:
+            inputs = _leaf(x)
+            weight = _leaf(w)
+            bias = torch.zeros(w.shape[0], dtype=inputs.dtype, requires_grad=True)
+            y = forward(inputs, weight, bias)
+            return torch.autograd.grad(y, (inputs, weight, bias), _to_torch(dy))
+
+        return _conv_run(api, x.dtype, grads, grad=True)
 
     def max_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False) -> np.ndarray:
         """Max pooling through ``torch.nn.functional.max_pool{1,2,3}d``."""
-        nd = x.ndim - 2
-        api = f"torch.nn.functional.max_pool{nd}d"
-        kernel, strides, dilation, torch_padding = _pool_args(
-            api, x, kernel_size, stride, padding, dilation)
-        function = getattr(F, f"max_pool{nd}d")
+        api, forward = _max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
         inputs = _to_torch(x)
-        # stride=None is passed through: the functional default (the kernel size) is tested.
-        return _run(api, x.dtype, lambda: function(
-            inputs, kernel, stride=None if stride is None else strides, padding=torch_padding,
-            dilation=dilation, ceil_mode=ceil_mode))
+        return _run(api, x.dtype, lambda: forward(inputs))
+
+    def max_pool_vjp(self, x: np.ndarray, dy: np.ndarray, kernel_size: Any, *,
+                     stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                     ceil_mode: bool = False) -> np.ndarray:
+        """``dx`` by ``torch.autograd.grad`` through ``max_pool{1,2,3}d``."""
+        api, forward = _max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
+        return _pool_vjp(api, x, dy, forward)
 
     def avg_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> np.ndarray:
         """Average pooling through ``torch.nn.functional.avg_pool{1,2,3}d``."""
-        nd = x.ndim - 2
-        api = f"torch.nn.functional.avg_pool{nd}d"
-        kernel, strides, dilation, torch_padding = _pool_args(
-            api, x, kernel_size, stride, padding, dilation)
-        if any(d > 1 for d in dilation):
-            raise Unsupported(f"{api} has no dilation")
-        function = getattr(F, f"avg_pool{nd}d")
+        api, forward = _avg_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode,
+                                         count_include_pad)
         inputs = _to_torch(x)
-        return _run(api, x.dtype, lambda: function(
-            inputs, kernel, stride=None if stride is None else strides, padding=torch_padding,
-            ceil_mode=ceil_mode, count_include_pad=count_include_pad))
+        return _run(api, x.dtype, lambda: forward(inputs))
+
+    def avg_pool_vjp(self, x: np.ndarray, dy: np.ndarray, kernel_size: Any, *,
+                     stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                     ceil_mode: bool = False, count_include_pad: bool = True) -> np.ndarray:
+        """``dx`` by ``torch.autograd.grad`` through ``avg_pool{1,2,3}d``."""
+        api, forward = _avg_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode,
+                                         count_include_pad)
+        return _pool_vjp(api, x, dy, forward)
+
+    def learn_kernel(self, X: np.ndarray, Y: np.ndarray, init: np.ndarray, lr: float,
+                     steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """The seeds' loop in float32: ``Yhat = conv2d(X, K)``, ``l = (Yhat - Y) ** 2``,
+        ``l.sum().backward()``, ``K.data -= lr * K.grad``. Returns the kernel before and
+        after every step and each step's loss (see :func:`reference.learn_kernel`)."""
+        x = torch.from_numpy(np.asarray(X, dtype=np.float32)).reshape(1, 1, *X.shape)
+        y = torch.from_numpy(np.asarray(Y, dtype=np.float32)).reshape(1, 1, *Y.shape)
+        k = torch.from_numpy(np.array(init, dtype=np.float32)).reshape(1, 1, *init.shape)
+        k.requires_grad_(True)
+        kernels, losses = [k.detach().numpy()[0, 0].copy()], []
+        for _ in range(steps):
+            y_hat = F.conv2d(x, k)
+            loss = ((y_hat - y) ** 2).sum()
+            k.grad = None
+            loss.backward()
+            losses.append(loss.detach().numpy().copy())
+            k.data -= lr * k.grad
+            kernels.append(k.detach().numpy()[0, 0].copy())
+        return np.stack(kernels), np.stack(losses)
+
+
+def _max_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,
+                      dilation: Any, ceil_mode: bool
+                      ) -> tuple[str, Callable[[torch.Tensor], torch.Tensor]]:
+    """The API name and the forward call of a max pooling."""
+    nd = x.ndim - 2
+    api = f"torch.nn.functional.max_pool{nd}d"
+    kernel, strides, dilation, torch_padding = _pool_args(
+        api, x, kernel_size, stride, padding, dilation)
+    function = getattr(F, f"max_pool{nd}d")
+
+    def forward(inputs: torch.Tensor) -> torch.Tensor:
+        # stride=None is passed through: the functional default (the kernel) is tested.
+        return function(inputs, kernel, stride=None if stride is None else strides,
+                        padding=torch_padding, dilation=dilation, ceil_mode=ceil_mode)
+
+    return api, forward
+
+
+def _avg_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,
+                      dilation: Any, ceil_mode: bool, count_include_pad: bool
+                      ) -> tuple[str, Callable[[torch.Tensor], torch.Tensor]]:
+    """The API name and the forward call of an average pooling."""
+    nd = x.ndim - 2
+    api = f"torch.nn.functional.avg_pool{nd}d"
+    kernel, strides, dilation, torch_padding = _pool_args(
+        api, x, kernel_size, stride, padding, dilation)
+    if any(d > 1 for d in dilation):
+        raise Unsupported(f"{api} has no dilation")
+    function = getattr(F, f"avg_pool{nd}d")
+
+    def forward(inputs: torch.Tensor) -> torch.Tensor:
+        return function(inputs, kernel, stride=None if stride is None else strides,
+                        padding=torch_padding, ceil_mode=ceil_mode,
+                        count_include_pad=count_include_pad)
+
+    return api, forward
+
+
+def _leaf(a: np.ndarray) -> torch.Tensor:
+    """``a`` as a leaf tensor that requires gradients (raises for integer dtypes)."""
+    return _to_torch(a).clone().requires_grad_(True)
+
+
+def _conv_forward(x: np.ndarray, w: np.ndarray, stride: Any, padding: Any, dilation: Any,
+                  groups: int) -> tuple[str, Callable[..., torch.Tensor]]:
+    """The API name and the forward call ``(inputs, weight, bias) -> y`` of a convolution,
+    the oracle's arguments translated once for the forward and the backward pass."""
+    nd = x.ndim - 2
+    api = f"torch.nn.functional.conv{nd}d"
+    stride = reference.normalize_sizes(stride, nd, "stride")
+    dilation = reference.normalize_sizes(dilation, nd, "dilation")
+    torch_padding: str | tuple[int, ...]
+    if padding in ("valid", "same"):
+        torch_padding = padding
+    elif padding == "same_lower":
+        raise Unsupported(f"{api} has no 'same_lower' padding (its 'same' puts the odd "
+                          "extra cell at the end)")
+    else:
+        pads = reference.resolve_padding(padding, x.shape[2:], w.shape[2:], stride,
+                                         dilation)
+        torch_padding = symmetric(pads, api)
+    function = getattr(F, f"conv{nd}d")
+
+    def forward(inputs: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+                ) -> torch.Tensor:
+        with warnings.catch_warnings():
+            # PyTorch warns on every 'same' call with an even kernel that it copies the
+            # input to pad it; a performance note, not a change of result.
+            warnings.filterwarnings("ignore", message="Using padding='same'")
+            return function(inputs, weight, bias, stride=stride, padding=torch_padding,
+                            dilation=dilation, groups=groups)
+
+    return api, forward
+
+
+def _conv_run(api: str, dtype: np.dtype, fn: Callable[[], Any], grad: bool = False) -> Any:
+    """:func:`_run` for a convolution: PyTorch's refusal of 'same' with strides is
+    Unsupported."""
+    try:
+        return _run(api, dtype, fn, grad)
+    except RuntimeError as err:
+        # Documented: "padding='same' doesn't support any stride values other than 1".
+        if "not supported for strided convolutions" in str(err):
+            raise Unsupported(f"{api}: {first_line(err)}") from err
+        raise
+
+
+def _pool_vjp(api: str, x: np.ndarray, dy: np.ndarray,
+              forward: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
+    """The gradient of ``forward`` at ``x`` against ``dy``, by ``torch.autograd.grad``."""
+    def grads() -> torch.Tensor:
+        inputs = _leaf(x)
+        return torch.autograd.grad(forward(inputs), inputs, _to_torch(dy))[0]
+
+    return _run(api, x.dtype, grads, grad=True)
 
 
 def _pool_args(api: str, x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,

@@ -18,6 +18,7 @@ import numpy as np
 
 import reference
 import registry
+from reference.dtypes import numpy_dtype
 
 #: A candidate convention: (op, x, w, b, params) -> the array the framework would return,
 #: possibly a masked array whose masked cells are "any value".
@@ -25,20 +26,26 @@ CandidateFn = Callable[[str, np.ndarray, "np.ndarray | None", "np.ndarray | None
 
 
 def oracle_call(op: str, x: np.ndarray, w: np.ndarray | None, b: np.ndarray | None,
-                params: Mapping[str, Any]) -> np.ndarray:
-    """The oracle's ``op`` on the case's arrays with ``params``."""
+                params: Mapping[str, Any], dy: np.ndarray | None = None,
+                grad: str = "x") -> np.ndarray:
+    """The oracle's ``op`` on the case's arrays with ``params``; for a backward case
+    (``*_vjp``) the gradient ``grad`` (``"x"``, ``"w"`` or ``"b"``) against ``dy``."""
     kw = dict(params)
     if op == "conv":
         return reference.conv(x, w, b, **kw)
+    if op == "conv_vjp":
+        return reference.conv_vjp(x, w, dy, **kw)["xwb".index(grad)]
     kernel = kw.pop("kernel_size")
+    if op.endswith("_vjp"):
+        return getattr(reference, op)(x, dy, kernel, **kw)
     return getattr(reference, op)(x, kernel, **kw)
 
 
 def overrides(**changes: Any) -> CandidateFn:
     """The oracle called with some arguments changed (e.g. ``padding="same_lower"``)."""
 
-    def candidate(op, x, w, b, params):
-        return oracle_call(op, x, w, b, {**params, **changes})
+    def candidate(op, x, w, b, params, dy=None, grad="x"):
+        return oracle_call(op, x, w, b, {**params, **changes}, dy, grad)
 
     return candidate
 
@@ -48,8 +55,8 @@ def value_model(name: str) -> CandidateFn:
     the one home of each alternative convention, shared with the registry's claims."""
     claim = registry.Claim(values=(name,))
 
-    def candidate(op, x, w, b, params):
-        arrays = {"x": x, "w": w, "b": b}
+    def candidate(op, x, w, b, params, dy=None, grad="x"):
+        arrays = {"x": x, "w": w, "b": b} if dy is None else {"x": x, "w": w, "dy": dy}
         return claim.expected(op, arrays, params, np.asarray(x).dtype.name)[0]
 
     candidate.__doc__ = registry.VALUE_MODELS[name].__doc__
@@ -84,6 +91,9 @@ class Case:
         Name -> candidate convention, besides the oracle's default.
     dtype : str
         Dtype the framework is asked to compute in.
+    dy : str or None
+        A backward case's (``op`` ending in ``_vjp``) output gradient, a NumPy expression
+        in the forward's output shape.
     on_error : str
         Verdict when the framework raises and the oracle does not: ``"unsupported"`` (the
         API lacks the feature) or ``"raises"``.
@@ -100,8 +110,20 @@ class Case:
     candidates: dict[str, CandidateFn] = field(default_factory=dict)
     dtype: str = "float32"
     on_error: str = "unsupported"
-    #: Free-form hints for the renderers (e.g. ``{"layout": "other"}``).
+    #: Free-form hints for the renderers (e.g. ``{"layout": "other"}``; a backward
+    #: convolution's ``{"grad": "w"}`` or ``"b"``: which gradient the probe asks for).
     hints: dict[str, Any] = field(default_factory=dict)
+    dy: str | None = None
+
+    @property
+    def backward(self) -> bool:
+        """Whether the case asks for a gradient (the backward pass)."""
+        return self.op.endswith("_vjp")
+
+    @property
+    def grad(self) -> str:
+        """Which gradient a backward case asks for: ``"x"``, ``"w"`` or ``"b"``."""
+        return str(self.hints.get("grad", "x"))
 
     @property
     def nd(self) -> int:
@@ -314,5 +336,140 @@ CASES: list[Case] = [
          "max pooling, window 3, stride 1, padding 2 (more than half the window)",
          R5, {"kernel_size": 3, "stride": 1, "padding": 2}, on_error="raises"),
 ]
+
+
+
+def ties_last(op, x, w, b, params, dy=None, grad="x"):
+    """Max pooling's gradient routed to the LAST maximum of each window: the oracle on the
+    input, output gradient and result reversed along every spatial axis (valid for the
+    probes' windows, which tile the input symmetrically)."""
+    axes = tuple(range(2, np.ndim(x)))
+    flipped = oracle_call(op, np.flip(x, axes), w, b, params, np.flip(dy, axes), grad)
+    return np.flip(flipped, axes)
+
+
+def minus_inf_dropped(op, x, w, b, params, dy=None, grad="x"):
+    """A window whose input cells are all -inf sends its gradient nowhere (a maximum
+    started at the lowest finite value that no -inf beats, with no cell to route to)."""
+    rest = {k: v for k, v in params.items() if k != "kernel_size"}
+    y = reference.max_pool(x, params["kernel_size"], **rest)
+    return oracle_call(op, x, w, b, params, np.where(np.isneginf(y), 0, dy), grad)
+
+
+ties_all = value_model("ties-all")
+nan_last = value_model("nan-last")
+
+
+def _sequential_sum(dtype: str) -> CandidateFn:
+    def candidate(op, x, w, b, params, dy=None, grad="x"):
+        """The weight or bias gradient summed term by term in the input's dtype."""
+        wanted = oracle_call(op, x, w, b, params, dy, grad)
+        terms = np.asarray(dy, np.float64).ravel() * (
+            np.asarray(x, np.float64).ravel() if grad == "w" else 1.0)
+        low = numpy_dtype(dtype)
+        total = np.zeros((), dtype=low)
+        for t in terms.astype(low):
+            total = (total + t).astype(low)
+        return np.full(np.shape(wanted), float(total))
+    return candidate
+
+
+R5F = "np.arange(1, 6, dtype=np.float32).reshape(1, 1, 5)"
+ONES_2049 = "np.ones((1, 1, 2049), dtype=np.float32)"
+DY_2049 = "np.concatenate([[2048.0], np.ones(2048)]).astype(np.float32).reshape(1, 1, 2049)"
+ONES_257 = "np.ones((1, 1, 257), dtype=np.float32)"
+DY_257 = "np.concatenate([[256.0], np.ones(256)]).astype(np.float32).reshape(1, 1, 257)"
+
+#: The backward questions: how each framework's autograd differentiates the same calls.
+BACKWARD_CASES: list[Case] = [
+    # ------------------------------------------------------------ tie routing
+    Case("max-pool-vjp-ties-1d", "nan-inf", "max_pool_vjp",
+         "gradient of max pooling of a constant input, window 2, stride 2 (1-D): which tied "
+         "cell gets it?",
+         "np.ones((1, 1, 4), dtype=np.float32)", {"kernel_size": 2, "stride": 2},
+         dy="np.array([1, 10], dtype=np.float32).reshape(1, 1, 2)",
+         candidates={"last tie": ties_last, "every tie": ties_all}),
+    Case("max-pool-vjp-ties-2d", "nan-inf", "max_pool_vjp",
+         "gradient of max pooling of a constant input, window 2x2, stride 2 (2-D): which "
+         "tied cell gets it?",
+         "np.ones((1, 1, 2, 4), dtype=np.float32)", {"kernel_size": 2, "stride": 2},
+         dy="np.array([1, 10], dtype=np.float32).reshape(1, 1, 1, 2)",
+         candidates={"last tie": ties_last, "every tie": ties_all}),
+    Case("max-pool-vjp-ties-3d", "nan-inf", "max_pool_vjp",
+         "gradient of max pooling of a constant input, window 2x2x2, stride 2 (3-D): which "
+         "tied cell gets it?",
+         "np.ones((1, 1, 2, 2, 4), dtype=np.float32)", {"kernel_size": 2, "stride": 2},
+         dy="np.array([1, 10], dtype=np.float32).reshape(1, 1, 1, 1, 2)",
+         candidates={"last tie": ties_last, "every tie": ties_all}),
+    # ------------------------------------------------------------- NaN, -inf
+    Case("max-pool-vjp-nan", "nan-inf", "max_pool_vjp",
+         "gradient of max pooling of [1, NaN, NaN, 2, NaN, NaN], window 3, stride 3: which "
+         "cell gets it?",
+         "np.array([1, np.nan, np.nan, 2, np.nan, np.nan], dtype=np.float32).reshape(1, 1, 6)",
+         {"kernel_size": 3, "stride": 3},
+         dy="np.array([1, 10], dtype=np.float32).reshape(1, 1, 2)",
+         candidates={"last NaN": nan_last, "NaN skipped": value_model("nan-skipped")}),
+    Case("max-pool-vjp-minus-inf", "nan-inf", "max_pool_vjp",
+         "gradient of max pooling of [-inf, -inf, 1, 2], window 2, stride 2: where does the "
+         "-inf window's gradient go?",
+         "np.array([-np.inf, -np.inf, 1, 2], dtype=np.float32).reshape(1, 1, 4)",
+         {"kernel_size": 2, "stride": 2},
+         dy="np.array([1, 10], dtype=np.float32).reshape(1, 1, 2)",
+         candidates={"last cell": ties_last, "every cell": ties_all,
+                     "dropped": minus_inf_dropped}),
+    # ------------------------------------------------------------ padding
+    Case("max-pool-vjp-padded-negative", "max-pool-padding-value", "max_pool_vjp",
+         "gradient of max pooling of all-negative input, window 3, padding 1, stride 1: "
+         "does the padding absorb some?",
+         NEG9, {"kernel_size": 3, "stride": 1, "padding": 1},
+         dy="np.arange(1, 10, dtype=np.float32).reshape(1, 1, 3, 3)",
+         candidates={"zero padding": zero_padding}),
+    # ------------------------------------------------------------ average divisor
+    Case("avg-pool-vjp-ceil-divisor", "ceil-mode", "avg_pool_vjp",
+         "gradient of average pooling, window 2, stride 2, 5 cells, ceil mode: what divides "
+         "the partial window's gradient?",
+         R5F, {"kernel_size": 2, "stride": 2, "ceil_mode": True},
+         dy="np.array([2, 4, 8], dtype=np.float32).reshape(1, 1, 3)",
+         candidates={"divides by the window size": overrides(padding=((0, 1),),
+                                                             ceil_mode=False)}),
+    Case("avg-pool-vjp-same-divisor", "avg-divisor", "avg_pool_vjp",
+         "gradient of 'same' average pooling, window 3, stride 1: are the 'same' zeros "
+         "counted in the divisor?",
+         "np.arange(1, 17, dtype=np.float32).reshape(1, 1, 4, 4)",
+         {"kernel_size": 3, "stride": 1, "padding": "same"},
+         dy="np.full((1, 1, 4, 4), 36, dtype=np.float32)",
+         candidates={"count_include_pad=False": overrides(count_include_pad=False)}),
+    # ------------------------------------------------------------ dtypes
+    Case("max-pool-vjp-int32", "dtypes", "max_pool_vjp",
+         "gradient of max pooling in int32",
+         "np.array([3, -7, 5, 2], dtype=np.int32).reshape(1, 1, 4)", {"kernel_size": 2},
+         dy="np.array([1, 10], dtype=np.int32).reshape(1, 1, 2)", dtype="int32"),
+    Case("conv-vjp-weight-float16", "dtypes", "conv_vjp",
+         "float16 weight gradient summing 2048 + 2048 ones: accumulated in float32 (4096) "
+         "or in float16 (2048)?",
+         ONES_2049, {}, w="np.ones((1, 1, 1), dtype=np.float32)", dy=DY_2049,
+         dtype="float16", hints={"grad": "w"},
+         candidates={"summed in float16": _sequential_sum("float16")}),
+    Case("conv-vjp-bias-float16", "dtypes", "conv_vjp",
+         "float16 bias gradient summing 2048 + 2048 ones: accumulated in float32 (4096) or "
+         "in float16 (2048)?",
+         ONES_2049, {}, w="np.ones((1, 1, 1), dtype=np.float32)", dy=DY_2049,
+         dtype="float16", hints={"grad": "b"},
+         candidates={"summed in float16": _sequential_sum("float16")}),
+    Case("conv-vjp-weight-bfloat16", "dtypes", "conv_vjp",
+         "bfloat16 weight gradient summing 256 + 256 ones: accumulated in float32 (512) or "
+         "in bfloat16 (256)?",
+         ONES_257, {}, w="np.ones((1, 1, 1), dtype=np.float32)", dy=DY_257,
+         dtype="bfloat16", hints={"grad": "w"},
+         candidates={"summed in bfloat16": _sequential_sum("bfloat16")}),
+    Case("conv-vjp-bias-bfloat16", "dtypes", "conv_vjp",
+         "bfloat16 bias gradient summing 256 + 256 ones: accumulated in float32 (512) or in "
+         "bfloat16 (256)?",
+         ONES_257, {}, w="np.ones((1, 1, 1), dtype=np.float32)", dy=DY_257,
+         dtype="bfloat16", hints={"grad": "b"},
+         candidates={"summed in bfloat16": _sequential_sum("bfloat16")}),
+]
+
+CASES += BACKWARD_CASES
 
 BY_KEY = {c.key: c for c in CASES}

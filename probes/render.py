@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from backends.table import by_name
@@ -85,20 +85,31 @@ TORCH_PRINT = "print(tuple(y.shape), y.dtype, y.flatten().tolist())"
 
 
 def torch_functional(case: Case) -> Iterator[Rendered]:
-    """``torch.nn.functional.conv*d / max_pool*d / avg_pool*d``."""
+    """``torch.nn.functional.conv*d / max_pool*d / avg_pool*d``; a backward case through
+    ``out.backward(dy)`` (the convolution with a zero bias that requires grad)."""
     nd = _shape_nd(case)
     p = case.params
+    op = case.op.removesuffix("_vjp")
     lines = _torch_head(case, functional=True)
-    if case.op == "conv":
+    bias = ", b" if case.backward and op == "conv" else ""
+    if op == "conv":
         fn = f"conv{nd}d"
         args = [(k, _lit(p[k])) for k in ("stride", "padding", "dilation", "groups") if k in p]
-        call = f"F.{fn}(x, w" + (", " + _kwargs(args) if args else "") + ")"
+        call = f"F.{fn}(x, w{bias}" + (", " + _kwargs(args) if args else "") + ")"
     else:
-        fn = f"{case.op}{nd}d"
+        fn = f"{op}{nd}d"
         names = ("stride", "padding", "dilation", "ceil_mode", "count_include_pad")
         args = [(k, _lit(p[k])) for k in names if k in p]
         call = f"F.{fn}(x, {_lit(p['kernel_size'])}" + (", " + _kwargs(args) if args else "") + ")"
-    lines += [f"y = {call}", TORCH_PRINT]
+    if case.backward:
+        lines += [f"dy = torch.from_numpy({case.dy}){TORCH_DTYPES[case.dtype]}",
+                  "x.requires_grad_(True)"]
+        if op == "conv":
+            lines += ["w.requires_grad_(True)",
+                      "b = torch.zeros(w.shape[0], dtype=w.dtype, requires_grad=True)"]
+        lines += [f"out = {call}", "out.backward(dy)", f"y = {case.grad}.grad", TORCH_PRINT]
+    else:
+        lines += [f"y = {call}", TORCH_PRINT]
     yield Rendered("torch.nn.functional", f"torch.nn.functional.{fn}", "\n".join(lines) + "\n")
 
 
@@ -170,7 +181,12 @@ def _tf_padding(padding: Any, nd: int) -> str:
 
 
 def tensorflow(case: Case) -> Iterator[Rendered]:
-    """``tf.nn.conv*d / depthwise_conv2d / max_pool*d / avg_pool*d / pool``."""
+    """``tf.nn.conv*d / depthwise_conv2d / max_pool*d / avg_pool*d / pool``; a backward
+    case under ``tf.GradientTape`` (the convolution with a zero bias through
+    ``tf.nn.bias_add``)."""
+    if case.backward:
+        yield from _tf_backward(case)
+        return
     nd = _shape_nd(case)
     p = case.params
     other = case.hints.get("layout") == "other"
@@ -226,6 +242,30 @@ def tensorflow(case: Case) -> Iterator[Rendered]:
     yield _tf_done(lines, api, call, other)
 
 
+def _tf_backward(case: Case) -> Iterator[Rendered]:
+    """A backward case on ``tf.nn``: the forward call of :func:`tensorflow` (channels
+    last) under a tape, the gradient of ``case.grad`` against ``dy``."""
+    forward = replace(case, op=case.op.removesuffix("_vjp"), hints={})
+    dt = TF_DTYPES[case.dtype]
+    for r in tensorflow(forward):
+        head, _, call = r.code.partition("\ny = ")
+        call = call.split("\n", 1)[0]
+        watched = {"x": "x", "w": "w", "b": "b"}[case.grad]
+        lines = [head, f"dy = tf.constant(np.moveaxis({case.dy}, 1, -1), dtype={dt})"]
+        if forward.op == "conv":
+            lines.append(f"b = tf.zeros([{eval_array(case.w).shape[0]}], dtype={dt})")
+            call = f"tf.nn.bias_add({call}, b)"
+        lines += ["with tf.GradientTape() as tape:",
+                  f"    tape.watch({watched})",
+                  f"    out = {call}",
+                  f"y = tape.gradient(out, {watched}, output_gradients=dy)",
+                  "if y is None:",
+                  '    raise TypeError("tf.GradientTape.gradient returned None")',
+                  TF_PRINT]
+        yield Rendered(r.column, r.api, "\n".join(lines) + "\n",
+                       channels_last=r.channels_last and case.grad == "x")
+
+
 def _tf_done(lines: list[str], api: str, call: str, other: bool) -> Rendered:
     code = "\n".join([*lines, f"y = {call}", TF_PRINT]) + "\n"
     return Rendered("tf.nn", api, code, channels_last=not other)
@@ -267,7 +307,7 @@ def keras_layers(backend: str) -> Callable[[Case], Iterator[Rendered]]:
             common.insert(0, f'padding="{padding}"')
         elif padding is not None:
             common.insert(0, f"padding={_lit(padding)}")
-        if case.op == "conv":
+        if case.op.startswith("conv"):
             w = eval_array(case.w)
             if case.hints.get("depthwise"):
                 cls = "DepthwiseConv2D"
@@ -283,14 +323,15 @@ def keras_layers(backend: str) -> Callable[[Case], Iterator[Rendered]]:
                     args.append(f"dilation_rate={_lit(p['dilation'])}")
                 if "groups" in p:
                     args.append(f"groups={_lit(p['groups'])}")
-                ctor = f"keras.layers.{cls}(" + ", ".join([*args, "use_bias=False", *common]) \
-                    + ")"
+                bias = "use_bias=True" if case.backward else "use_bias=False"
+                ctor = f"keras.layers.{cls}(" + ", ".join([*args, bias, *common]) + ")"
                 wexpr = f"np.moveaxis({case.w}, (0, 1), (-1, -2))  # (*kernel, C // groups, O)"
             wexpr, comment = wexpr.split("  # ")
+            zero_bias = f", np.zeros({w.shape[0]})" if case.backward else ""
             lines += [f"layer = {ctor}", "layer.build(tuple(x.shape))",
-                      f"layer.set_weights([{wexpr}])  # {comment}"]
+                      f"layer.set_weights([{wexpr}{zero_bias}])  # {comment}"]
         else:
-            cls = f"{'MaxPooling' if case.op == 'max_pool' else 'AveragePooling'}{nd}D"
+            cls = f"{'MaxPooling' if case.op.startswith('max_pool') else 'AveragePooling'}{nd}D"
             args = [_lit(p["kernel_size"])]
             if "stride" in p:
                 args.append(f"strides={_lit(p['stride'])}")
@@ -300,9 +341,12 @@ def keras_layers(backend: str) -> Callable[[Case], Iterator[Rendered]]:
                 if name in p:
                     args.append(f"{name}={_lit(p[name])}")
             lines.append(f"layer = keras.layers.{cls}(" + ", ".join(args + common) + ")")
-        lines += ["y = layer(x)", KERAS_PRINT]
+        if case.backward:
+            lines += _keras_backward(case, backend)
+        else:
+            lines += ["y = layer(x)", KERAS_PRINT]
         yield Rendered(column, f"keras.layers.{cls}", "\n".join(lines) + "\n",
-                       channels_last=not other)
+                       channels_last=not other and case.grad == "x")
 
     return render
 
@@ -333,16 +377,20 @@ def _mx_head(case: Case, gluon: bool) -> list[str]:
 
 
 def mxnet_nd(case: Case) -> Iterator[Rendered]:
-    """``mx.nd.Convolution / mx.nd.Pooling``."""
+    """``mx.nd.Convolution / mx.nd.Pooling``; a backward case with ``attach_grad``,
+    ``mx.autograd.record()`` and ``out.backward(dy)`` (the convolution with a zero
+    bias)."""
     nd = _shape_nd(case)
     p = case.params
+    op = case.op.removesuffix("_vjp")
     other = case.hints.get("layout") == "other"
     lines = _mx_head(case, gluon=False)
     args: list[str] = []
-    if case.op == "conv":
+    if op == "conv":
         w = eval_array(case.w)
         api = "mx.nd.Convolution"
-        args = [f"kernel={_lit(_kernel(case))}", f"num_filter={w.shape[0]}", "no_bias=True"]
+        args = [f"kernel={_lit(_kernel(case))}", f"num_filter={w.shape[0]}",
+                "no_bias=False" if case.backward else "no_bias=True"]
         if "stride" in p:
             args.append(f"stride={_mx_tuple(p['stride'], nd)}")
         if "padding" in p:
@@ -351,11 +399,11 @@ def mxnet_nd(case: Case) -> Iterator[Rendered]:
             args.append(f"dilate={_mx_tuple(p['dilation'], nd)}")
         if "groups" in p:
             args.append(f"num_group={p['groups']}")
-        head = "x, w, "
+        head = "x, w, b, " if case.backward else "x, w, "
     else:
         api = "mx.nd.Pooling"
         args = [f"kernel={_mx_tuple(p['kernel_size'], nd)}",
-                f'pool_type="{case.op.split("_")[0]}"']
+                f'pool_type="{op.split("_")[0]}"']
         if "stride" in p:
             args.append(f"stride={_mx_tuple(p['stride'], nd)}")
         elif not case.key.endswith("default-stride"):
@@ -375,7 +423,19 @@ def mxnet_nd(case: Case) -> Iterator[Rendered]:
         head = "x, "
     if other:
         args.append('layout="NHWC"')
-    lines += [f"y = {api}({head}" + ", ".join(args) + ")", MX_PRINT]
+    call = f"{api}({head}" + ", ".join(args) + ")"
+    if case.backward:
+        lines.append(f'dy = mx.nd.array({case.dy}, dtype="{case.dtype}")')
+        grads = ["x"]
+        if op == "conv":
+            lines.append(f'b = mx.nd.zeros(({eval_array(case.w).shape[0]},), '
+                         f'dtype="{case.dtype}")')
+            grads += ["w", "b"]
+        lines += [*(f"{g}.attach_grad()" for g in grads),
+                  "with mx.autograd.record():", f"    out = {call}",
+                  "out.backward(dy)", f"y = {case.grad}.grad", MX_PRINT]
+    else:
+        lines += [f"y = {call}", MX_PRINT]
     yield Rendered("mx.nd", api, "\n".join(lines) + "\n", channels_last=other)
 
 
@@ -416,6 +476,28 @@ def mxnet_gluon(case: Case) -> Iterator[Rendered]:
         lines.append(f"layer = nn.{cls}(" + ", ".join(args) + ")")
     lines += ["y = layer(x)", MX_PRINT]
     yield Rendered("mxnet.gluon.nn", f"mxnet.gluon.nn.{cls}", "\n".join(lines) + "\n")
+
+
+def _keras_backward(case: Case, backend: str) -> list[str]:
+    """The lines that take a backward case's gradient through ``layer`` (built above,
+    with a zero bias for a convolution) with the Keras backend's autograd."""
+    source = {"x": "x", "w": "layer.kernel.value", "b": "layer.bias.value"}[case.grad]
+    lines = [f"dy = keras.ops.convert_to_tensor(np.moveaxis({case.dy}, 1, -1), "
+             f'dtype="{case.dtype}")']
+    if backend == "tensorflow":
+        lines += ["import tensorflow as tf  # noqa: E402", "",
+                  "with tf.GradientTape() as tape:",
+                  "    tape.watch(x)",
+                  "    out = layer(x)",
+                  f"y = tape.gradient(out, {source}, output_gradients=dy)",
+                  "if y is None:",
+                  '    raise TypeError("tf.GradientTape.gradient returned None")']
+    else:
+        lines += ["import torch  # noqa: E402", "",
+                  "x.requires_grad_(True)",
+                  "out = layer(x)",
+                  f"(y,) = torch.autograd.grad(out, [{source}], grad_outputs=dy)"]
+    return [*lines, KERAS_PRINT]
 
 
 keras_tensorflow = keras_layers("tensorflow")

@@ -143,12 +143,14 @@ def candidates(case: Case) -> dict[str, Any]:
     b = eval_array(case.b) if case.b is not None else None
     out: dict[str, Any] = {}
     fns = {"oracle": None, **case.candidates}
+    # a backward case's output gradient, and which gradient it asks for
+    grad = {} if case.dy is None else {"dy": eval_array(case.dy), "grad": case.grad}
     for name, fn in fns.items():
         try:
             # NaN and inf inputs are the point of some cases
             with np.errstate(all="ignore"):
-                out[name] = (oracle_call(case.op, x, w, b, case.params) if fn is None
-                             else fn(case.op, x, w, b, dict(case.params)))
+                out[name] = (oracle_call(case.op, x, w, b, case.params, **grad) if fn is None
+                             else fn(case.op, x, w, b, dict(case.params), **grad))
         except (ValueError, TypeError) as err:
             out[name] = err
     return out

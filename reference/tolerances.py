@@ -59,6 +59,53 @@ Max pooling
 -----------
 The result is one of the inputs: exact, NaN where the oracle has NaN.
 
+Backward passes (vector-Jacobian products)
+------------------------------------------
+The gradients are sums too, and are bounded the same way: ``C * gamma_n(u_acc) * M +
+u_dtype * |ref|`` with ``M`` the same VJP computed by the oracle on ``|x|``, ``|w|``,
+``|dy|`` (the sum of the magnitudes of the terms), the accumulation dtype as for the
+forward (float32 for float16/bfloat16), ``C = C_CONV`` or ``C_AVG``, plus the oracle's own
+float64 error and the subnormal terms. Per gradient, ``n`` counts the roundings on a path:
+
+- ``conv_vjp`` ``dx``: a cell's gradient sums ``dy * w`` over the output channels of its
+  group and the kernel taps that reach it, at most ``K_dx = O // groups * prod(kernel)``
+  products: ``n = K_dx + 1``.
+- ``conv_vjp`` ``dw``: a weight's gradient sums ``dy * x`` over the batch and the output
+  positions, ``K_dw = N * prod(out)`` products: ``n = K_dw + 1``.
+- ``conv_vjp`` ``db``: the sum of ``dy`` over ``N * prod(out)`` positions, no products:
+  ``n = N * prod(out)``.
+- ``avg_pool_vjp``: a cell receives ``dy / divisor`` from every window covering it; with
+  ``W`` the number of those windows (counted per cell), ``W - 1`` additions, and each
+  share is one division, or a multiplication by a rounded reciprocal: ``n = W + 1``,
+  ``C_AVG``. ``M`` is ``avg_pool_vjp(x, |dy|)``.
+- ``max_pool_vjp``: the routing (which cell a window's gradient goes to) involves no
+  arithmetic and is exact; a cell covered by ``W`` windows sums up to ``W`` routed
+  gradients, ``n = W - 1`` additions, and only a cell with ``W > 1`` can round its
+  result. A cell covered by one window receives ``dy`` itself: exact.
+
+Exact cases: as for the forward, integer values whose every partial sum stays below
+``2**p`` in the dtype give exact gradients in any order (checked per gradient from the
+data: ``max(M) <= 2**p``); ``max_pool_vjp`` with integer ``dy`` as well. In an integer
+dtype (where a framework offers gradients at all) the result is the exact gradient
+rounded half to even into the dtype, compared exactly.
+
+Learning a kernel (the seeds' loop)
+-----------------------------------
+``K_{t+1} = K_t - lr * g(K_t)`` with ``g = 2 * sum_p (Yhat_p - Y_p) * x_p`` in float32,
+against the oracle's float64 run from the same (float32) initial kernel. A step's own
+rounding error, elementwise: ``Yhat`` is a sum of ``T = kh * kw`` products
+(``gamma_{T+1} * sum |x||K|``), the residual ``r`` rounds once (``u |r|``), ``g`` is a sum
+of ``P`` products (``gamma_{P+1} * sum |r||x|``) plus the propagated residual error
+``2 * sum_p |x_p| * delta r_p``; ``lr * g`` rounds twice (``lr`` itself is rounded into
+float32), and the subtraction once (``u |K_{t+1}|``). An error ``e_t`` already in the
+kernel is carried exactly by the step's linear part: the gradient is affine in ``K``, so
+``e_{t+1} = (I - lr H) e_t + rounding`` with ``H = 2 * A^T A`` (``A`` the im2col matrix of
+``X``). Hence ``E_{t+1} = |I - lr H| E_t + C_LEARN * s_t`` elementwise, ``s_t`` the
+step's rounding bound evaluated on the oracle's trajectory, ``E_0 = 0``; the loss of step
+``t`` within ``C_LEARN * (2 sum |r| delta r + gamma_{P+1} sum r**2 + sum delta r**2)``,
+``delta r`` including ``sum |x| E_t``. ``C_LEARN = 2`` covers evaluating the rounding
+terms on the oracle's trajectory rather than the float32 one.
+
 Special values
 --------------
 Where the oracle gives NaN the backend must give NaN; where it gives ±inf, the same
@@ -125,6 +172,8 @@ def overflow_threshold(dtype: str) -> float:
 C_CONV = 2.0
 #: Safety factor over the summation bound for average pooling.
 C_AVG = 2.0
+#: Safety factor over the per-step rounding bound of the kernel-learning loop.
+C_LEARN = 2.0
 _U64 = 2.0 ** -53
 
 
@@ -326,7 +375,177 @@ def tolerance(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dty
         return avg_pool_tolerance(arrays, params, dtype, y_ref, accumulation, magnitude)
     if op == "max_pool":
         return Tolerance(True, None, "exact: the maximum is one of the inputs")
+    if op == "conv_vjp":
+        return conv_vjp_tolerance(arrays, params, dtype, y_ref, accumulation, magnitude)
+    if op in ("max_pool_vjp", "avg_pool_vjp"):
+        return pool_vjp_tolerance(op, arrays, params, dtype, y_ref, accumulation, magnitude)
     raise ValueError(f"unknown op {op!r}")
+
+
+# ---------------------------------------------------------------------- backward passes
+#: The names of ``conv_vjp``'s three gradients, in the order it returns them.
+CONV_VJP_PARTS = ("dx", "dw", "db")
+
+
+def _gamma_array(n: np.ndarray, u: float) -> np.ndarray:
+    """:func:`gamma` elementwise over an integer array ``n`` (inf where ``n*u >= 1``)."""
+    nu = np.asarray(n, dtype=np.float64) * u
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(nu < 1, nu / (1 - nu), np.inf)
+
+
+def _sum_bound(n: Any, c: float, dtype: str, accumulation: str | None,
+               magnitude: np.ndarray, ref: np.ndarray, rounds: Any = True) -> np.ndarray:
+    """``(c * gamma_n(u_acc) + gamma_n(u_64)) * magnitude + c * n * eta_acc
+    + u_dtype * |ref|`` (the last where ``rounds``), elementwise."""
+    acc = accumulation_dtype(dtype, accumulation)
+    u, u_out = unit_roundoff(acc), unit_roundoff(dtype)
+    eta = SMALLEST_SUBNORMAL.get(acc, 0.0) / 2
+    n = np.asarray(n)
+    with np.errstate(invalid="ignore"):
+        return ((c * _gamma_array(n, u) + _gamma_array(n, _U64)) * magnitude
+                + c * n * eta + np.where(rounds, u_out * np.abs(ref), 0.0)
+                + SMALLEST_SUBNORMAL.get(dtype, 0.0) / 2 * np.asarray(rounds))
+
+
+def _integral(*arrays: Any) -> bool:
+    """Whether every array holds finite integer values only."""
+    for a in arrays:
+        a = _f64(a)
+        if not (np.all(np.isfinite(a)) and np.array_equal(a, np.round(a))):
+            return False
+    return True
+
+
+def conv_vjp_tolerance(arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,
+                       ref: Sequence[np.ndarray], accumulation: str | None = None,
+                       magnitude: Sequence[np.ndarray] | None = None
+                       ) -> tuple[Tolerance, Tolerance, Tolerance]:
+    """Tolerances of ``conv_vjp``'s ``(dx, dw, db)`` (see the module docstring).
+    ``magnitude`` is ``conv_vjp(|x|, |w|, |dy|)`` computed as ``ref`` was."""
+    x, w, dy = (arrays[k] for k in ("x", "w", "dy"))
+    if magnitude is None:
+        abs_arrays = magnitude_arrays(arrays)
+        with np.errstate(invalid="ignore"):
+            magnitude = reference.conv_vjp(abs_arrays["x"], abs_arrays["w"], abs_arrays["dy"],
+                                           **params)
+    groups = int(params.get("groups", 1))
+    w_shape, dy_shape = np.shape(w), np.shape(dy)
+    k_dx = w_shape[0] // groups * int(np.prod(w_shape[2:]))
+    k_dw = dy_shape[0] * int(np.prod(dy_shape[2:]))
+    terms = {"dx": (k_dx + 1, C_CONV, (dy, w)), "dw": (k_dw + 1, C_CONV, (dy, x)),
+             "db": (max(k_dw, 1), C_CONV, (dy,))}
+    out = []
+    for name, r, m in zip(CONV_VJP_PARTS, ref, magnitude, strict=True):
+        n, c, operands = terms[name]
+        if is_integer_dtype(dtype):
+            out.append(Tolerance(True, None, f"{name} exact: integer dtype",
+                                 np.rint(np.asarray(r, dtype=np.float64))))
+        elif _integral(*operands) and np.max(m, initial=0) <= exact_limit(dtype):
+            out.append(Tolerance(True, None, f"{name} exact: integer values, every partial "
+                                 f"sum exact in {dtype}"))
+        else:
+            acc = accumulation_dtype(dtype, accumulation)
+            out.append(Tolerance(False, _sum_bound(n, c, dtype, accumulation, m, r),
+                                 f"{name}: {c:g}*gamma_{n}(u_{acc})*|{name}|(|x|,|w|,|dy|) "
+                                 f"+ u_{dtype}*|ref|"))
+    return tuple(out)  # type: ignore[return-value]
+
+
+def windows_covering(x_shape: Sequence[int], params: Mapping[str, Any]) -> np.ndarray:
+    """How many pooling windows cover each input cell, shaped ``(1, 1, *spatial)``: the
+    average-pooling VJP (padding counted) of an output gradient equal to each window's
+    divisor, which hands every cell of every window exactly 1."""
+    rest = {k: v for k, v in params.items() if k not in ("kernel_size", "count_include_pad")}
+    geo = reference.window_geometry(x_shape[2:], params["kernel_size"],
+                                    params.get("stride") or params["kernel_size"],
+                                    params.get("padding", 0), params.get("dilation", 1),
+                                    bool(params.get("ceil_mode", False)))
+    counts = reference.cells_counted(geo, x_shape[2:], True)
+    divisor = counts[0]
+    for c in counts[1:]:
+        divisor = np.multiply.outer(divisor, c)
+    dy = np.asarray(divisor, dtype=np.float64)[np.newaxis, np.newaxis]
+    cells = np.zeros((1, 1, *x_shape[2:]))
+    return np.rint(reference.avg_pool_vjp(cells, dy, params["kernel_size"], **rest,
+                                          count_include_pad=True))
+
+
+def pool_vjp_tolerance(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
+                       dtype: str, ref: np.ndarray, accumulation: str | None = None,
+                       magnitude: np.ndarray | None = None) -> Tolerance:
+    """Tolerance of ``max_pool_vjp`` or ``avg_pool_vjp`` (see the module docstring).
+    ``magnitude`` is the same VJP of ``|dy|`` computed as ``ref`` was."""
+    x, dy = arrays["x"], arrays["dy"]
+    if magnitude is None:
+        rest = dict(params)
+        kernel = rest.pop("kernel_size")
+        with np.errstate(invalid="ignore"):
+            magnitude = getattr(reference, op)(x, np.abs(_f64(dy)), kernel, **rest)
+    if is_integer_dtype(dtype):
+        return Tolerance(True, None, "exact: the gradient rounded half to even into "
+                         f"{dtype}", np.rint(np.asarray(ref, dtype=np.float64)))
+    covering = windows_covering(np.shape(x), params)
+    if op == "max_pool_vjp":
+        if _integral(dy) and np.max(magnitude, initial=0) <= exact_limit(dtype):
+            return Tolerance(True, None, "exact: routing, and integer sums exact in "
+                             f"{dtype}")
+        n = np.maximum(covering - 1, 0)
+        bound = _sum_bound(n, C_CONV, dtype, accumulation, magnitude, ref, covering > 1)
+        return Tolerance(False, bound, f"exact routing; cells covered by W > 1 windows: "
+                         f"{C_CONV:g}*gamma_(W-1)(u_acc)*max_pool_vjp(x,|dy|) "
+                         f"+ u_{dtype}*|ref|")
+    bound = _sum_bound(covering + 1, C_AVG, dtype, accumulation, magnitude, ref)
+    return Tolerance(False, bound, f"{C_AVG:g}*gamma_(W+1)(u_acc)*avg_pool_vjp(x,|dy|) "
+                     f"+ u_{dtype}*|ref|")
+
+
+def learn_kernel_bounds(X: Any, Y: Any, kernels: np.ndarray, losses: np.ndarray,
+                        lr: float, dtype: str = "float32"
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Elementwise bounds on a framework's kernel-learning loop in ``dtype`` against the
+    oracle's float64 run (see "Learning a kernel" in the module docstring).
+
+    Parameters
+    ----------
+    X, Y : array_like
+        The loop's input and target (values of ``dtype``).
+    kernels, losses : numpy.ndarray
+        The oracle's trajectory, :func:`reference.learn_kernel`'s result.
+    lr : float
+        The learning rate.
+
+    Returns
+    -------
+    kernel_bound : numpy.ndarray, shape of ``kernels``
+        Bound on ``|K_t - K_t_ref|`` (0 for the initial kernel).
+    loss_bound : numpy.ndarray, shape of ``losses``
+        Bound on the difference of each step's loss.
+    """
+    x, y = _f64(X), _f64(Y)
+    kh, kw = kernels.shape[1:]
+    oh, ow = y.shape
+    # im2col: A[p, j] = X at output position p and kernel tap j
+    a = np.stack([x[i:i + oh, j:j + ow].ravel() for i in range(kh) for j in range(kw)],
+                 axis=1)
+    abs_a = np.abs(a)
+    taps, positions = a.shape[1], a.shape[0]
+    u = unit_roundoff(dtype)
+    step_map = np.abs(np.eye(taps) - lr * 2 * a.T @ a)
+    e = np.zeros(taps)
+    kernel_bound, loss_bound = [e.reshape(kh, kw).copy()], []
+    for t in range(len(losses)):
+        k, k_next = kernels[t].ravel(), kernels[t + 1].ravel()
+        r = a @ k - y.ravel()
+        rounding_r = gamma(taps + 1, u) * (abs_a @ np.abs(k)) + u * np.abs(r)
+        d_r = rounding_r + abs_a @ e
+        loss_bound.append(C_LEARN * (2 * np.abs(r) @ d_r + gamma(positions + 1, u) * r @ r
+                                     + d_r @ d_r))
+        g = 2 * a.T @ r
+        d_g = 2 * (abs_a.T @ rounding_r + gamma(positions + 1, u) * (abs_a.T @ np.abs(r)))
+        e = step_map @ e + C_LEARN * (lr * d_g + 2 * u * lr * np.abs(g) + u * np.abs(k_next))
+        kernel_bound.append(e.reshape(kh, kw).copy())
+    return np.stack(kernel_bound), np.array(loss_bound)
 
 
 @dataclass(frozen=True)
@@ -372,7 +591,12 @@ def compare_any(y: Any, expected: Sequence[np.ndarray], tols: Sequence[Tolerance
     float64: shape, NaN positions, infinities, then the finite values exactly or within
     the tolerance; an element conforms when it agrees with the same element of any one
     of the ``expected`` arrays (a claim allowing alternatives).
+
+    A result made of several arrays (``conv_vjp``'s ``(dx, dw, db)``: each expected item
+    and each tolerance a tuple) is compared part by part, each part as above.
     """
+    if expected and isinstance(expected[0], tuple):
+        return _compare_parts(y, expected, tols, dtype)
     try:
         arr = np.asarray(y)
         got = arr.astype(np.float64)
@@ -402,3 +626,19 @@ def compare_any(y: Any, expected: Sequence[np.ndarray], tols: Sequence[Tolerance
             lines.append(f"  |difference| = {float(abs(got[idx] - ref[idx]))!r}, "
                          f"bound = {float(tol.bound[idx])!r}")
     return Mismatch("\n".join(lines))
+
+
+def _compare_parts(y: Any, expected: Sequence[Any], tols: Sequence[Any],
+                   dtype: str | None) -> Mismatch | None:
+    """:func:`compare_any` of a tuple result, part by part (named as ``conv_vjp``'s)."""
+    parts = len(expected[0])
+    names = CONV_VJP_PARTS if parts == len(CONV_VJP_PARTS) else tuple(
+        f"part {i}" for i in range(parts))
+    if not isinstance(y, tuple | list) or len(y) != parts:
+        return Mismatch(f"result is not a tuple of {parts} arrays ({', '.join(names)}): "
+                        f"{type(y).__name__}")
+    for i, name in enumerate(names):
+        mismatch = compare_any(y[i], [e[i] for e in expected], [t[i] for t in tols], dtype)
+        if mismatch is not None:
+            return Mismatch(f"{name}: {mismatch.text}")
+    return None

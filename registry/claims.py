@@ -47,13 +47,21 @@ from reference.tolerances import magnitude_arrays
 Computation = Callable[[str, Mapping[str, Any], Mapping[str, Any], str], list[np.ndarray]]
 
 
-def oracle_call(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
-    """The oracle's ``op`` with ``params`` (``kernel_size`` among them for pooling)."""
+def oracle_call(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
+    """The oracle's ``op`` with ``params`` (``kernel_size`` among them for pooling).
+
+    A VJP op (``"conv_vjp"``, ``"max_pool_vjp"``, ``"avg_pool_vjp"``) takes the output
+    gradient ``arrays["dy"]``; ``conv_vjp`` returns the tuple ``(dx, dw, db)``.
+    """
     with np.errstate(invalid="ignore", over="ignore"):
         if op == "conv":
             return reference.conv(arrays["x"], arrays["w"], arrays.get("b"), **params)
+        if op == "conv_vjp":
+            return reference.conv_vjp(arrays["x"], arrays["w"], arrays["dy"], **params)
         rest = dict(params)
         kernel = rest.pop("kernel_size")
+        if op.endswith("_vjp"):
+            return getattr(reference, op)(arrays["x"], arrays["dy"], kernel, **rest)
         return getattr(reference, op)(arrays["x"], kernel, **rest)
 
 
@@ -116,6 +124,27 @@ def int_truncated(inner: Computation) -> Computation:
     return run
 
 
+def _unpad(grad: np.ndarray, pads: Sequence[tuple[int, int]], mode: str) -> np.ndarray:
+    """The adjoint of ``np.pad(x, pads, mode)`` applied to a gradient of the padded array:
+    zero padding drops the padding's gradient; edge padding adds it to the edge cell it
+    copies."""
+    for axis, (lo, hi) in enumerate(pads, start=2):
+        n = grad.shape[axis] - lo - hi
+        if mode == "edge":
+            grad = grad.copy()
+            first = [slice(None)] * grad.ndim
+            last = [slice(None)] * grad.ndim
+            first[axis], last[axis] = slice(lo, lo + 1), slice(lo + n - 1, lo + n)
+            head, tail = list(first), list(last)
+            head[axis], tail[axis] = slice(0, lo), slice(lo + n, lo + n + hi)
+            grad[tuple(first)] += grad[tuple(head)].sum(axis=axis, keepdims=True)
+            grad[tuple(last)] += grad[tuple(tail)].sum(axis=axis, keepdims=True)
+        keep = [slice(None)] * grad.ndim
+        keep[axis] = slice(lo, lo + n)
+        grad = grad[tuple(keep)]
+    return grad
+
+
 def _padded_beforehand(mode: str, doc: str) -> Callable[[Computation], Computation]:
     def model(inner: Computation) -> Computation:
         def run(op, arrays, params, dtype):
@@ -123,7 +152,10 @@ def _padded_beforehand(mode: str, doc: str) -> Callable[[Computation], Computati
             geo = _pool_geometry(op, x, params)
             padded = np.pad(x, ((0, 0), (0, 0), *geo.pads), mode=mode)
             rest = {k: v for k, v in params.items() if k != "padding"}
-            return inner(op, _with_x(arrays, padded), rest, dtype)
+            out = inner(op, _with_x(arrays, padded), rest, dtype)
+            if op.endswith("_vjp"):  # the gradient of the padding goes where it came from
+                return [_unpad(r, geo.pads, mode) for r in out]
+            return out
         return run
     model.__doc__ = doc
     return model
@@ -131,7 +163,8 @@ def _padded_beforehand(mode: str, doc: str) -> Callable[[Computation], Computati
 
 edge_replicated = _padded_beforehand(
     "edge", "Pooling over the input padded beforehand with copies of its edge values (the "
-            "padded cells then count as input).")
+            "padded cells then count as input; a gradient reaching a copy goes to its edge "
+            "cell).")
 zero_padding = _padded_beforehand(
     "constant", "Pooling over the input padded beforehand with zeros (padding that can win "
                 "a maximum and counts in an average).")
@@ -346,6 +379,85 @@ def input_shaped_empty(inner: Computation) -> Computation:
     return run
 
 
+def nan_last(inner: Computation) -> Computation:
+    """Max pooling's gradient routed to the LAST NaN of a window holding NaN (a maximum
+    updated on every NaN it meets) instead of the first: each NaN becomes a value above
+    every other value of the input, larger the later it comes in row-major order, so
+    the oracle routes there (windows without NaN are unchanged)."""
+    def run(op, arrays, params, dtype):
+        x = np.asarray(arrays["x"]).astype(np.float64)
+        nan = np.isnan(x)
+        if not nan.any():
+            return inner(op, arrays, params, dtype)
+        finite = np.abs(x[np.isfinite(x)])
+        top = float(finite.max(initial=1.0))
+        # +inf stays above every finite value and below every NaN
+        lifted = np.where(np.isposinf(x), 4 * top + 4, x)
+        order = np.arange(x.size, dtype=np.float64).reshape(x.shape) % (
+            math.prod(x.shape[2:]) or 1)
+        lifted = np.where(nan, 8 * top + 8 + order, lifted)
+        return inner(op, _with_x(arrays, lifted), params, dtype)
+    return run
+
+
+def ties_all(inner: Computation) -> Computation:
+    """Max pooling's gradient given, whole, to EVERY cell of a window that equals its
+    maximum (a backward pass that compares the input with the pooled output instead of
+    keeping the index of one maximum). Computed directly from the windows; the inner
+    computation is not used for ``max_pool_vjp``."""
+    def run(op, arrays, params, dtype):
+        if op != "max_pool_vjp":
+            return inner(op, arrays, params, dtype)
+        x = np.asarray(arrays["x"]).astype(np.float64)
+        dy = np.asarray(arrays["dy"], dtype=np.float64)
+        geo = _pool_geometry(op, x, params)
+        nd = x.ndim - 2
+        xp = np.full((*x.shape[:2], *geo.padded), np.nan)
+        inner_cells = tuple(slice(lo, lo + n) for (lo, _), n in zip(geo.pads, x.shape[2:],
+                                                                   strict=True))
+        xp[(slice(None), slice(None), *inner_cells)] = x
+        number = np.arange(math.prod(geo.padded), dtype=np.float64).reshape(geo.padded)
+        extents = tuple((k - 1) * d + 1 for k, d in zip(geo.kernel, geo.dilation, strict=True))
+
+        def windows(a: np.ndarray, first: int) -> np.ndarray:
+            view = np.lib.stride_tricks.sliding_window_view(
+                a, extents, axis=tuple(range(first, first + nd)))
+            view = view[(slice(None),) * first + tuple(
+                slice(0, (o - 1) * s + 1, s) for o, s in zip(geo.out, geo.stride,
+                                                             strict=True))
+                + tuple(slice(None, None, d) for d in geo.dilation)]
+            return view.reshape(*view.shape[:first + nd], -1)
+
+        cells, where = windows(xp, 2), windows(number, 0)
+        with np.errstate(invalid="ignore"):
+            top = np.nanmax(np.where(np.isnan(cells), -np.inf, cells), axis=-1,
+                            keepdims=True)
+            hit = (cells == top) & ~np.isnan(cells)
+        grad = np.zeros((*x.shape[:2], math.prod(geo.padded)))
+        for n in range(x.shape[0]):
+            for c in range(x.shape[1]):
+                share = np.broadcast_to(dy[n, c][..., None], hit.shape[2:])
+                np.add.at(grad[n, c], where[hit[n, c]].astype(np.intp), share[hit[n, c]])
+        grad = grad.reshape(*x.shape[:2], *geo.padded)
+        return [grad[(slice(None), slice(None), *inner_cells)]]
+    return run
+
+
+def minus_inf_dropped(inner: Computation) -> Computation:
+    """Max pooling's gradient of a window whose input cells are all -inf goes nowhere (a
+    maximum started at the lowest finite value, which no -inf beats, leaves the window
+    without a cell to route to); other windows route as the inner computation does."""
+    def run(op, arrays, params, dtype):
+        if op != "max_pool_vjp":
+            return inner(op, arrays, params, dtype)
+        rest = {k: v for k, v in params.items() if k != "kernel_size"}
+        with np.errstate(invalid="ignore"):
+            y = reference.max_pool(arrays["x"], params["kernel_size"], **rest)
+        dy = np.where(np.isneginf(np.asarray(y, dtype=np.float64)), 0, arrays["dy"])
+        return inner(op, {**arrays, "dy": dy}, params, dtype)
+    return run
+
+
 #: Named value models a claim can apply to the oracle's result, in the order listed.
 VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "nan-skipped": nan_skipped,
@@ -365,12 +477,24 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "subnormals-flushed": subnormals_flushed,
     "groups-from-shapes": groups_from_shapes,
     "padding-taps-skipped": padding_taps_skipped,
+
+
+    "nan-last": nan_last,
+    "ties-all": ties_all,
+    "minus-inf-dropped": minus_inf_dropped,
 }
 
 
+def as_float64(result: Any) -> Any:
+    """An oracle result in float64: an array, or a tuple of arrays (``conv_vjp``)."""
+    if isinstance(result, tuple):
+        return tuple(np.asarray(r, dtype=np.float64) for r in result)
+    return np.asarray(result, dtype=np.float64)
+
+
 def _oracle(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str
-            ) -> list[np.ndarray]:
-    return [np.asarray(oracle_call(op, arrays, params), dtype=np.float64)]
+            ) -> list[Any]:
+    return [as_float64(oracle_call(op, arrays, params))]
 
 
 # ---------------------------------------------------------------------------- claims
@@ -443,7 +567,10 @@ class Claim:
                    dtype: str) -> list[np.ndarray]:
         """The claimed computation on ``|x|``, ``|w|``, ``|b|``: the sums of magnitudes
         that the tolerance of each alternative of :meth:`expected` scales with."""
-        return self.computation()(op, magnitude_arrays(arrays), params, dtype)
+        magnitudes = magnitude_arrays(arrays)
+        if op == "max_pool_vjp":  # the routing depends on x's values, not on |x|
+            magnitudes["x"] = arrays["x"]
+        return self.computation()(op, magnitudes, params, dtype)
 
     def result_dtype(self, dtype: str) -> str:
         """The dtype name the claim says the result has, for input dtype ``dtype``."""

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import reference
-from registry.vocabulary import PER_DIM
+from registry.vocabulary import PER_DIM, forward_op
 
 
 def _check_one(cond: Any, value: Any) -> bool:
@@ -82,7 +82,7 @@ def _per_dim(value: Any, nd: int) -> tuple[Any, ...]:
 
 def _special(arrays: Mapping[str, Any], test: Any) -> bool:
     found = False
-    for key in ("x", "w"):
+    for key in ("x", "w", "dy"):
         a = arrays.get(key)
         if a is None:
             continue
@@ -121,6 +121,36 @@ def _channels_fit(x_shape: Sequence[int], w_shape: Sequence[int] | None, groups:
     return groups >= 1 and o % groups == 0 and cg * groups == c
 
 
+def _windows(x: np.ndarray, geo: Any) -> np.ndarray:
+    """Every window's cells, ``(N, C, *out, cells)`` in float64, the padding (and the
+    cells ceil mode adds) as NaN."""
+    nd = x.ndim - 2
+    xp = np.full((*x.shape[:2], *geo.padded), np.nan)
+    inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(geo.pads, x.shape[2:], strict=True))
+    xp[(slice(None), slice(None), *inner)] = x.astype(np.float64)
+    extents = tuple((k - 1) * d + 1 for k, d in zip(geo.kernel, geo.dilation, strict=True))
+    view = np.lib.stride_tricks.sliding_window_view(xp, extents, axis=tuple(range(2, nd + 2)))
+    view = view[(slice(None), slice(None),
+                 *(slice(0, (o - 1) * s + 1, s) for o, s in zip(geo.out, geo.stride,
+                                                               strict=True)),
+                 *(slice(None, None, d) for d in geo.dilation))]
+    return view.reshape(*view.shape[:2 + nd], -1)
+
+
+def _max_window_facts(x: np.ndarray, geo: Any) -> dict[str, bool]:
+    """``has_ties`` and ``all_neg_inf_window`` of a max pooling (padding never counts;
+    a NaN is nobody's tie)."""
+    if x.size == 0:
+        return {"has_ties": False, "all_neg_inf_window": False}
+    inside = ~np.isnan(_windows(np.zeros(x.shape), geo))
+    values = np.where(inside, _windows(x, geo), -np.inf)
+    with np.errstate(invalid="ignore"):
+        top = np.max(np.where(np.isnan(values), -np.inf, values), axis=-1, keepdims=True)
+    ties = np.sum(inside & (values == top), axis=-1) > 1
+    neg_inf = np.all(~inside | np.isneginf(values), axis=-1)
+    return {"has_ties": bool(ties.any()), "all_neg_inf_window": bool(neg_inf.any())}
+
+
 def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,
                fill: str, variant: str = "") -> dict[str, Any]:
     """The facts of one call that ``when`` conditions test (see
@@ -130,12 +160,13 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
     keyword arguments (``kernel_size`` included for pooling). Arguments the oracle rejects
     give ``invalid = True`` and only the facts that need no padding arithmetic.
     """
+    fwd = forward_op(op)
     x = np.asarray(arrays["x"])
     nd = x.ndim - 2
     w = arrays.get("w")
     w_shape = None if w is None else tuple(np.shape(w))
     in_sizes = tuple(x.shape[2:])
-    if op == "conv":
+    if fwd == "conv":
         kernel = tuple(w_shape[2:]) if w_shape is not None else ()
         stride_arg = params.get("stride", 1)
     else:
@@ -156,7 +187,7 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
                                   for n, k in zip(in_sizes, kernel, strict=False)),
         "window_cells": math.prod(int(k) for k in kernel) if kernel else 0,
     }
-    if op == "conv":
+    if fwd == "conv":
         groups = params.get("groups", 1)
         implied = (x.shape[1] // w_shape[1] if w_shape and len(w_shape) == x.ndim
                    and w_shape[1] and x.ndim > 1 and x.shape[1] % w_shape[1] == 0 else 0)
@@ -170,10 +201,10 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
     else:
         ceil_mode = bool(params.get("ceil_mode", False))
         facts.update(stride_default=stride_arg is None, ceil_mode=ceil_mode)
-        if op == "avg_pool":
+        if fwd == "avg_pool":
             facts["count_include_pad"] = bool(params.get("count_include_pad", True))
     try:  # the oracle's own argument checks: invalid is exactly what it rejects
-        if op == "conv":
+        if fwd == "conv":
             _, _, _, geometry = reference.conv_geometry(x, w, arrays.get("b"), **params)
         else:
             rest = {k: v for k, v in params.items() if k != "kernel_size"}
@@ -194,7 +225,9 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
         pad_over_half=any(max(p) > k // 2 for p, k in zip(pads, kernel_n, strict=True)),
         empty=x.size == 0,
     )
-    if op != "conv":
+    if fwd == "max_pool":
+        facts.update(_max_window_facts(x, geometry))
+    if fwd != "conv":
         floor = reference.output_size(in_sizes, kernel_n, stride_n, pads, dilation_n, False)
         ceil = reference.output_size(in_sizes, kernel_n, stride_n, pads, dilation_n, True)
         facts["ceil_extends"] = facts["ceil_mode"] and ceil != floor

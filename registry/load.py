@@ -47,7 +47,7 @@ def _oracle_params(op: str) -> set[str]:
     func = getattr(reference, op)
     return {p.name for p in inspect.signature(func).parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY} | (
-        {"kernel_size"} if op != "conv" else set())
+        {"kernel_size"} if op not in ("conv", "conv_vjp") else set())
 
 
 def _is_flag(f: Any) -> bool:

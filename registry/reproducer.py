@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from reference.dtypes import numpy_dtype
-from registry.claims import _tomlish
+from registry.claims import _tomlish, oracle_call
 from registry.entry import Entry
 
 
@@ -39,7 +39,8 @@ def reproducer_call(entry: Entry, dtype_of: Callable[[str], np.dtype] = numpy_dt
     convolution's ``w_shape`` defaults to one ``(1, C, 1, 1...)`` filter, and
     ``b = true`` means ``np.arange(1, O + 1)``. ``dtype_of`` turns the dtype name into
     the arrays' dtype (the report, which may run without ml_dtypes, writes bfloat16 values
-    as float32).
+    as float32). A VJP's output gradient ``dy`` has the forward's output shape (the
+    oracle's), ``np.arange(1, n + 1)`` unless given.
     """
     assert entry.reproducer is not None
     spec = entry.reproducer
@@ -48,7 +49,7 @@ def reproducer_call(entry: Entry, dtype_of: Callable[[str], np.dtype] = numpy_dt
     x = _filled(spec, "x", spec.get("x_shape"), dtype)
     params = {k: _tomlish(v) for k, v in spec.get("params", {}).items()}
     arrays: dict[str, np.ndarray | None] = {"x": x}
-    if entry.op == "conv":
+    if entry.op in ("conv", "conv_vjp"):
         w_shape = spec.get("w_shape", [1, x.shape[1], *([1] * (x.ndim - 2))])
         arrays["w"] = _filled(spec, "w", w_shape, dtype)
         b = spec.get("b")
@@ -58,4 +59,9 @@ def reproducer_call(entry: Entry, dtype_of: Callable[[str], np.dtype] = numpy_dt
             arrays["b"] = np.asarray(b, dtype=np.float64).astype(dtype)
         else:
             arrays["b"] = None
+    if entry.op.endswith("_vjp"):
+        forward = entry.op.removesuffix("_vjp")
+        shape = np.shape(oracle_call(forward, {**arrays, "b": None}, params))
+        arrays["dy"] = _filled(spec, "dy", shape, dtype)
+        arrays.pop("b", None)
     return ReproducerCall(entry.op, arrays, params, dtype_name)

@@ -7,7 +7,11 @@ them and :mod:`registry.facts` computes the facts.
 
 from __future__ import annotations
 
-OPS = ("conv", "max_pool", "avg_pool")
+#: The forward operations and their vector-Jacobian products (the backward pass): an
+#: entry about a gradient names a ``*_vjp`` op and says ``pass = "backward"``.
+FORWARD_OPS = ("conv", "max_pool", "avg_pool")
+BACKWARD_OPS = ("conv_vjp", "max_pool_vjp", "avg_pool_vjp")
+OPS = FORWARD_OPS + BACKWARD_OPS
 KINDS = ("convention", "deviation", "unsupported", "error-behaviour")
 TOPICS = ("same-padding", "same-rejected", "avg-divisor", "max-pool-padding-value",
           "default-pool-stride", "ceil-mode", "nan-inf", "dtypes", "pool-dilation", "groups",
@@ -19,7 +23,7 @@ REQUIRED = ("id", "backends", "frameworks", "api", "op", "topic", "kind", "summa
             "description", "source")
 OPTIONAL = ("when", "behaves_as", "claim", "reproducer", "cpu", "notes", "probes", "pass",
             "versions")
-REPRODUCER_KEYS = ("x_shape", "x", "w_shape", "w", "b", "params", "dtype")
+REPRODUCER_KEYS = ("x_shape", "x", "w_shape", "w", "b", "dy", "params", "dtype")
 
 #: Keys of an entry's ``claim`` table: what the framework does instead of the oracle's
 #: default, in a form the suite checks on every case the entry matches.
@@ -78,8 +82,12 @@ FACTS: dict[str, str] = {
     "fill": "kind of values: 'exact', 'normal', 'negative', 'special', 'ramp', 'extreme', "
             "'nan-window', 'neg-inf-window' (see tests.support.strategies.FILLS), "
             "'reproducer' (literal arrays), 'bad-input' (tests.support.strategies.BAD_INPUTS)",
-    "has_nan": "bool: the input (or a conv's weight) holds a NaN",
-    "has_inf": "bool: the input (or a conv's weight) holds +inf or -inf",
+    "has_nan": "bool: the input (or a conv's weight, or a VJP's dy) holds a NaN",
+    "has_inf": "bool: the input (or a conv's weight, or a VJP's dy) holds +inf or -inf",
+    "has_ties": "bool: a max pooling (or its VJP) has a window whose maximum several "
+                "input cells hold",
+    "all_neg_inf_window": "bool: a max pooling (or its VJP) has a window whose input cells "
+                          "are all -inf",
     "empty": "bool: the input has no element (N = 0 or C = 0)",
     "input_below_kernel": "bool: some input size is smaller than the kernel (padding "
                           "may still make the window fit)",
@@ -97,10 +105,22 @@ OP_FACTS: dict[str, frozenset[str]] = {
                        "depthwise", "out_channels", "bias"}),
     "pool": frozenset({"stride_default", "ceil_mode", "ceil_extends"}),
     "avg_pool": frozenset({"count_include_pad"}),
+    "max_pool": frozenset({"has_ties", "all_neg_inf_window"}),
 }
 
 
+def forward_op(op: str) -> str:
+    """The forward operation of ``op`` (``"conv"`` of ``"conv_vjp"``; a forward op itself)."""
+    return op.removesuffix("_vjp")
+
+
+def pass_of(op: str) -> str:
+    """``"backward"`` for a vector-Jacobian product, else ``"forward"``."""
+    return "backward" if op in BACKWARD_OPS else "forward"
+
+
 def own_facts(op: str) -> frozenset[str]:
-    """The op-specific facts ``op``'s cases have."""
-    return {"conv": OP_FACTS["conv"], "max_pool": OP_FACTS["pool"],
-            "avg_pool": OP_FACTS["pool"] | OP_FACTS["avg_pool"]}.get(op, frozenset())
+    """The op-specific facts ``op``'s cases have (a VJP has its forward op's)."""
+    return {"conv": OP_FACTS["conv"], "max_pool": OP_FACTS["pool"] | OP_FACTS["max_pool"],
+            "avg_pool": OP_FACTS["pool"] | OP_FACTS["avg_pool"]}.get(forward_op(op),
+                                                                   frozenset())

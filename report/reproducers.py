@@ -110,9 +110,11 @@ def registry_case(entry: registry.Entry) -> Case:
     # probes.render leaves a pooling's stride out only for cases keyed "...default-stride"
     # (elsewhere it passes the window, as APIs that require a stride need)
     key = entry.id + (":default-stride" if entry.topic == "default-pool-stride" else "")
+    dy = call.arrays.get("dy")
     return Case(key, entry.topic, entry.op, entry.summary,
                 array_expr(call.arrays["x"], literal), dict(call.params),
-                w=array_expr(w, literal) if w is not None else None, dtype=call.dtype)
+                w=array_expr(w, literal) if w is not None else None, dtype=call.dtype,
+                dy=array_expr(dy, literal) if dy is not None else None)
 
 
 def probed(backend: str) -> bool:

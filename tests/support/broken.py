@@ -623,6 +623,16 @@ class ConvEmptyChannelsAsInput(_Oracle):
         return reference.conv(x, w, b, **kw)
 
 
+class ConvEmptyChannelsOut(_Oracle):
+    """A convolution of 0 input channels returns an empty (N, 0, *out) result."""
+
+    name = "convention-conv-empty-channels-out"
+
+    def conv(self, x: Any, w: Any, b: Any = None, **kw: Any) -> np.ndarray:
+        y = reference.conv(x, w, b, **kw)
+        return y[:, :0] if np.shape(x)[1] == 0 else y
+
+
 class FlushesSubnormals(_Oracle):
     """Subnormal inputs read as zero and subnormal results written as zero."""
 

@@ -30,6 +30,7 @@ import registry
 from backends import Unsupported
 from reference.dtypes import numpy_dtype
 from reference.tolerances import Mismatch, compare_any, tolerance, whole_array_tolerance
+from registry.claims import as_float64
 from tests.support.records import Records
 from tests.support.repro import reproducer, reproducer_for_arrays
 from tests.support.strategies import Case, make_arrays
@@ -85,12 +86,23 @@ class Suite:
 
 def call_op(target: Any, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]
             ) -> Any:
-    """Call ``op`` on ``target`` (a backend or :mod:`reference`) the way the protocol says."""
+    """Call ``op`` on ``target`` (a backend or :mod:`reference`) the way the protocol says.
+
+    A VJP op (``conv_vjp``, ``max_pool_vjp``, ``avg_pool_vjp``) is optional on a backend:
+    one without it raises :class:`Unsupported` saying so.
+    """
+    method = getattr(target, op, None)
+    if method is None or not callable(method):
+        raise Unsupported(f"the backend has no {op} (no backward pass)")
     if op == "conv":
-        return target.conv(arrays["x"], arrays["w"], arrays.get("b"), **params)
+        return method(arrays["x"], arrays["w"], arrays.get("b"), **params)
+    if op == "conv_vjp":
+        return method(arrays["x"], arrays["w"], arrays["dy"], **params)
     rest = dict(params)
     kernel_size = rest.pop("kernel_size")
-    return getattr(target, op)(arrays["x"], kernel_size, **rest)
+    if op.endswith("_vjp"):
+        return method(arrays["x"], arrays["dy"], kernel_size, **rest)
+    return method(arrays["x"], kernel_size, **rest)
 
 
 oracle = registry.oracle_call
@@ -166,8 +178,8 @@ def _differs(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtyp
     return compare_any(y, expected, tols, None if values_only else claim.result_dtype(dtype))
 
 
-def _default(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> np.ndarray:
-    return np.asarray(oracle(op, arrays, params), dtype=np.float64)
+def _default(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
+    return as_float64(oracle(op, arrays, params))
 
 
 def _claim_for(entries: list[registry.Entry], called: Called
@@ -439,6 +451,15 @@ def outcome(suite: Suite, result: str, what: str) -> None:
         pytest.xfail(f"registered discrepancy ({what}): {suite.last_entries}")
 
 
+def require_op(suite: Suite, op: str) -> None:
+    """Skip the test as Unsupported when the backend lacks the optional method ``op``
+    (the backward passes: ``conv_vjp``, ``max_pool_vjp``, ``avg_pool_vjp``)."""
+    if not callable(getattr(suite.backend, op, None)):
+        reason = f"the backend has no {op} (no backward pass)"
+        suite.records.add_unsupported(op, reason)
+        pytest.skip(f"Unsupported ({op}): {reason}")
+
+
 def check_case(suite: Suite, case: Case, test: str = "") -> str:
     """Run one property case on the backend and judge it (see :func:`judge`)."""
     __tracebackhide__ = True
@@ -529,5 +550,4 @@ def claim_holds(claim: registry.Claim, call: registry.ReproducerCall, called: Ca
 
 __all__ = ["Called", "ClaimBroken", "Suite", "call_backend", "call_op", "check_arrays",
            "check_case", "check_reproducer", "claim_holds", "judge", "judge_invalid",
-           "matching_entries",
-           "numpy_dtype", "oracle", "outcome"]
+           "matching_entries", "numpy_dtype", "oracle", "outcome", "require_op"]

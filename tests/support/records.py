@@ -60,6 +60,9 @@ class Records:
         self.reasons: dict[str, Counter[str]] = defaultdict(Counter)
         #: The hypothesis profile of the run, set by conftest.py.
         self.profile = ""
+        #: The backend's kernel-learning loop against the oracle's (set by
+        #: tests/conformance/test_learn_kernel.py): final kernel, deviations, bounds.
+        self.learn_kernel: dict[str, Any] | None = None
 
     def add_unsupported(self, op: str, reason: str) -> None:
         """A case the backend declined with ``Unsupported(reason)``."""
@@ -164,6 +167,7 @@ class Records:
             },
             "unregistered": self.unregistered,
             "tests_all_unsupported": self.all_unsupported(),
+            **({"learn_kernel": self.learn_kernel} if self.learn_kernel else {}),
         }
 
     def all_unsupported(self) -> list[str]:
@@ -187,6 +191,12 @@ class Records:
         for op, reasons in sorted(self.unsupported.items()):
             for reason, n in sorted(reasons.items()):
                 lines.append(f"Unsupported {op} ({n} cases): {reason}")
+        if self.learn_kernel:
+            lk = self.learn_kernel
+            lines.append(f"learn_kernel: {lk['steps']} steps, final kernel "
+                         f"{lk['final_kernel']}, max |K - K_oracle| "
+                         f"{lk['max_kernel_deviation']:.3g} (bound "
+                         f"{lk['kernel_bound']:.3g})")
         status = Counter(self.entry_status(i) for i in self.entries)
         if self.entries:
             lines.append("registry entries: " + ", ".join(

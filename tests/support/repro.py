@@ -21,6 +21,10 @@ def call_text(target: str, op: str, has_bias: bool | None, kwargs: str) -> str:
     """Source text of one call of ``op`` on ``target`` (``backend`` or ``reference``)."""
     if op == "conv":
         return f"{target}.conv(x, w, {'b' if has_bias else 'None'}, **{kwargs})"
+    if op == "conv_vjp":
+        return f"{target}.conv_vjp(x, w, dy, **{kwargs})"
+    if op.endswith("_vjp"):
+        return f"{target}.{op}(x, dy, **{kwargs})"
     return f"{target}.{op}(x, **{kwargs})"
 
 
@@ -40,6 +44,15 @@ def _lines_for_call(op: str, params: Mapping[str, Any], has_bias: bool | None, s
     ]
     if claim is not None:
         lines.append(f"# the registry claims the framework {claim.describe()}")
+    if op == "conv_vjp":
+        lines += [
+            "for name, g, g_ref in zip(('dx', 'dw', 'db'), y, y_ref):",
+            "    print(name, 'backend:', np.asarray(g, dtype=np.float64).ravel()[:20])",
+            "    print(name, 'oracle: ', g_ref.ravel()[:20])",
+            "    print(name, 'max |difference|:', "
+            "np.nanmax(np.abs(np.asarray(g, dtype=np.float64) - g_ref)))",
+        ]
+        return lines
     lines += [
         "print('backend:', np.asarray(y, dtype=np.float64).ravel()[:20])",
         "print('oracle: ', y_ref.ravel()[:20])",
@@ -53,7 +66,8 @@ def reproducer(case: Case, spec: str, claim: Claim | None = None) -> str:
     """The copy-paste reproducer of a property-test case on backend ``spec``."""
     head = (f"# {case.op} {case.label or ''} dtype={case.dtype} fill={case.fill} "
             f"data seed={case.seed} x{case.x_shape}"
-            + (f" w{case.w_shape} bias={case.bias}" if case.op == "conv" else ""))
+            + (f" w{case.w_shape} bias={case.bias}" if case.op == "conv" else "")
+            + (f" w{case.w_shape}" if case.op == "conv_vjp" else ""))
     body = [head, data_code(case),
             *_lines_for_call(case.op, case.params, case.bias, spec, claim)]
     return _frame("\n".join(body))
@@ -66,7 +80,7 @@ def reproducer_for_arrays(op: str, arrays: Mapping[str, Any], params: Mapping[st
     if dtype == "bfloat16":
         lines.append("import ml_dtypes")
     dt = dtype_expr(dtype)
-    for name in ("x", "w", "b"):
+    for name in ("x", "w", "b", "dy"):
         if name in arrays:
             a = arrays[name]
             lines.append(f"{name} = None" if a is None else

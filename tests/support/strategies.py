@@ -88,6 +88,8 @@ class Case:
     bias: bool = False
     radius: int = EXACT_RADIUS_CAP
     label: str = ""
+    #: A VJP's output gradient ``dy``: its fill ('' = the same as ``fill``).
+    dy_fill: str = ""
 
     @property
     def ndim(self) -> int:
@@ -101,7 +103,7 @@ class Case:
     @property
     def kernel(self) -> tuple[int, ...]:
         """Window size per spatial dimension (the weight's for a convolution)."""
-        if self.op == "conv":
+        if self.op in ("conv", "conv_vjp"):
             assert self.w_shape is not None
             return tuple(self.w_shape[2:])
         return reference.normalize_sizes(self.params["kernel_size"], self.ndim, "kernel_size")
@@ -109,7 +111,7 @@ class Case:
     @property
     def stride(self) -> tuple[int, ...]:
         """Stride per dimension; a pool's default (None) is its kernel size."""
-        s = self.params.get("stride", 1 if self.op == "conv" else None)
+        s = self.params.get("stride", 1 if self.op in ("conv", "conv_vjp") else None)
         return self.kernel if s is None else reference.normalize_sizes(s, self.ndim, "stride")
 
     @property
@@ -164,10 +166,11 @@ def _first_window(case: Case) -> tuple[int, ...]:
                                              case.pads, strict=True))
 
 
-def _array_line(name: str, shape: Sequence[int], case: Case) -> str:
+def _array_line(name: str, shape: Sequence[int], case: Case, fill: str = "") -> str:
     dt = dtype_expr(case.dtype)
     shape = tuple(shape)
-    if case.fill == "extreme":
+    fill = fill or case.fill  # a VJP's dy has a fill of its own
+    if fill == "extreme":
         bits = tolerances.SIGNIFICAND_BITS[case.dtype]
         tiny = tolerances.SMALLEST_SUBNORMAL[case.dtype]
         # a third each: subnormals (multiples of the smallest), magnitudes within a factor
@@ -180,23 +183,25 @@ def _array_line(name: str, shape: Sequence[int], case: Case) -> str:
             f"rng.uniform(-1.0, 1.0, size={shape}))",
             f"{name} = ({name} * rng.choice([-1.0, 1.0], size={shape})).astype({dt})",
         ])
-    if case.fill in WINDOW_FILLS:
+    if fill in WINDOW_FILLS:
         lines = [f"{name} = rng.standard_normal({shape}).astype({dt})"]
         if name == "x":
             block = ", ".join(f":{e}" for e in _first_window(case))
-            lines.append(f"x[:, :, {block}] = {WINDOW_FILLS[case.fill]}")
+            lines.append(f"x[:, :, {block}] = {WINDOW_FILLS[fill]}")
         return "\n".join(lines)
     unsigned = case.dtype.startswith("uint")
-    if case.fill == "exact":
+    if fill in BACKWARD_FILLS:
+        return _backward_array_line(name, shape, case, fill)
+    if fill == "exact":
         lo = 0 if unsigned else -case.radius
         return f"{name} = rng.integers({lo}, {case.radius + 1}, size={shape}).astype({dt})"
-    if case.fill == "ramp":
+    if fill == "ramp":
         return f"{name} = np.arange(1, {math.prod(shape)} + 1).reshape({shape}).astype({dt})"
-    if case.fill == "negative":
+    if fill == "negative":
         if np.dtype(numpy_dtype(case.dtype)).kind in "iu":
             return f"{name} = rng.integers({-case.radius}, 0, size={shape}).astype({dt})"
         return f"{name} = (-0.5 - rng.random({shape})).astype({dt})"
-    if case.fill == "special":
+    if fill == "special":
         return "\n".join([
             f"{name} = rng.standard_normal({shape})",
             f"pick = rng.choice({name}.size, size=max(1, {name}.size // 5), replace=False)",
@@ -213,11 +218,13 @@ def data_code(case: Case) -> str:
         lines.append("import ml_dtypes")
     lines.append(f"rng = np.random.default_rng({case.seed})")
     lines.append(_array_line("x", case.x_shape, case))
-    if case.op == "conv":
+    if case.op in ("conv", "conv_vjp"):
         assert case.w_shape is not None
         lines.append(_array_line("w", case.w_shape, case))
-        if case.bias:
+        if case.bias and case.op == "conv":
             lines.append(_array_line("b", (case.w_shape[0],), case))
+    if case.op.endswith("_vjp"):
+        lines.append(_array_line("dy", output_shape(case), case, case.dy_fill))
     return "\n".join(lines)
 
 
@@ -226,6 +233,10 @@ def make_arrays(case: Case) -> dict[str, np.ndarray | None]:
     ``{"x": ...}`` (pooling). ``b`` is None for a convolution without bias."""
     namespace: dict[str, Any] = {}
     exec(data_code(case), namespace)  # the same text the reproducer prints
+    if case.op == "conv_vjp":
+        return {"x": namespace["x"], "w": namespace["w"], "dy": namespace["dy"]}
+    if case.op.endswith("_vjp"):
+        return {"x": namespace["x"], "dy": namespace["dy"]}
     if case.op != "conv":
         return {"x": namespace["x"]}
     return {"x": namespace["x"], "w": namespace["w"], "b": namespace.get("b")}
@@ -683,3 +694,94 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     *_bad_pools("x-bool", dtype="bool"),
     *_bad_pools("x-complex", dtype="complex64"),
 )
+
+
+# ------------------------------------------------------------------ backward passes
+#: Value kinds drawn for the backward passes besides :data:`FILLS`: values from {-1, 0, 1}
+#: (ties in most windows, constant windows), one value everywhere (every window a tie),
+#: and small integers of which about half are -inf (windows of -inf only). Their ``dy``
+#: is filled with small integers ("exact"), so the routed sums are exact.
+BACKWARD_FILLS = ("ties", "constant", "neg-inf")
+#: The fills of the backward pool strategies, per kind of dtype.
+POOL_VJP_FILLS = ("exact", "normal", "negative", "special", "ties", "constant", "neg-inf")
+
+
+def _backward_array_line(name: str, shape: tuple[int, ...], case: Case, fill: str) -> str:
+    dt = dtype_expr(case.dtype)
+    if fill == "ties":
+        lo = 0 if case.dtype.startswith("uint") else -1
+        return f"{name} = rng.integers({lo}, 2, size={shape}).astype({dt})"
+    if fill == "constant":
+        return f"{name} = np.full({shape}, 1).astype({dt})"
+    return "\n".join([  # neg-inf
+        f"{name} = rng.integers(-{case.radius}, {case.radius + 1}, size={shape}).astype(float)",
+        f"{name}[rng.random({shape}) < 0.6] = -np.inf",
+        f"{name} = {name}.astype({dt})",
+    ])
+
+
+def output_shape(case: Case) -> tuple[int, ...]:
+    """The forward's output shape ``(N, C or O, *out)``: the shape of a VJP's ``dy``."""
+    out = reference.output_size(case.in_sizes, case.kernel, case.stride, case.pads,
+                                case.dilation, bool(case.params.get("ceil_mode", False))
+                                and not case.op.startswith("conv"))
+    channels = case.w_shape[0] if case.op.startswith("conv") and case.w_shape else \
+        case.x_shape[1]
+    return (case.x_shape[0], channels, *out)
+
+
+@st.composite
+def conv_vjp_cases(draw: st.DrawFn, **kwargs: Any) -> Case:
+    """``conv_vjp`` cases: the convolution cases of :func:`conv_cases` (same keyword
+    arguments), with an output gradient ``dy`` drawn like ``x`` and the exact fill's
+    radius chosen so that ``dx``'s and ``dw``'s partial sums stay exact."""
+    case = draw(conv_cases(**kwargs))
+    case = replace(case, op="conv_vjp", bias=False)
+    assert case.w_shape is not None
+    out = output_shape(case)
+    groups = int(case.params.get("groups", 1))
+    terms = max(case.w_shape[0] // groups * math.prod(case.kernel),
+                out[0] * math.prod(out[2:]))
+    return replace(case, radius=max(exact_radius(case.dtype, terms, sums=True), 1))
+
+
+@st.composite
+def pool_vjp_cases(
+    draw: st.DrawFn,
+    op: str,
+    dtypes: Sequence[str] = MAIN_DTYPES,
+    fills: Sequence[str] = POOL_VJP_FILLS,
+    overlap: bool = True,
+    **kwargs: Any,
+) -> Case:
+    """``max_pool_vjp`` / ``avg_pool_vjp`` cases: the pooling cases of :func:`pool_cases`
+    (its keyword arguments), drawn with ties on purpose (the fills of
+    :data:`BACKWARD_FILLS`: repeated values, constant windows, windows of -inf only), NaN
+    and ±inf ("special"), and with ``overlap`` half of them at stride 1, so that windows
+    overlap and a cell sums the gradients of several windows. ``dy`` is drawn like ``x``,
+    except after a backward fill (small integers then)."""
+    forward = op.removesuffix("_vjp")
+    case = draw(pool_cases(forward, dtypes=dtypes, **kwargs))
+    integer = np.dtype(numpy_dtype(case.dtype)).kind in "iu"
+    options = [f for f in fills if not integer or f in ("exact", "ties", "constant")]
+    if case.dtype.startswith("uint"):
+        options = [f for f in options if f != "negative"]
+    fill = draw(st.sampled_from(options))
+    if overlap and draw(st.booleans()):
+        case = case.with_params(stride=1)
+    case = replace(case, op=op, fill=fill, dy_fill="exact" if fill in BACKWARD_FILLS else "")
+    covering = int(tolerances.windows_covering(case.x_shape, case.params).max())
+    limit = tolerances.exact_limit(case.dtype)
+    radius = max(1, min(EXACT_RADIUS_CAP, limit // max(covering, 1)))
+    return _assert_nonempty(replace(case, radius=radius))
+
+
+def vjp_cases(op: str, **kwargs: Any) -> st.SearchStrategy[Case]:
+    """The case strategy of a VJP op ("conv_vjp", "max_pool_vjp" or "avg_pool_vjp")."""
+    return conv_vjp_cases(**kwargs) if op == "conv_vjp" else pool_vjp_cases(op, **kwargs)
+
+
+def portable_vjp_cases(op: str) -> st.SearchStrategy[Case]:
+    """VJP cases restricted to :data:`PORTABLE` features (what every layer API offers)."""
+    extra = {} if op == "conv_vjp" else {"ceil_modes": (False,)}
+    return vjp_cases(op, **PORTABLE, **extra)

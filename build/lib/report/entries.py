@@ -137,7 +137,7 @@ def section(entry: registry.Entry, probes: Sequence[Mapping[str, Any]],
     if entry.cpu:
         facts += [" · ", Strong("CPU"), " applies on " + condition(entry.cpu)]
     blocks: list[Block] = [
-        Heading(4, entry.id, entry.id),
+        Heading(4, entry.id + (" (backward)" if entry.pass_ == "backward" else ""), entry.id),
         Paragraph(Strong(entry.summary)),
         Paragraph(tuple(facts)),
         Paragraph(linkify(" ".join(str(raw["description"]).split()))),

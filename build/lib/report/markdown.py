@@ -74,7 +74,12 @@ def _fence(text: str) -> str:
 def block(b: Block) -> str:
     """One block as Markdown text (no trailing blank line)."""
     if isinstance(b, Heading):
-        return "#" * b.level + " " + escape(b.text)
+        head = "#" * b.level + " " + escape(b.text)
+        # a heading whose text is more than its anchor (an entry id with "(backward)")
+        # keeps its links working with an explicit anchor
+        return head if b.text == b.anchor or not b.text.startswith(b.anchor + " ") \
+            else f'<a id="{b.anchor}"></a>\n\n{head}'
+
     if isinstance(b, Paragraph):
         return inline(b.content)
     if isinstance(b, Table):
