@@ -66,6 +66,9 @@ BUILTIN: dict[str, str] = {
     "keras-tensorflow": "backends.keras_backend:tensorflow_backend",
     "keras-torch": "backends.keras_backend:torch_backend",
     "mxnet": "backends.mxnet_backend:backend",
+    "jax": "backends.jax_backend:backend",
+    "keras-jax": "backends.keras_backend:jax_backend",
+    "onnxruntime": "backends.onnxruntime_backend:backend",
 }
 
 

@@ -1,10 +1,13 @@
-"""Keras 3 adapter: the ``keras.layers`` users build, on Keras' TensorFlow or PyTorch backend.
+"""Keras 3 adapter: the ``keras.layers`` users build, on Keras' TensorFlow, PyTorch or JAX
+backend.
 
-Two module objects, :data:`tensorflow_backend` and :data:`torch_backend`, run the same layers
+Three module objects, :data:`tensorflow_backend`, :data:`torch_backend` and
+:data:`jax_backend`, run the same layers
 (``Conv1D/2D/3D``, ``MaxPooling1D/2D/3D``, ``AveragePooling1D/2D/3D``) on one Keras backend
 each: Keras users switch backends and expect the same numbers. Keras reads ``KERAS_BACKEND``
 once, at ``import keras``, so the adapter imports Keras lazily, on first use, after setting it;
-one process can therefore run only one of the two objects.
+one process can therefore run only one of the three objects. On JAX, 64-bit dtypes need
+``JAX_ENABLE_X64`` (set by the nox session), as for the plain JAX adapter.
 
 Layers are built as a Keras user gets them by default: ``data_format="channels_last"`` (the
 adapter transposes the oracle's channels-first arrays), the layer ``dtype`` equal to the
@@ -29,7 +32,7 @@ import numpy as np
 import reference
 from backends import Unsupported
 
-__all__ = ["KerasBackend", "tensorflow_backend", "torch_backend"]
+__all__ = ["KerasBackend", "jax_backend", "tensorflow_backend", "torch_backend"]
 
 
 def _keras(keras_backend: str) -> Any:
@@ -74,7 +77,7 @@ def _channels_first(y: np.ndarray) -> np.ndarray:
 
 
 class KerasBackend:
-    """Keras 3 layers on one Keras backend (``"tensorflow"`` or ``"torch"``).
+    """Keras 3 layers on one Keras backend (``"tensorflow"``, ``"torch"`` or ``"jax"``).
 
     Parameters
     ----------
@@ -230,3 +233,5 @@ def _no_kernel(err: BaseException) -> bool:
 tensorflow_backend = KerasBackend("tensorflow")
 #: Keras 3 layers on Keras' PyTorch backend.
 torch_backend = KerasBackend("torch")
+#: Keras 3 layers on Keras' JAX backend.
+jax_backend = KerasBackend("jax")

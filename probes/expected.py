@@ -103,6 +103,27 @@ EXPECTED: dict[tuple[str, str] | str, str] = {
 }
 
 
+def _from_entry_files() -> dict[tuple[str, str] | str, str]:
+    """Probe links of the registry entry files (``registry/entries/*.toml``): each entry's
+    ``probes = { "<report column or exact api>" = ["case-key", ...] }``."""
+    from pathlib import Path
+
+    from tests.support.registry import tomllib
+
+    links: dict[tuple[str, str] | str, str] = {}
+    for path in sorted((Path(__file__).resolve().parent.parent / "registry" / "entries")
+                       .glob("*.toml")):
+        for table in tomllib.loads(path.read_text()).get("discrepancy", []):
+            for where, cases in table.get("probes", {}).items():
+                for case in cases:
+                    links[(where, case)] = table["id"]
+                    links[f"{where}:{case}"] = table["id"]
+    return links
+
+
+EXPECTED.update(_from_entry_files())
+
+
 def expected_entry(probe_id: str, column: str, case: str) -> str | None:
     """The registry id that explains probe ``probe_id`` if it differs, or None."""
     return EXPECTED.get(probe_id, EXPECTED.get((column, case)))

@@ -28,7 +28,8 @@ WORKER_TIMEOUT = 300
 
 #: Distribution names to ask for each framework's version (first one installed wins).
 DISTRIBUTIONS = {"torch": ("torch",), "tensorflow": ("tensorflow", "tensorflow-cpu"),
-                 "keras": ("keras",), "mxnet": ("mxnet",)}
+                 "keras": ("keras",), "mxnet": ("mxnet",), "jax": ("jax",),
+                 "onnxruntime": ("onnxruntime",)}
 #: Relative tolerance per result dtype, in units of its machine epsilon: the inputs are
 #: small integers, so results are exact up to the rounding of one division.
 EPS_UNITS = 2
@@ -58,8 +59,11 @@ def probe_list(backend: str, only: Sequence[str] = ()) -> list[tuple[str, Case, 
     """Every (probe id, case, rendered snippet) of ``backend``."""
     _, renderers = RENDERERS[backend]
     out = []
+    framework = RENDERERS[backend][0]
     for case in CASES:
         if only and case.key not in only:
+            continue
+        if case.hints.get("frameworks") and framework not in case.hints["frameworks"]:
             continue
         for render in renderers:
             for rendered in render(case):
