@@ -17,7 +17,7 @@ import nox
 
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "tests", "numpy", "torch", "tensorflow", "keras", "mxnet",
-                        "report_check"]
+                        "jax", "onnxruntime", "report_check"]
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 TEST_DEPS = ["pytest>=7", "hypothesis>=6.80", "tomli>=2; python_version < '3.11'"]
@@ -31,6 +31,16 @@ FRAMEWORKS: dict[str, list[str]] = {
     "keras-tensorflow": ["keras==3.15.*", "tensorflow-cpu==2.21.*"],
     "keras-torch": ["keras==3.15.*", "torch==2.13.0", ML_DTYPES],
     "mxnet": ["mxnet==1.9.1", "numpy<1.24", "ml_dtypes>=0.3,<0.5"],
+    "jax": ["jax==0.10.2", "jaxlib==0.10.2", "flax==0.12.8"],
+    "keras-jax": ["keras==3.15.*", "jax==0.10.2", "jaxlib==0.10.2"],
+    "onnxruntime": ["onnx==1.23.*", "onnxruntime==1.32.0", ML_DTYPES],
+}
+
+#: Environment of a backend's suite and probes besides KERAS_BACKEND: JAX computes 64-bit
+#: dtypes in 32 bits unless JAX_ENABLE_X64 is set.
+ENV: dict[str, dict[str, str]] = {
+    "jax": {"JAX_ENABLE_X64": "1"},
+    "keras-jax": {"JAX_ENABLE_X64": "1"},
 }
 
 
@@ -43,6 +53,7 @@ def run_backend(session: nox.Session, backend: str) -> None:
     """Install ``backend``'s framework and run the conformance suite and probes against it."""
     session.install(*TEST_DEPS, *_requirements(backend))
     env = {"KERAS_BACKEND": backend.removeprefix("keras-")} if backend.startswith("keras-") else {}
+    env.update(ENV.get(backend, {}))
     os.makedirs("reports/records", exist_ok=True)
     session.run(
         "python", "-m", "pytest", "tests/conformance", "tests/selftest",
@@ -79,7 +90,7 @@ def tensorflow(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
-@nox.parametrize("keras_backend", ["tensorflow", "torch"])
+@nox.parametrize("keras_backend", ["tensorflow", "torch", "jax"])
 def keras(session: nox.Session, keras_backend: str) -> None:
     """Conformance suite and probes on Keras 3 layers, once per Keras backend."""
     run_backend(session, f"keras-{keras_backend}")
@@ -89,6 +100,19 @@ def keras(session: nox.Session, keras_backend: str) -> None:
 def mxnet(session: nox.Session) -> None:
     """Conformance suite and probes on MXNet 1.9.1 (mx.nd, gluon.nn); needs numpy<1.24."""
     run_backend(session, "mxnet")
+
+
+@nox.session(python=PYTHON)
+def jax(session: nox.Session) -> None:
+    """Conformance suite and probes on JAX (jax.lax, flax.linen), with JAX_ENABLE_X64=1."""
+    run_backend(session, "jax")
+
+
+@nox.session(python=PYTHON)
+def onnxruntime(session: nox.Session) -> None:
+    """Conformance suite and probes on one-node ONNX models run by ONNX Runtime (CPU), and
+    the probes on onnx.reference."""
+    run_backend(session, "onnxruntime")
 
 
 @nox.session(python=PYTHON)
