@@ -14,9 +14,10 @@ TORCH_NN = "torch.nn"
 TF = "tf.nn"
 KERAS_TF = "keras.layers (TF)"
 KERAS_TORCH = "keras.layers (torch)"
+KERAS_JAX = "keras.layers (jax)"
 MX_ND = "mx.nd"
 GLUON = "mxnet.gluon.nn"
-KERAS = (KERAS_TF, KERAS_TORCH)
+KERAS = (KERAS_TF, KERAS_TORCH, KERAS_JAX)
 
 
 def _each(columns: tuple[str, ...], cases: tuple[str, ...], entry: str
@@ -65,7 +66,7 @@ EXPECTED: dict[tuple[str, str] | str, str] = {
     # -------------------------------------------------------------------- Keras
     **_each(KERAS, ("avg-pool-same-stride-2", "avg-pool-same-divisor"),
             "keras-avg-pool-same-divisor"),
-    (KERAS_TF, "avg-pool-same-edge"): "keras-avg-pool-same-divisor",
+    **_each((KERAS_TF, KERAS_JAX), ("avg-pool-same-edge",), "keras-avg-pool-same-divisor"),
     (KERAS_TORCH, "avg-pool-same-edge"): "keras-torch-avg-pool-same-replicate-padding",
     **_each(KERAS, ("avg-pool-padded-default-divisor", "max-pool-padded-negative",
                     "conv-asymmetric-padding", "max-pool-asymmetric-padding"),
