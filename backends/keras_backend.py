@@ -1,10 +1,13 @@
-"""Keras 3 adapter: the ``keras.layers`` users build, on Keras' TensorFlow or PyTorch backend.
+"""Keras 3 adapter: the ``keras.layers`` users build, on Keras' TensorFlow, PyTorch or JAX
+backend.
 
-Two module objects, :data:`tensorflow_backend` and :data:`torch_backend`, run the same layers
+Three module objects, :data:`tensorflow_backend`, :data:`torch_backend` and
+:data:`jax_backend`, run the same layers
 (``Conv1D/2D/3D``, ``MaxPooling1D/2D/3D``, ``AveragePooling1D/2D/3D``) on one Keras backend
 each: Keras users switch backends and expect the same numbers. Keras reads ``KERAS_BACKEND``
 once, at ``import keras``, so the adapter imports Keras lazily, on first use, after setting it;
-one process can therefore run only one of the two objects.
+one process can therefore run only one of the three objects. On JAX, 64-bit dtypes need
+``JAX_ENABLE_X64`` (set by the nox session), as for the plain JAX adapter.
 
 Layers are built as a Keras user gets them by default: ``data_format="channels_last"`` (the
 adapter transposes the oracle's channels-first arrays), the layer ``dtype`` equal to the
@@ -36,7 +39,7 @@ import reference
 from backends import NoGradient, Unsupported
 from backends.geometry import first_line, window
 
-__all__ = ["KerasBackend", "tensorflow_backend", "torch_backend"]
+__all__ = ["KerasBackend", "jax_backend", "tensorflow_backend", "torch_backend"]
 
 
 def _keras(keras_backend: str) -> Any:
@@ -81,7 +84,7 @@ def _channels_first(y: np.ndarray) -> np.ndarray:
 
 
 class KerasBackend:
-    """Keras 3 layers on one Keras backend (``"tensorflow"`` or ``"torch"``).
+    """Keras 3 layers on one Keras backend (``"tensorflow"``, ``"torch"`` or ``"jax"``).
 
     Parameters
     ----------
@@ -180,6 +183,10 @@ class KerasBackend:
         before and after every step and each step's loss (see
         :func:`reference.learn_kernel`)."""
         keras = _keras(self.keras_backend)
+        if self.keras_backend == "jax":
+            raise Unsupported("keras-jax: this adapter takes Keras gradients with "
+                              "tf.GradientTape or torch.autograd; jax.vjp over a layer's "
+                              "stateless_call is not wired in yet")
         layer = keras.layers.Conv2D(1, tuple(init.shape), use_bias=False, dtype="float32")
         layer.build((None, *X.shape, 1))
         layer.set_weights([np.asarray(init, dtype=np.float32).reshape(*init.shape, 1, 1)])
@@ -247,6 +254,10 @@ class KerasBackend:
         """The gradients of ``layer`` at channels-first ``x`` against ``dy``: the input's
         (channels-first) and each variable's (in Keras' layout)."""
         keras = _keras(self.keras_backend)
+        if self.keras_backend == "jax":
+            raise Unsupported("keras-jax: this adapter takes Keras gradients with "
+                              "tf.GradientTape or torch.autograd; jax.vjp over a layer's "
+                              "stateless_call is not wired in yet")
         dtype = _dtype_name(x.dtype)
         inputs = keras.ops.convert_to_tensor(_channels_last(x), dtype=dtype)
         if self.keras_backend == "torch":
@@ -347,3 +358,5 @@ def _no_kernel(err: BaseException) -> bool:
 tensorflow_backend = KerasBackend("tensorflow")
 #: Keras 3 layers on Keras' PyTorch backend.
 torch_backend = KerasBackend("torch")
+#: Keras 3 layers on Keras' JAX backend.
+jax_backend = KerasBackend("jax")

@@ -139,6 +139,13 @@ BACKENDS: tuple[BackendSpec, ...] = (
         env={"KERAS_BACKEND": "torch"},
         probes=(("keras.layers (torch)", "probes.render:keras_torch"),)),
     BackendSpec(
+        name="keras-jax", framework="keras",
+        adapter="backends.keras_backend:jax_backend",
+        requirements=("keras==3.15.*", "jax==0.10.2", "jaxlib==0.10.2"),
+        distributions=("keras",), display="Keras 3 on JAX", session="keras",
+        env={"KERAS_BACKEND": "jax", "JAX_ENABLE_X64": "1"},
+        probes=(("keras.layers (jax)", "probes.render:keras_jax"),)),
+    BackendSpec(
         name="mxnet", framework="mxnet", adapter="backends.mxnet_backend:backend",
         # MXNet 1.9.1 needs numpy < 1.24 (np.bool etc.), so it never shares a virtualenv
         # with TensorFlow
@@ -146,6 +153,22 @@ BACKENDS: tuple[BackendSpec, ...] = (
         distributions=("mxnet",), display="MXNet", session="mxnet",
         probes=(("mx.nd", "probes.render:mxnet_nd"),
                 ("mxnet.gluon.nn", "probes.render:mxnet_gluon"))),
+    BackendSpec(
+        # float64 enabled: without JAX_ENABLE_X64 JAX silently computes float64 input in
+        # float32 (a registered convention the probes show)
+        name="jax", framework="jax", adapter="backends.jax_backend:backend",
+        requirements=("jax==0.10.2", "jaxlib==0.10.2", "flax==0.12.8"),
+        distributions=("jax",), display="JAX (jax.lax, flax.linen)", session="jax",
+        env={"JAX_ENABLE_X64": "1"},
+        probes=(("jax.lax", "probes.render:jax_lax"),
+                ("flax.linen", "probes.render:flax_linen"))),
+    BackendSpec(
+        name="onnxruntime", framework="onnxruntime",
+        adapter="backends.onnxruntime_backend:backend",
+        requirements=("onnx==1.23.*", "onnxruntime==1.32.0", ML_DTYPES),
+        distributions=("onnxruntime",), display="ONNX Runtime", session="onnxruntime",
+        probes=(("onnxruntime", "probes.render:onnxruntime"),
+                ("onnx.reference", "probes.render:onnx_reference"))),
 )
 
 

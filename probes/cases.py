@@ -71,6 +71,12 @@ truncated = value_model("int-truncated")
 keeps_last_window = value_model("full-convention")
 
 
+def in_float32(op, x, w, b, params):
+    """The case computed in float32 (64-bit input silently narrowed)."""
+    return oracle_call(op, x.astype(np.float32), None if w is None else w.astype(np.float32),
+                       None if b is None else b.astype(np.float32), params)
+
+
 @dataclass(frozen=True)
 class Case:
     """One framework-neutral probe question.
@@ -111,7 +117,10 @@ class Case:
     dtype: str = "float32"
     on_error: str = "unsupported"
     #: Free-form hints for the renderers (e.g. ``{"layout": "other"}``; a backward
-    #: convolution's ``{"grad": "w"}`` or ``"b"``: which gradient the probe asks for).
+    #: convolution's ``{"grad": "w"}`` or ``"b"``: which gradient the probe asks for;
+    #: ``"frameworks"``: the only frameworks the case is asked of, for a question about
+    #: one framework's setting; ``"default_settings"``: run with the framework's default
+    #: settings).
     hints: dict[str, Any] = field(default_factory=dict)
     dy: str | None = None
 
@@ -276,6 +285,14 @@ CASES: list[Case] = [
          {"kernel_size": 2}, dtype="bfloat16"),
     Case("avg-pool-bfloat16", "dtypes", "avg_pool", "average pooling in bfloat16", R5,
          {"kernel_size": 2}, dtype="bfloat16"),
+    # JAX's jax_enable_x64 setting: asked of JAX only, with its default settings
+    Case("max-pool-float64-default-settings", "dtypes", "max_pool",
+         "max pooling in float64 of values beyond float32's range, default settings: are "
+         "they kept?",
+         "np.array([1e-300, 3e-300, 2e300, 1e300]).reshape(1, 1, 4)",
+         {"kernel_size": 2, "stride": 2},
+         candidates={"computed in float32": in_float32}, dtype="float64",
+         hints={"frameworks": ("jax",), "default_settings": True}),
     # ------------------------------------------------------------- pool dilation
     Case("max-pool-dilation", "pool-dilation", "max_pool",
          "max pooling, window 2, dilation 2, stride 1", R7,

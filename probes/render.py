@@ -283,8 +283,8 @@ KERAS_INEXPRESSIBLE = frozenset({"max-pool-pad-over-half", "conv-negative-paddin
 
 def keras_layers(backend: str) -> Callable[[Case], Iterator[Rendered]]:
     """``keras.layers.Conv*D / DepthwiseConv2D / MaxPooling*D / AveragePooling*D`` on the
-    Keras backend ``backend`` ("tensorflow" or "torch")."""
-    column = f"keras.layers ({'TF' if backend == 'tensorflow' else 'torch'})"
+    Keras backend ``backend`` ("tensorflow", "torch" or "jax")."""
+    column = f"keras.layers ({'TF' if backend == 'tensorflow' else backend})"
 
     def render(case: Case) -> Iterator[Rendered]:
         if case.key in KERAS_INEXPRESSIBLE:
@@ -341,6 +341,8 @@ def keras_layers(backend: str) -> Callable[[Case], Iterator[Rendered]]:
                 if name in p:
                     args.append(f"{name}={_lit(p[name])}")
             lines.append(f"layer = keras.layers.{cls}(" + ", ".join(args + common) + ")")
+        if case.backward and backend == "jax":
+            return  # no backward probe for Keras on JAX yet (as the adapter)
         if case.backward:
             lines += _keras_backward(case, backend)
         else:
@@ -502,6 +504,202 @@ def _keras_backward(case: Case, backend: str) -> list[str]:
 
 keras_tensorflow = keras_layers("tensorflow")
 keras_torch = keras_layers("torch")
+keras_jax = keras_layers("jax")
+
+
+
+# -------------------------------------------------------------------------------- jax
+#: NumPy expressions for a case's dtype (bfloat16 from ml_dtypes, JAX's own type).
+NP_DTYPES = {"float32": "np.float32", "float64": "np.float64", "float16": "np.float16",
+             "bfloat16": "ml_dtypes.bfloat16", "int32": "np.int32", "int64": "np.int64"}
+JAX_PRINT = "print(tuple(y.shape), y.dtype.name, np.asarray(y, dtype=np.float64).ravel().tolist())"
+
+
+def _pairs(padding: Any, nd: int) -> list[tuple[int, int]]:
+    """Explicit padding (an int, one per dimension, or pairs) as ``(lo, hi)`` pairs."""
+    per_dim = padding if isinstance(padding, tuple) else (padding,) * nd
+    return [tuple(p) if isinstance(p, tuple) else (p, p) for p in per_dim]
+
+
+def _lax_padding_lit(padding: Any, nd: int) -> str:
+    """The case's padding as ``lax``'s: ``"VALID"``, ``"SAME"``, ``"SAME_LOWER"`` or pairs."""
+    if isinstance(padding, str):
+        return f'"{padding.upper()}"'
+    return _lit(_pairs(padding, nd))
+
+
+def _jax_head(case: Case) -> list[str]:
+    lines = ["import jax", "import numpy as np"]
+    if case.dtype == "bfloat16":
+        lines.append("import ml_dtypes")
+    lines += ["", f"x = jax.numpy.asarray({case.x}.astype({NP_DTYPES[case.dtype]}))"]
+    if case.w is not None:
+        lines.append(f"w = jax.numpy.asarray({case.w}.astype({NP_DTYPES[case.dtype]}))")
+    return lines
+
+
+def _jax_done(lines: list[str], call: str, case: Case) -> str:
+    """The script's last lines; a case about the framework's default settings runs with
+    JAX's default ``jax_enable_x64=False`` (the probe session enables it)."""
+    if case.hints.get("default_settings"):
+        lines = [*lines[:lines.index("") + 1],
+                 "with jax.enable_x64(False):  # JAX's default (JAX_ENABLE_X64 unset)",
+                 *(f"    {s}" for s in lines[lines.index("") + 1:]),
+                 f"    y = {call}"]
+    else:
+        lines = [*lines, f"y = {call}"]
+    return "\n".join([*lines, JAX_PRINT]) + "\n"
+
+
+def jax_lax(case: Case) -> Iterator[Rendered]:
+    """``jax.lax.conv_general_dilated`` (channels-first dimension numbers) and
+    ``jax.lax.reduce_window`` with ``lax.max`` (max pooling)."""
+    if case.op == "avg_pool":
+        return  # lax has no average pooling; flax.linen.avg_pool is probed instead
+    nd = _shape_nd(case)
+    p = case.params
+    spatial = {1: "W", 2: "HW", 3: "DHW"}[nd]
+    other = case.hints.get("layout") == "other"
+    lines = _jax_head(case)
+    padding = _lax_padding_lit(p.get("padding", 0), nd)
+    stride = tuple(_per_dim(p.get("stride", 1), nd))
+    if case.op == "conv":
+        api = "jax.lax.conv_general_dilated"
+        numbers = ((f"N{spatial}C", f"{spatial}IO", f"N{spatial}C") if other
+                   else (f"NC{spatial}", f"OI{spatial}", f"NC{spatial}"))
+        if other:
+            lines += [f"x = jax.numpy.moveaxis(x, 1, -1)  # {numbers[0]}",
+                      f"w = jax.numpy.moveaxis(w, (0, 1), (-1, -2))  # {numbers[1]}"]
+        args = [f"window_strides={_lit(stride)}", f"padding={padding}"]
+        if "dilation" in p:
+            args.append(f"rhs_dilation={_lit(tuple(_per_dim(p['dilation'], nd)))}")
+        if "groups" in p:
+            args.append(f"feature_group_count={p['groups']}")
+        args.append(f"dimension_numbers={_lit(numbers)}")
+        call = f"{api}(x, w, " + ", ".join(args) + ")"
+        yield Rendered("jax.lax", api, _jax_done(lines, call, case), channels_last=other)
+        return
+    api = "jax.lax.reduce_window"
+    k = tuple(_per_dim(p["kernel_size"], nd))
+    # reduce_window has no default stride; a case without one is given the window
+    strides = tuple(_per_dim(p["stride"], nd)) if "stride" in p else k
+    full = (lambda t: (1, 1, *t)) if not other else (lambda t: (1, *t, 1))
+    if other:
+        lines.append("x = jax.numpy.moveaxis(x, 1, -1)  # channels last")
+    if isinstance(p.get("padding", 0), str):
+        pad = padding
+    else:
+        pairs = _pairs(p.get("padding", 0), nd)
+        pad = _lit([(0, 0), *pairs, (0, 0)] if other else [(0, 0), (0, 0), *pairs])
+    init = ("jax.numpy.array(jax.numpy.iinfo(x.dtype).min, x.dtype)" if case.dtype.startswith("int")
+            else "jax.numpy.array(-jax.numpy.inf, x.dtype)")
+    args = [init, "jax.lax.max",
+            f"window_dimensions={_lit(full(k))}", f"window_strides={_lit(full(strides))}",
+            f"padding={pad}"]
+    if "dilation" in p:
+        args.append(f"window_dilation={_lit(full(tuple(_per_dim(p['dilation'], nd))))}")
+    if "ceil_mode" in p:
+        args.append(f"ceil_mode={p['ceil_mode']}")
+    call = f"{api}(x, " + ", ".join(args) + ")"
+    yield Rendered("jax.lax", api, _jax_done(lines, call, case), channels_last=other)
+
+
+def flax_linen(case: Case) -> Iterator[Rendered]:
+    """``flax.linen.max_pool / avg_pool`` (channels-last, as Flax models call them)."""
+    if case.op == "conv":
+        return
+    nd = _shape_nd(case)
+    p = case.params
+    api = f"flax.linen.{case.op}"
+    lines = _jax_head(case)
+    lines.insert(1, "import flax.linen as nn")
+    lines.append("x = jax.numpy.moveaxis(x, 1, -1)  # channels last")
+    args = [_lit(tuple(_per_dim(p["kernel_size"], nd)))]
+    if "stride" in p:
+        args.append(f"strides={_lit(tuple(_per_dim(p['stride'], nd)))}")
+    if "padding" in p:
+        args.append(f"padding={_lax_padding_lit(p['padding'], nd)}")
+    for name in ("dilation", "ceil_mode", "count_include_pad"):
+        if name in p:
+            args.append(f"{name}={_lit(p[name])}")
+    call = f"nn.{case.op}(x, " + ", ".join(args) + ")"
+    yield Rendered("flax.linen", api, _jax_done(lines, call, case), channels_last=True)
+
+
+# ------------------------------------------------------------------------ onnxruntime
+ONNX_OPS = {"conv": "Conv", "max_pool": "MaxPool", "avg_pool": "AveragePool"}
+ONNX_AUTO_PAD = {"valid": "VALID", "same": "SAME_UPPER", "same_lower": "SAME_LOWER"}
+
+
+def _onnx_model(case: Case) -> list[str]:
+    """Lines that build ``model`` (one ONNX node at the installed opset) and ``feeds``."""
+    nd = _shape_nd(case)
+    p = case.params
+    op = ONNX_OPS[case.op]
+    lines = ["import numpy as np", "import onnx", "from onnx import helper"]
+    if case.dtype == "bfloat16":
+        lines.append("import ml_dtypes")
+    lines += ["", f"x = {case.x}.astype({NP_DTYPES[case.dtype]})"]
+    names = ["x"]
+    if case.w is not None:
+        lines.append(f"w = {case.w}.astype({NP_DTYPES[case.dtype]})")
+        names.append("w")
+    attrs = [f"kernel_shape={_lit(list(_kernel(case)))}"]
+    if "stride" in p:
+        attrs.append(f"strides={_lit(_per_dim(p['stride'], nd))}")
+    padding = p.get("padding")
+    if isinstance(padding, str):
+        attrs.append(f'auto_pad="{ONNX_AUTO_PAD[padding]}"')
+    elif padding is not None:
+        pairs = _pairs(padding, nd)
+        attrs.append(f"pads={_lit([lo for lo, _ in pairs] + [hi for _, hi in pairs])}")
+    if "dilation" in p:
+        attrs.append(f"dilations={_lit(_per_dim(p['dilation'], nd))}")
+    if "groups" in p:
+        attrs.append(f"group={p['groups']}")
+    for name in ("ceil_mode", "count_include_pad"):
+        if name in p:
+            attrs.append(f"{name}={int(p[name])}")
+    if case.hints.get("layout") == "other":
+        attrs.append('storage_order=1' if case.op == "max_pool" else "")
+        attrs = [a for a in attrs if a]
+    infos = ", ".join(f'helper.make_tensor_value_info("{n}", '
+                      f"helper.np_dtype_to_tensor_dtype({n}.dtype), {n}.shape)" for n in names)
+    lines += [
+        f'node = helper.make_node("{op}", {_lit(names)}, ["y"], ' + ", ".join(attrs) + ")",
+        f'graph = helper.make_graph([node], "{op}", [{infos}], '
+        '[helper.make_tensor_value_info("y", helper.np_dtype_to_tensor_dtype(x.dtype), None)])',
+        "model = helper.make_model(graph, opset_imports=[helper.make_opsetid(\"\", "
+        "onnx.defs.onnx_opset_version())])",
+        "feeds = {" + ", ".join(f'"{n}": {n}' for n in names) + "}",
+    ]
+    return lines
+
+
+NP_PRINT = "print(tuple(y.shape), y.dtype.name, np.asarray(y, dtype=np.float64).ravel().tolist())"
+
+
+def onnxruntime(case: Case) -> Iterator[Rendered]:
+    """ONNX ``Conv / MaxPool / AveragePool`` as one-node models on ONNX Runtime's CPU
+    provider."""
+    if case.hints.get("layout") == "other":
+        return  # ONNX operators are defined channels-first only
+    lines = ["import onnxruntime as ort", *_onnx_model(case),
+             "session = ort.InferenceSession(model.SerializeToString(), "
+             'providers=["CPUExecutionProvider"])',
+             "y = session.run(None, feeds)[0]", NP_PRINT]
+    yield Rendered("onnxruntime", f"onnxruntime {ONNX_OPS[case.op]}", "\n".join(lines) + "\n")
+
+
+def onnx_reference(case: Case) -> Iterator[Rendered]:
+    """The same one-node models on ``onnx.reference.ReferenceEvaluator``, the ONNX
+    package's Python implementation of the operator specification."""
+    if case.hints.get("layout") == "other":
+        return
+    lines = ["from onnx.reference import ReferenceEvaluator", *_onnx_model(case),
+             "y = ReferenceEvaluator(model).run(None, feeds)[0]", NP_PRINT]
+    yield Rendered("onnx.reference", f"onnx.reference {ONNX_OPS[case.op]}",
+                   "\n".join(lines) + "\n")
 
 
 def renderers(backend: str) -> list[Callable[[Case], Iterator[Rendered]]]:

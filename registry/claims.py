@@ -198,6 +198,23 @@ def same_unclamped(inner: Computation) -> Computation:
     return run
 
 
+def same_pads_without_dilation(inner: Computation) -> Computation:
+    """'same' pooling whose padding is computed for the undilated window (kernel size,
+    not its dilated reach), then the dilated window slid over it: fewer outputs than
+    ``ceil(n / stride)`` where the dilation needed more padding."""
+    def run(op, arrays, params, dtype):
+        padding = params.get("padding")
+        if padding not in ("same", "same_lower"):
+            return inner(op, arrays, params, dtype)
+        x = np.asarray(arrays["x"])
+        nd = x.ndim - 2
+        kernel = reference.normalize_sizes(params["kernel_size"], nd, "kernel_size")
+        stride = reference.normalize_sizes(params.get("stride") or kernel, nd, "stride")
+        pads = reference.resolve_padding(padding, x.shape[2:], kernel, stride, (1,) * nd)
+        return inner(op, arrays, {**params, "padding": pads}, dtype)
+    return run
+
+
 def full_convention(inner: Computation) -> Computation:
     """Caffe's 'full' ceil mode: ``ceil((n + lo + hi - extent) / s) + 1`` outputs with no
     last-window rule. A window that covers no input cell gives the lowest finite value
@@ -468,6 +485,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "edge-replicated": edge_replicated,
     "zero-padding": zero_padding,
     "same-unclamped": same_unclamped,
+    "same-pads-without-dilation": same_pads_without_dilation,
     "full-convention": full_convention,
     "negative-padding-crops": negative_padding_crops,
     "window-larger-empty": window_larger_empty,

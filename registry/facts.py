@@ -217,6 +217,9 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
     pads = geometry.pads
     facts.update(
         invalid=False, window_larger=False,
+        same_total_negative=padding in ("same", "same_lower") and any(
+            (math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n < 0
+            for n, k, s, d in zip(in_sizes, kernel_n, stride_n, dilation_n, strict=True)),
         pads=tuple(max(p) for p in pads),
         gap=tuple(s - ((k - 1) * d + 1) for s, k, d in zip(stride_n, kernel_n, dilation_n,
                                                            strict=True)),

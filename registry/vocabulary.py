@@ -65,6 +65,9 @@ FACTS: dict[str, str] = {
     "gap": "per-dim: stride minus the window's extent ((kernel - 1) * dilation + 1); "
            "> 0 where consecutive windows leave input cells out",
     "padded": "bool: some resolved padding is > 0",
+    "same_total_negative": "bool: 'same' padding whose total before clamping at 0, "
+                           "(ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, is negative in some "
+                           "dimension (the window is shorter than the stride there)",
     "asymmetric": "bool: some resolved (lo, hi) has lo != hi",
     "pad_over_half": "bool: some resolved pad side is > kernel // 2 (pooling's usual limit)",
     "groups": "conv groups (as passed, possibly bad input)",
