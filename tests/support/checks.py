@@ -182,6 +182,13 @@ def _default(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> A
     return as_float64(oracle(op, arrays, params))
 
 
+def _declined(suite: Suite, op: str, reason: str) -> str:
+    """Record a call the adapter declined with Unsupported(``reason``)."""
+    suite.last_unsupported = reason
+    suite.records.add_unsupported(op, reason)
+    return "unsupported"
+
+
 def _claim_for(entries: list[registry.Entry], called: Called
                ) -> tuple[registry.Claim, list[str]]:
     """The claim that applies to what the backend did, and the ids of the entries that
@@ -260,9 +267,7 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
             suite.records.add_claim_checked(op)
             return "registered"
         if claim.form == "raises" and called.reason is not None:
-            suite.last_unsupported = called.reason
-            suite.records.add_unsupported(op, called.reason)
-            return "unsupported"
+            return _declined(suite, op, called.reason)
         if called.y is not None and _differs(op, arrays, params, dtype, called.y,
                                              default) is None:
             for i in ids:
@@ -276,9 +281,7 @@ def judge(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str,
             f"but the backend {called.describe()}.{repro(None)}"))
     # a values claim
     if called.reason is not None:
-        suite.last_unsupported = called.reason
-        suite.records.add_unsupported(op, called.reason)
-        return "unsupported"
+        return _declined(suite, op, called.reason)
     if called.error is not None or called.crash is not None:
         raise _unregistered(suite, test, op, (
             f"matches registry entries {', '.join(ids)} (claim: {claim.describe()}), but the "
@@ -315,9 +318,7 @@ def _judge_default(suite: Suite, op: str, arrays: Mapping[str, Any],
     """A case no entry matches: values must be the oracle's default."""
     __tracebackhide__ = True
     if called.reason is not None:
-        suite.last_unsupported = called.reason
-        suite.records.add_unsupported(op, called.reason)
-        return "unsupported"
+        return _declined(suite, op, called.reason)
     if called.error is not None or called.crash is not None:
         raise _unregistered(suite, test, op, (
             f"{called.describe()} on a valid call{repro(None)}"))
@@ -377,9 +378,7 @@ def judge_invalid(suite: Suite, op: str, arrays: Mapping[str, Any],
     why = f"the oracle rejects the call ({type(rejection).__name__}: {rejection})"
     if not entries:
         if called.reason is not None:
-            suite.last_unsupported = called.reason
-            suite.records.add_unsupported(op, called.reason)
-            return "unsupported"
+            return _declined(suite, op, called.reason)
         if called.error is not None:
             suite.records.add_checked(op)
             return "passed"
@@ -407,9 +406,7 @@ def judge_invalid(suite: Suite, op: str, arrays: Mapping[str, Any],
             f"{why}; registry entries {', '.join(ids)} claim it {claim.describe()}, but the "
             f"backend {called.describe()}.{repro(None)}"))
     if called.reason is not None:  # the adapter declines: nothing to judge the claim by
-        suite.last_unsupported = called.reason
-        suite.records.add_unsupported(op, called.reason)
-        return "unsupported"
+        return _declined(suite, op, called.reason)
     if called.crash is not None:
         raise _unregistered(suite, test, op, (
             f"{why}; registry entries {', '.join(ids)} claim it {claim.describe()}, but the "
