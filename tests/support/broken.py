@@ -689,6 +689,22 @@ class ConvNanAcrossGroups(_Oracle):
         return y
 
 
+class MaxPoolSameUndilatedPads(_Oracle):
+    """'same' max pooling whose padding is computed as if the window were not dilated."""
+
+    name = "convention-max-pool-same-undilated-pads"
+
+    def max_pool(self, x: Any, kernel_size: Any, **kw: Any) -> np.ndarray:
+        x = np.asarray(x)
+        if kw.get("padding") in ("same", "same_lower"):
+            nd = x.ndim - 2
+            kernel = reference.normalize_sizes(kernel_size, nd, "kernel_size")
+            stride = reference.normalize_sizes(kw.get("stride") or kernel, nd, "stride")
+            kw = {**kw, "padding": reference.resolve_padding(kw["padding"], x.shape[2:],
+                                                             kernel, stride, (1,) * nd)}
+        return reference.max_pool(x, kernel_size, **kw)
+
+
 class CrashesOnGroupsZero(_Oracle):
     """A convolution with groups=0 kills its process with SIGFPE (the process, not an
     exception: the suite runs such calls in a worker)."""
