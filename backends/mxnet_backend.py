@@ -103,6 +103,17 @@ class MXNetBackend:
 
     name = "mxnet"
     version = mx.__version__
+    #: The variant it runs under ('' for the default).
+    variant = ""
+
+    def with_variant(self, variant: str) -> MXNetBackend:
+        """The same adapter under ``variant``. ``no_mkldnn`` is ``MXNET_MKLDNN_ENABLED=0``,
+        which :func:`backends.load` sets before MXNet is imported: nothing changes here."""
+        if variant != "no_mkldnn":
+            raise ValueError(f"the mxnet adapter has no variant {variant!r}")
+        other = MXNetBackend()
+        other.variant = variant
+        return other
 
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1

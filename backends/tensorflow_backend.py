@@ -8,6 +8,11 @@ explicit-padding list. Everything TF cannot express natively raises
 :class:`backends.Unsupported` with the reason: explicit padding elsewhere, ``'same_lower'``,
 a ceil mode that changes the output size, dilated pooling with strides or ``'SAME'``, and
 dtypes without a CPU kernel (the message is TensorFlow's own).
+
+Variants (``with_variant``; ``backends/table.py`` lists them): ``xla`` runs each call inside
+``tf.function(jit_compile=True)``, applied in :meth:`TensorFlowBackend._run` alone;
+``no_onednn`` and ``onednn`` are ``TF_ENABLE_ONEDNN_OPTS``, which :func:`backends.load` sets
+before TensorFlow is imported (nothing changes in the adapter).
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ __all__ = ["TensorFlowBackend", "backend"]
 #: TF's messages when an op has no CPU kernel for a dtype (graph-time or run-time).
 _NO_KERNEL_MARKERS = ("is not in the list of allowed values", "Could not find device for node",
                       "No registered", "no kernel")
+
+
+#: TensorFlow's messages under XLA: an op traced with a dtype it does not register, and
+#: tf2xla's pooling kernels refusing explicit padding.
+_XLA_NO_DTYPE = "not in list of allowed values"
+_XLA_NO_EXPLICIT = "XLA does not support pooling ops with explicit padding"
 
 
 def _channels_last(x: np.ndarray) -> Any:
@@ -93,6 +104,37 @@ class TensorFlowBackend:
 
     name = "tensorflow"
     version = tf.__version__
+    #: The variant it runs under ('' for the default).
+    variant = ""
+    VARIANTS = ("xla", "no_onednn", "onednn")
+
+    def with_variant(self, variant: str) -> TensorFlowBackend:
+        """The same adapter under ``variant`` (see the module docstring)."""
+        if variant not in self.VARIANTS:
+            raise ValueError(f"the tensorflow adapter has no variant {variant!r}")
+        other = TensorFlowBackend()
+        other.variant = variant
+        return other
+
+    def _run(self, api: str, dtype: np.dtype, fn: Callable[[], Any]) -> Any:
+        """:func:`_run` under the adapter's variant (XLA: ``fn`` compiled with
+        ``tf.function(jit_compile=True)``)."""
+        if self.variant != "xla":
+            return _run(api, dtype, fn)
+        try:
+            return _run(api, dtype, tf.function(fn, jit_compile=True))
+        except TypeError as err:
+            # traced in graph mode, a dtype the op does not register fails at trace time
+            if _XLA_NO_DTYPE in str(err):
+                raise Unsupported(f"{api} has no kernel for {dtype} (XLA): "
+                                  f"{first_line(err, (_XLA_NO_DTYPE,))}") from err
+            raise
+        except tf.errors.UnimplementedError as err:
+            # tf2xla's pooling kernels refuse explicit padding (pooling_ops.cc)
+            if _XLA_NO_EXPLICIT in str(err):
+                raise Unsupported(f"{api} has no explicit padding under XLA: "
+                                  f"{first_line(err, (_XLA_NO_EXPLICIT,))}") from err
+            raise
 
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
@@ -116,7 +158,7 @@ class TensorFlowBackend:
             return y if b is None else tf.nn.bias_add(y, tf.constant(b))
 
         try:
-            y = _run(api, x.dtype, call)
+            y = self._run(api, x.dtype, call)
         except tf.errors.InvalidArgumentError as err:
             # Conv3D's CPU kernels refuse groups > 1 ("input and filter must have the same
             # depth" / "Number of channels in filter (.) must match last dimension of
@@ -172,7 +214,7 @@ class TensorFlowBackend:
             def call() -> Any:
                 return function(inputs, _full(kernel), _full(stride), tf_padding)
         try:
-            y = _run(api, x.dtype, call)
+            y = self._run(api, x.dtype, call)
         except ValueError as err:
             # tf.nn.pool refuses strides > 1 and 'SAME' together with dilation > 1.
             if dilated and ("not supported in conjunction" in str(err)

@@ -14,12 +14,25 @@ weights), so the adapter only converts arrays (bfloat16 by reinterpreting the bi
 
 Whatever PyTorch cannot express, or has no CPU kernel for in the dtype under test, raises
 :class:`backends.Unsupported` with the reason (PyTorch's own message where it gives one).
+
+Variants (``with_variant``; ``backends/table.py`` lists them) are applied where the
+functional op is called, :meth:`TorchBackend._call`, and nowhere else:
+
+- ``channels_last``: the input and the weights as a user converts them,
+  ``.to(memory_format=torch.channels_last)`` (``channels_last_3d`` for 5-D tensors; 3-D
+  tensors have no such format and stay as they are);
+- ``compile``: the op inside ``torch.compile(dynamic=False, fullgraph=True)``, one compiled
+  callable per op and arguments (dynamo specializes it per shape and dtype); the recompile
+  limit is lifted and hitting it raises, so no call falls back to eager silently;
+- ``no_mkldnn``: the call inside ``torch.backends.mkldnn.flags(enabled=False)``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -65,6 +78,36 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.numpy()
 
 
+def _channels_last(t: torch.Tensor | None) -> torch.Tensor | None:
+    """``t`` in channels_last memory (channels_last_3d for 5-D); other ranks as they are."""
+    if t is None or t.dim() not in (4, 5):
+        return t
+    return t.to(memory_format=torch.channels_last if t.dim() == 4 else torch.channels_last_3d)
+
+
+@functools.cache
+def _compiled(function: Callable[..., torch.Tensor], kwargs: tuple[tuple[str, Any], ...]
+              ) -> Callable[..., torch.Tensor]:
+    """``function`` with keyword arguments ``kwargs`` through ``torch.compile``.
+
+    The op is called from a Python function, which dynamo traces (a C builtin passed
+    straight to ``torch.compile`` would run eagerly)."""
+    options = dict(kwargs)
+
+    def op(*tensors: torch.Tensor | None) -> torch.Tensor:
+        return function(*tensors, **options)
+
+    return torch.compile(op, dynamic=False, fullgraph=True)
+
+
+def _lift_recompile_limit() -> None:
+    """Let dynamo recompile per shape without limit, and raise where it would fall back
+    to eager (the suite compiles hundreds of signatures; the default limit is 8)."""
+    config = torch._dynamo.config
+    config.recompile_limit = config.accumulated_recompile_limit = 1 << 20
+    config.fail_on_recompile_limit_hit = True
+
+
 def _run(api: str, dtype: np.dtype, fn: Callable[[], torch.Tensor]) -> np.ndarray:
     """Call ``fn`` without autograd; a missing CPU kernel for ``dtype`` or PyTorch's
     documented pooling-padding limit becomes :class:`Unsupported`."""
@@ -87,6 +130,49 @@ class TorchBackend:
 
     name = "torch"
     version = torch.__version__
+    #: The variant it runs under ('' for the default).
+    variant = ""
+    VARIANTS = ("channels_last", "compile", "no_mkldnn")
+
+    def with_variant(self, variant: str) -> TorchBackend:
+        """The same adapter under ``variant`` (see the module docstring)."""
+        if variant not in self.VARIANTS:
+            raise ValueError(f"the torch adapter has no variant {variant!r}")
+        if variant == "compile":
+            _lift_recompile_limit()
+        other = TorchBackend()
+        other.variant = variant
+        return other
+
+    @contextlib.contextmanager
+    def _setting(self) -> Iterator[None]:
+        if self.variant == "no_mkldnn":
+            with warnings.catch_warnings():
+                # flags() notes that oneDNN's TF32 needs an Intel GPU: not about this call
+                warnings.filterwarnings("ignore", message="TF32 acceleration")
+                with torch.backends.mkldnn.flags(enabled=False):
+                    yield
+        else:
+            yield
+
+    def _call(self, api: str, dtype: np.dtype, function: Callable[..., torch.Tensor],
+              tensors: tuple[torch.Tensor | None, ...], **kwargs: Any) -> np.ndarray:
+        """``function(*tensors, **kwargs)`` under the adapter's variant, through
+        :func:`_run`."""
+        if self.variant == "channels_last":
+            tensors = tuple(_channels_last(t) for t in tensors)
+        if self.variant == "compile":
+            function = _compiled(function, tuple(sorted(kwargs.items())))
+            kwargs = {}
+
+        def call() -> torch.Tensor:
+            with self._setting(), warnings.catch_warnings():
+                # PyTorch warns on every 'same' call with an even kernel that it copies the
+                # input to pad it; a performance note, not a change of result.
+                warnings.filterwarnings("ignore", message="Using padding='same'")
+                return function(*tensors, **kwargs)
+
+        return _run(api, dtype, call)
 
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
@@ -109,17 +195,9 @@ class TorchBackend:
         function = getattr(F, f"conv{nd}d")
         inputs, weight = _to_torch(x), _to_torch(w)
         bias = None if b is None else _to_torch(b)
-
-        def call() -> torch.Tensor:
-            with warnings.catch_warnings():
-                # PyTorch warns on every 'same' call with an even kernel that it copies the
-                # input to pad it; a performance note, not a change of result.
-                warnings.filterwarnings("ignore", message="Using padding='same'")
-                return function(inputs, weight, bias, stride=stride, padding=torch_padding,
-                                dilation=dilation, groups=groups)
-
         try:
-            return _run(api, x.dtype, call)
+            return self._call(api, x.dtype, function, (inputs, weight, bias), stride=stride,
+                              padding=torch_padding, dilation=dilation, groups=groups)
         except RuntimeError as err:
             # Documented: "padding='same' doesn't support any stride values other than 1".
             if "not supported for strided convolutions" in str(err):
@@ -136,9 +214,9 @@ class TorchBackend:
         function = getattr(F, f"max_pool{nd}d")
         inputs = _to_torch(x)
         # stride=None is passed through: the functional default (the kernel size) is tested.
-        return _run(api, x.dtype, lambda: function(
-            inputs, kernel, stride=None if stride is None else strides, padding=torch_padding,
-            dilation=dilation, ceil_mode=ceil_mode))
+        return self._call(api, x.dtype, function, (inputs,), kernel_size=kernel,
+                          stride=None if stride is None else strides, padding=torch_padding,
+                          dilation=dilation, ceil_mode=ceil_mode)
 
     def avg_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
@@ -152,9 +230,9 @@ class TorchBackend:
             raise Unsupported(f"{api} has no dilation")
         function = getattr(F, f"avg_pool{nd}d")
         inputs = _to_torch(x)
-        return _run(api, x.dtype, lambda: function(
-            inputs, kernel, stride=None if stride is None else strides, padding=torch_padding,
-            ceil_mode=ceil_mode, count_include_pad=count_include_pad))
+        return self._call(api, x.dtype, function, (inputs,), kernel_size=kernel,
+                          stride=None if stride is None else strides, padding=torch_padding,
+                          ceil_mode=ceil_mode, count_include_pad=count_include_pad)
 
 
 def _pool_args(api: str, x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,
