@@ -35,9 +35,10 @@ settings.register_profile("thorough", max_examples=1000, deadline=None, print_bl
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.data_too_large])
 # Variant sessions: few examples per property test (each new shape costs a compilation of
-# about a second under torch.compile or XLA); the fixed cases (capabilities, seed examples,
-# layer shapes, registry reproducers) all run. ``thorough`` runs variants fully.
-settings.register_profile("variant", max_examples=6, derandomize=True, deadline=None,
+# about a second under torch.compile or XLA); the fixed cases (seed examples, layer shapes,
+# registry reproducers, the capability table) all run, the capability table of a compiling
+# variant in backends.table.BUDGET_DTYPES only. ``thorough`` runs variants fully.
+settings.register_profile("variant", max_examples=4, derandomize=True, deadline=None,
                           print_blob=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow])
 DEFAULT_PROFILE = "ci" if os.environ.get("CI") else "dev"
@@ -191,8 +192,10 @@ def suite(pytestconfig: pytest.Config) -> Any:
         pytest.fail(run.registry_error, pytrace=False)
     if run.backend is None:
         pytest.skip(run.error or "no backend")
+    budget = (run.records.profile == "variant" and bool(run.variant)
+              and table.by_name(run.name).variant(run.variant).compiles)
     return Suite(run.backend, run.name, run.version, run.spec, run.entries, run.records,
-                 run.variant)
+                 run.variant, budget)
 
 
 @pytest.fixture(scope="session")

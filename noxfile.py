@@ -135,9 +135,10 @@ for _group, _keys in VARIANT_GROUPS.items():
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The oracle's own tests and the report builder's (no framework installed)."""
+    """The oracle's own tests, the report builder's and the variants' spelling (no
+    framework installed)."""
     session.install("numpy", *table.TEST_REQUIREMENTS)
-    session.run("python", "-m", "pytest", "tests/reference", "tests/report",
+    session.run("python", "-m", "pytest", "tests/reference", "tests/report", "tests/variants",
                 "--junitxml=reports/junit-tests.xml", *session.posargs)
 
 

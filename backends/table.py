@@ -22,6 +22,10 @@ __all__ = ["BACKENDS", "BackendSpec", "Variant", "by_name", "framework_of", "key
 
 #: ml_dtypes gives NumPy a bfloat16 dtype: the suite draws bfloat16 cases where it exists.
 ML_DTYPES = "ml_dtypes>=0.3"
+#: The dtypes of the capability table a compiling variant runs under the ``variant``
+#: hypothesis profile (each new shape and dtype costs a compilation): the reference float,
+#: a 16-bit float (accumulation and result dtype) and an integer. ``thorough`` runs all.
+BUDGET_DTYPES = ("float32", "float16", "int32")
 #: What every backend session installs besides its framework.
 TEST_REQUIREMENTS = ("pytest>=7", "hypothesis>=6.80", "tomli>=2; python_version < '3.11'")
 
@@ -42,12 +46,17 @@ class Variant:
     render : str
         ``"module:function"`` that applies the setting to a probe script of the backend's
         renderers (:mod:`probes.render`); empty when the environment is all it sets.
+    compiles : bool
+        Whether the first call of each new shape compiles (``torch.compile``, XLA): the
+        ``variant`` hypothesis profile then runs its capability table in
+        ``BUDGET_DTYPES`` only.
     """
 
     name: str
     description: str
     env: Mapping[str, str] = field(default_factory=dict)
     render: str = ""
+    compiles: bool = False
 
     @property
     def in_process(self) -> bool:
@@ -134,7 +143,7 @@ _ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
 #: The variants of TensorFlow and of Keras on TensorFlow.
 _TF_VARIANTS = (
     Variant("xla", "XLA: the call inside tf.function(jit_compile=True)",
-            render="probes.render:tensorflow_xla"),
+            render="probes.render:tensorflow_xla", compiles=True),
     Variant("no_onednn", f"{_ONEDNN}=0: TensorFlow's own CPU kernels, not oneDNN's",
             env={_ONEDNN: "0"}),
     Variant("onednn", f"{_ONEDNN}=1: oneDNN's CPU kernels on every CPU", env={_ONEDNN: "1"}),
@@ -156,7 +165,7 @@ BACKENDS: tuple[BackendSpec, ...] = (
                     render="probes.render:torch_channels_last"),
             Variant("compile", "each call through torch.compile(dynamic=False, "
                     "fullgraph=True), one compiled callable per signature",
-                    render="probes.render:torch_compile"),
+                    render="probes.render:torch_compile", compiles=True),
             Variant("no_mkldnn", "torch.backends.mkldnn.flags(enabled=False): PyTorch's own "
                     "CPU kernels, not oneDNN's", render="probes.render:torch_no_mkldnn"))),
     BackendSpec(
@@ -177,7 +186,7 @@ BACKENDS: tuple[BackendSpec, ...] = (
         probes=(("keras.layers (TF)", "probes.render:keras_tensorflow"),),
         variants=tuple(v if v.env else Variant(
             v.name, "XLA: the layer call inside tf.function(jit_compile=True)",
-            render="probes.render:keras_xla") for v in _TF_VARIANTS)),
+            render="probes.render:keras_xla", compiles=True) for v in _TF_VARIANTS)),
     BackendSpec(
         name="keras-torch", framework="keras",
         adapter="backends.keras_backend:torch_backend",

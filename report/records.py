@@ -14,15 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backends.table import BACKENDS
+from backends.table import BACKENDS, variant_keys
 from probes import BACKENDS as PROBE_BACKENDS
 
-#: Suite backends: the probe backends and the oracle itself.
-SUITE_BACKENDS = tuple(spec.name for spec in BACKENDS)
+#: Suite backends: the probe backends and the oracle itself, each followed by its variants
+#: (``torch[channels_last]``: a variant is one more backend key of the records).
+SUITE_BACKENDS = tuple(key for spec in BACKENDS for key in (spec.name, *variant_keys(spec)))
 SUITE_SCHEMA = "conv-conformance suite records 1"
 PROBE_SCHEMA = "conv-conformance probe records 1"
 #: The nox session that writes each backend's records.
-SESSIONS = {spec.name: spec.nox_session for spec in BACKENDS}
+SESSIONS = {**{spec.name: spec.nox_session for spec in BACKENDS},
+            **{key: f"{spec.session}_variants" for spec in BACKENDS
+               for key in variant_keys(spec)}}
 #: Suite record fields that describe the machine, left out of the report.
 MACHINE_FIELDS = ("python",)
 SUITE_KEYS = ("schema", "backend", "version", "counts", "cases_checked", "unsupported",

@@ -52,6 +52,9 @@ class Suite:
         Observations of the run.
     variant : str
         The variant the backend runs under ('' for the default).
+    budget : bool
+        Whether the run is budgeted: a compiling variant under the ``variant`` profile,
+        whose capability table runs in :data:`backends.table.BUDGET_DTYPES` only.
     """
 
     backend: Any
@@ -61,6 +64,7 @@ class Suite:
     entries: list[registry.Entry]
     records: Records
     variant: str = ""
+    budget: bool = False
     #: The reason of the last Unsupported, and the ids of the registry entries that the
     #: last judged case matched: what a fixed-case test shows as its skip / xfail reason.
     last_unsupported: str = ""
