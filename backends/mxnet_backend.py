@@ -39,8 +39,10 @@ __all__ = ["MXNetBackend", "backend"]
 _MX_BFLOAT16 = np.dtype([("bfloat16", np.uint16)])
 #: MXNet's layout names, by number of spatial dimensions.
 _LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
-#: MXNet's messages when an operator has no CPU kernel for a dtype.
-_NO_KERNEL_MARKERS = ("only support floating point types", "not implemented!")
+#: MXNet's messages when an operator has no CPU kernel for a dtype ("Unknown type enum 12":
+#: bfloat16 outside oneDNN, e.g. with MXNET_MKLDNN_ENABLED=0).
+_NO_KERNEL_MARKERS = ("only support floating point types", "not implemented!",
+                      "Unknown type enum")
 #: oneDNN's messages when it has no primitive for the dtype it is given: integers, and
 #: bfloat16 on CPUs whose instruction set oneDNN has no bfloat16 kernels for.
 _NO_PRIMITIVE_MARKERS = ("could not create a descriptor",

@@ -11,7 +11,7 @@ from typing import Any
 import registry
 from report.cpu import CPU_REASON, MARKER, condition
 from report.evidence import EVIDENCE
-from report.model import Block, Bullets, Code, Link, Paragraph, Strong, Table, heading
+from report.model import Block, Bullets, Code, Link, Paragraph, Strong, Table, heading, slug
 
 #: Registry statuses in the order the summary table shows them, with its column headers.
 STATUSES = {"reproduced": "entries reproduced", "not-exercised": "not exercised",
@@ -23,7 +23,7 @@ def summary_table(suites: Mapping[str, Mapping[str, Any]]) -> Table:
     rows = []
     for backend, doc in suites.items():
         statuses = [s["status"] for s in doc["registry"].values()]
-        rows.append((Link(backend, f"#suite-{backend}"), doc["version"] or "n/a",
+        rows.append((Link(backend, "#" + slug(f"suite: {backend}")), doc["version"] or "n/a",
                      *(str(statuses.count(s)) for s in STATUSES)))
     header = ("backend", "version", *STATUSES.values())
     return Table(header, tuple(rows))
