@@ -80,7 +80,7 @@ def run_variants(session: nox.Session, keys: tuple[str, ...]) -> None:
     """Install the frameworks of ``keys`` (variants of one session's backends) once, and
     run the suite and probes on each variant in turn (``CONFORMANCE_VARIANTS`` selects
     some by name, e.g. ``"xla no_onednn"``)."""
-    specs = list(dict.fromkeys(table.by_name(table.parse(k)[0]) for k in keys))
+    specs = [table.by_name(name) for name in dict.fromkeys(table.parse(k)[0] for k in keys)]
     session.install(*table.TEST_REQUIREMENTS,
                     *dict.fromkeys(r for spec in specs for r in table.requirements(spec)))
     chosen = os.environ.get("CONFORMANCE_VARIANTS", "").split()
