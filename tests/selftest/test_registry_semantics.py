@@ -148,7 +148,8 @@ def test_stale_entry_fails_naming_it(tmp_path):
 
 def test_entry_without_behaves_as_excludes(tmp_path):
     entries = _entries(tmp_path, ENTRY_TOML.replace(
-        "behaves_as = { count_include_pad = false }\n", ""))
+        "behaves_as = { count_include_pad = false }\n",
+        'claim = { excluded = "values that follow no convention" }\n'))
     suite = _suite(avg_divisor_ignores_padding, entries)
     assert check_case(suite, PADDED_AVG) == "excluded"
     assert suite.records.entries[entries[0].id]["excluded"] == 1
