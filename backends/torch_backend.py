@@ -146,6 +146,7 @@ class TorchBackend:
 
     @contextlib.contextmanager
     def _setting(self) -> Iterator[None]:
+        """The process-wide setting of the variant, held for one call."""
         if self.variant == "no_mkldnn":
             with warnings.catch_warnings():
                 # flags() notes that oneDNN's TF32 needs an Intel GPU: not about this call
