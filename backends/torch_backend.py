@@ -116,11 +116,14 @@ def _run(api: str, dtype: np.dtype, fn: Callable[[], torch.Tensor]) -> np.ndarra
             return _to_numpy(fn())
     except (RuntimeError, NotImplementedError) as err:
         text = str(err)
+        # first_line prefers the telling line: under torch.compile PyTorch's message follows
+        # dynamo's own first line ("RuntimeError when making fake tensor call")
         if any(marker in text for marker in _NO_KERNEL_MARKERS):
-            raise Unsupported(f"{api} has no CPU kernel for {dtype}: {first_line(err)}") from err
+            raise Unsupported(f"{api} has no CPU kernel for {dtype}: "
+                              f"{first_line(err, _NO_KERNEL_MARKERS)}") from err
         if any(marker in text for marker in _PAD_LIMIT_MARKERS):
             raise Unsupported(f"{api} takes padding of at most half the kernel size: "
-                              f"{first_line(err)}") from err
+                              f"{first_line(err, _PAD_LIMIT_MARKERS)}") from err
         raise
 
 
@@ -201,8 +204,9 @@ class TorchBackend:
                               padding=torch_padding, dilation=dilation, groups=groups)
         except RuntimeError as err:
             # Documented: "padding='same' doesn't support any stride values other than 1".
-            if "not supported for strided convolutions" in str(err):
-                raise Unsupported(f"{api}: {first_line(err)}") from err
+            strided = "not supported for strided convolutions"
+            if strided in str(err):
+                raise Unsupported(f"{api}: {first_line(err, (strided,))}") from err
             raise
 
     def max_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
