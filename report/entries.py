@@ -66,11 +66,19 @@ def probe_details(entry_id: str, probes: Sequence[Mapping[str, Any]]) -> Table |
     return Table(("API", "case", "verdict", "gives", "the oracle's default gives"), rows)
 
 
+def _suite_keys(entry: registry.Entry, suites: Mapping[str, Any]) -> list[str]:
+    """The records keys of the backends the entry lists, each followed by its variants'
+    (``torch``, ``torch[channels_last]``, ...)."""
+    return [key for b in entry.backends
+            for key in (b, *(k for k in suites if k.startswith(f"{b}[")))]
+
+
 def suite_table(entry: registry.Entry, suites: Mapping[str, Mapping[str, Any]]) -> Table | None:
-    """How the suite run of each backend the entry lists treated it (published suite
-    documents: an entry with a CPU condition has the status :data:`report.cpu.MARKER`)."""
+    """How the suite run of each backend the entry lists, and of its variants, treated it
+    (published suite documents: an entry with a CPU condition has the status
+    :data:`report.cpu.MARKER`)."""
     rows = []
-    for backend in entry.backends:
+    for backend in _suite_keys(entry, suites):
         doc = suites.get(backend)
         status = (doc or {}).get("registry", {}).get(entry.id)
         if status is None:
@@ -91,7 +99,8 @@ def _unshown(entry: registry.Entry, suites: Mapping[str, Mapping[str, Any]]) -> 
     machine, and its section says so."""
     if entry.cpu:
         return []
-    found = [(suites.get(b) or {}).get("registry", {}).get(entry.id, {}) for b in entry.backends]
+    found = [(suites.get(b) or {}).get("registry", {}).get(entry.id, {})
+             for b in _suite_keys(entry, suites)]
     statuses = sorted({f.get("status", "absent") for f in found})
     if "reproduced" in statuses:
         return []
