@@ -1,13 +1,16 @@
 """The one seam: which backend the conformance suite runs, hypothesis profiles, records.
 
-``--backend NAME`` (a built-in name of :data:`backends.BUILTIN`) or
-``--backend package.module:object`` (a plug-in) chooses the backend; this file is the only
-place that knows which one runs, and hands it to tests as the ``suite`` fixture.
+``--backend NAME`` (a built-in name of :data:`backends.BUILTIN`), ``--backend NAME[VARIANT]``
+(a built-in backend under one of the variants its row of ``backends/table.py`` lists, e.g.
+``torch[channels_last]``) or ``--backend package.module:object`` (a plug-in) chooses the
+backend; this file is the only place that knows which one runs, and hands it to tests as
+the ``suite`` fixture, with the variant's name (a case fact registry entries can test).
 ``--records PATH`` writes the run's observations as JSON (see
 :mod:`tests.support.records`). ``--hypothesis-profile dev|ci|thorough`` picks the
 hypothesis settings (default: ``ci`` when the environment variable ``CI`` is set, else
-``dev``). A backend whose framework is not installed skips the tests that need it; it
-never errors at collection.
+``dev``); ``variant`` is the budget of the variant sessions, whose first call of each new
+shape compiles (``torch.compile``, XLA). A backend whose framework is not installed skips
+the tests that need it; it never errors at collection.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import backends
+from backends import table
 
 # Examples per property test: modest in ci so that a session on the slowest backend
 # (Keras builds a layer per call) takes minutes, not tens of minutes, on two cores.
@@ -30,6 +34,13 @@ settings.register_profile("ci", max_examples=100, derandomize=True, deadline=Non
 settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.data_too_large])
+# Variant sessions: few examples per property test (each new shape costs a compilation of
+# about a second under torch.compile or XLA); the fixed cases (seed examples, layer shapes,
+# registry reproducers, the capability table) all run, the capability table of a compiling
+# variant in backends.table.BUDGET_DTYPES only. ``thorough`` runs variants fully.
+settings.register_profile("variant", max_examples=4, derandomize=True, deadline=None,
+                          print_blob=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
 DEFAULT_PROFILE = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(DEFAULT_PROFILE)
 
@@ -38,8 +49,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance")
     group.addoption("--backend", default="numpy",
                     help="backend under test: a built-in name "
-                         f"({', '.join(sorted(backends.BUILTIN))}) or package.module:object "
-                         "(default: numpy)")
+                         f"({', '.join(sorted(backends.BUILTIN))}), a built-in name with one "
+                         f"of its variants ({', '.join(table.variant_keys())}) or "
+                         "package.module:object (default: numpy)")
     group.addoption("--records", default=None, metavar="PATH",
                     help="write the run's results (counts, Unsupported reasons, registry "
                          "entry status, unregistered differences) as JSON to PATH")
@@ -55,14 +67,18 @@ class _Run:
         self.spec: str = config.getoption("--backend")
         self.backend: Any = None
         self.error: str | None = None
-        if ":" not in self.spec and self.spec not in backends.BUILTIN:
+        try:
+            base, self.variant = table.parse(self.spec)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--backend {exc}") from exc
+        if ":" not in base and base not in backends.BUILTIN:
             raise pytest.UsageError(f"--backend {self.spec!r}: not a built-in name "
                                     f"({', '.join(sorted(backends.BUILTIN))}) nor "
                                     "package.module:object")
         try:
             self.backend = backends.load(self.spec)
         except ImportError as exc:
-            module = backends.BUILTIN.get(self.spec, self.spec).partition(":")[0]
+            module = backends.BUILTIN.get(base, base).partition(":")[0]
             parts = module.split(".")
             if getattr(exc, "name", None) in {".".join(parts[:i + 1]) for i in range(len(parts))}:
                 # the spec names a module that does not exist: a usage error, not a skip
@@ -71,8 +87,11 @@ class _Run:
             self.error = f"backend {self.spec!r} cannot be imported here: {exc}"
         except (AttributeError, ValueError) as exc:
             raise pytest.UsageError(f"--backend {self.spec!r}: {exc}") from exc
-        self.name = (self.spec if self.spec in backends.BUILTIN
+        #: The suite name registry entries list (the variant's backend), and the key of
+        #: the run's records (``torch[channels_last]``).
+        self.name = (base if base in backends.BUILTIN
                      else backends.backend_name(self.backend, self.spec))
+        self.key = table.key(self.name, self.variant)
         self.version = backends.backend_version(self.backend) if self.backend else "unknown"
         # A malformed registry fails every conformance test (through the suite fixture)
         # without breaking runs that do not use it, such as the oracle's own tests.
@@ -87,7 +106,7 @@ class _Run:
                         if e.missing_cpu_flags(flags)}
         self.entries = [e for e in mine if e.id not in self.off_cpu]
         self.off_cpu_entries = [e for e in mine if e.id in self.off_cpu]
-        self.records = Records(self.name, self.version, [e.id for e in mine], self.off_cpu)
+        self.records = Records(self.key, self.version, [e.id for e in mine], self.off_cpu)
         self.records_path: str | None = config.getoption("--records")
         self.records.profile = (config.getoption("hypothesis_profile", default=None)
                                 or DEFAULT_PROFILE)
@@ -97,6 +116,8 @@ class _Run:
     # -- hooks: this object is registered as a plugin, so pytest calls these
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.records.current_test = item.nodeid
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            self.records.property_tests.add(item.nodeid)
         if item.nodeid.startswith("tests/conformance/"):
             self.used = True
 
@@ -171,7 +192,10 @@ def suite(pytestconfig: pytest.Config) -> Any:
         pytest.fail(run.registry_error, pytrace=False)
     if run.backend is None:
         pytest.skip(run.error or "no backend")
-    return Suite(run.backend, run.name, run.version, run.spec, run.entries, run.records)
+    budget = (run.records.profile == "variant" and bool(run.variant)
+              and table.by_name(run.name).variant(run.variant).compiles)
+    return Suite(run.backend, run.name, run.version, run.spec, run.entries, run.records,
+                 run.variant, budget)
 
 
 @pytest.fixture(scope="session")
@@ -185,14 +209,46 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     that apply to the running backend."""
     run = metafunc.config.stash[_RUN_KEY]
     if "registered_entry" in metafunc.fixturenames:
+        runnable = [e for e in run.entries if e.reproducer is not None]
+        elsewhere = {e.id: _reproduced_elsewhere(run, e) for e in runnable}
         params = [pytest.param(e, id=e.id, marks=pytest.mark.xfail(
             strict=True, raises=AssertionError,
             reason=f"registered discrepancy {e.id} ({e.kind}, {e.topic}): {e.summary} -- "
                    f"an XPASS means the entry is STALE for {run.name} {run.version}"))
-            for e in run.entries if e.reproducer is not None]
+            for e in runnable if not elsewhere[e.id]]
+        params += [pytest.param(e, id=e.id, marks=pytest.mark.skip(reason=elsewhere[e.id]))
+                   for e in runnable if elsewhere[e.id]]
         params += [pytest.param(e, id=e.id, marks=pytest.mark.skip(
             reason=f"registered discrepancy {e.id} concerns other CPUs; this one does not "
                    f"meet: {'; '.join(run.off_cpu[e.id])} ('!' = without)"))
             for e in run.off_cpu_entries if e.reproducer is not None]
         metafunc.parametrize("registered_entry", params)
 
+
+
+def _reproduced_elsewhere(run: _Run, entry: Any) -> str:
+    """Why ``entry``'s reproducer does not run in this process ('' when it does).
+
+    A reproducer that names a variant runs under it: on the running backend when that is
+    the variant, else on the same backend loaded under the variant in this process, unless
+    the variant sets environment variables its framework reads at import (then it runs in
+    that variant's session). A reproducer that names none runs on the running backend when
+    the entry's ``when`` admits the running variant."""
+    import registry
+
+    variant = entry.reproducer.get("variant")
+    if variant is None:
+        cond = entry.when.get("variant")
+        if cond is None or registry.matches({"variant": cond}, {"variant": run.variant}):
+            return ""
+        return (f"registered discrepancy {entry.id} concerns variant {cond!r}, not "
+                f"{run.key}")
+    if variant == run.variant or run.name not in backends.BUILTIN:
+        return "" if variant == run.variant else \
+            f"registered discrepancy {entry.id} runs under variant {variant!r}"
+    env = table.by_name(run.name).variant(variant).env
+    if not env:
+        return ""
+    settings_text = " ".join(f"{k}={v}" for k, v in env.items())
+    return (f"registered discrepancy {entry.id} runs in its own process under "
+            f"{table.key(run.name, variant)} ({settings_text} before import)")

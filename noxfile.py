@@ -4,7 +4,10 @@ and the discrepancy report.
 ``nox`` with no arguments runs the test command (every default session below);
 ``nox -s report`` runs every backend's suite and probes and rebuilds the report.
 The backend sessions come from the backend table (``backends/table.py``): one session per
-row, or one parametrized session for rows that share a session name (``keras``).
+row, or one parametrized session for rows that share a session name (``keras``), and one
+``<session>_variants`` session per session whose rows have variants, running each variant in
+turn in one virtualenv under the ``variant`` hypothesis profile (select some with
+``CONFORMANCE_VARIANTS="channels_last compile"``).
 Framework versions are pinned there; override one with an environment variable,
 e.g. ``CONFORMANCE_TORCH="torch==2.14.1" nox -s torch``.
 Extra arguments go to pytest: ``nox -s torch -- --hypothesis-profile thorough``.
@@ -36,9 +39,10 @@ def _load_table() -> Any:
 
 table = _load_table()
 GROUPS = table.session_groups()
+VARIANT_GROUPS = table.variant_groups()
 
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "tests", *GROUPS, "report_check", "browser"]
+nox.options.sessions = ["lint", "tests", *GROUPS, *VARIANT_GROUPS, "report_check", "browser"]
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -47,21 +51,49 @@ def run_backend(session: nox.Session, backend: str) -> None:
     """Install ``backend``'s framework and run the conformance suite and probes against it."""
     spec = table.by_name(backend)
     session.install(*table.TEST_REQUIREMENTS, *table.requirements(spec))
+    run_suite(session, backend, "ci", ("tests/conformance", "tests/selftest"))
+
+
+def run_suite(session: nox.Session, key: str, profile: str, paths: tuple[str, ...]) -> None:
+    """Run the suite (``paths``) and the probes on ``key`` (a backend, or one of its
+    variants: ``torch[compile]``), writing its records under ``reports/``."""
+    name, variant = table.parse(key)
+    spec = table.by_name(name)
+    env = {**spec.env, **(spec.variant(variant).env if variant else {})}
     os.makedirs("reports/records", exist_ok=True)
     session.run(
-        "python", "-m", "pytest", "tests/conformance", "tests/selftest",
-        f"--backend={backend}",
-        f"--junitxml=reports/junit-{backend}.xml",
-        f"--records=reports/records/suite-{backend}.json",
+        "python", "-m", "pytest", *paths,
+        f"--backend={key}",
+        f"--junitxml=reports/junit-{key}.xml",
+        f"--records=reports/records/suite-{key}.json",
         # derandomized, so the records (and the report built from them) are reproducible;
         # a later --hypothesis-profile in the extra arguments wins
-        "--hypothesis-profile=ci",
+        f"--hypothesis-profile={profile}",
         *session.posargs,
-        env=dict(spec.env),
+        env=env,
     )
     if spec.probes:
-        session.run("python", "-m", "probes", backend,
-                    f"--out=reports/records/probes-{backend}.json", env=dict(spec.env))
+        session.run("python", "-m", "probes", key,
+                    f"--out=reports/records/probes-{key}.json", env=env)
+
+
+def run_variants(session: nox.Session, keys: tuple[str, ...]) -> None:
+    """Install the frameworks of ``keys`` (variants of one session's backends) once, and
+    run the suite and probes on each variant in turn (``CONFORMANCE_VARIANTS`` selects
+    some by name, e.g. ``"xla no_onednn"``)."""
+    specs = [table.by_name(name) for name in dict.fromkeys(table.parse(k)[0] for k in keys)]
+    session.install(*table.TEST_REQUIREMENTS,
+                    *dict.fromkeys(r for spec in specs for r in table.requirements(spec)))
+    chosen = os.environ.get("CONFORMANCE_VARIANTS", "").split()
+    failed = []
+    for key in keys:
+        if not chosen or table.parse(key)[1] in chosen or key in chosen:
+            try:
+                run_suite(session, key, "variant", ("tests/conformance",))
+            except nox.command.CommandFailed:
+                failed.append(key)  # the other variants still run and write their records
+    if failed:
+        session.error(f"failed: {', '.join(failed)}")
 
 
 def _backend_session(group: str, specs: tuple[Any, ...]) -> None:
@@ -95,11 +127,25 @@ for _group, _specs in GROUPS.items():
     _backend_session(_group, _specs)
 
 
+def _variants_session(group: str, keys: tuple[str, ...]) -> None:
+    """Define the nox session ``group`` running the variants ``keys``."""
+    def session_fn(session: nox.Session) -> None:
+        run_variants(session, keys)
+    session_fn.__doc__ = f"Conformance suite and probes on the variants {', '.join(keys)}."
+    session_fn.__name__ = group
+    nox.session(python=PYTHON, name=group)(session_fn)
+
+
+for _group, _keys in VARIANT_GROUPS.items():
+    _variants_session(_group, _keys)
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The oracle's own tests and the report builder's (no framework installed)."""
+    """The oracle's own tests, the report builder's and the variants' spelling (no
+    framework installed)."""
     session.install("numpy", "jsonschema>=4.18", *table.TEST_REQUIREMENTS)
-    session.run("python", "-m", "pytest", "tests/reference", "tests/report",
+    session.run("python", "-m", "pytest", "tests/reference", "tests/report", "tests/variants",
                 "--junitxml=reports/junit-tests.xml", *session.posargs)
 
 
@@ -123,6 +169,8 @@ def report(session: nox.Session) -> None:
     # each parametrization by name: notify("keras") would queue only the first
     for spec in table.BACKENDS:
         session.notify(spec.nox_session)
+    for group in VARIANT_GROUPS:
+        session.notify(group)
     session.notify("build_report")
 
 

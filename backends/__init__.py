@@ -9,7 +9,11 @@ A backend is any object with three methods that take exactly the oracle's argume
              count_include_pad=True)
 
 Arrays are NumPy arrays, channels-first ``(N, C, *spatial)``, in and out. ``name`` and
-``version`` attributes are optional.
+``version`` attributes are optional. A built-in backend also runs under the named settings
+its row of :data:`backends.table.BACKENDS` lists (its *variants*): ``load("torch[compile]")``
+sets the variant's environment before the framework is imported and asks the adapter's
+``with_variant(name)`` for the same adapter under that setting, which changes how the
+framework runs, never what the adapter computes.
 
 Optionally, the backward passes, with the oracle's signatures (:func:`reference.conv_vjp`
 and friends), computed by the framework's own automatic differentiation of the very same
@@ -36,9 +40,11 @@ emulates the missing piece by hand.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from backends.table import BACKENDS
+from backends.table import BACKENDS, by_name, parse
 
 if TYPE_CHECKING:  # the table must stay importable without NumPy (noxfile.py reads it)
     import numpy as np
@@ -112,19 +118,26 @@ def load(spec: str) -> Backend:
     Parameters
     ----------
     spec : str
-        A built-in name (a key of :data:`BUILTIN`) or ``"package.module:object"`` naming a
+        A built-in name (a key of :data:`BUILTIN`), a built-in name with one of its
+        variants (``"torch[channels_last]"``), or ``"package.module:object"`` naming a
         plug-in: an object (or a zero-argument factory returning one) with ``conv``,
         ``max_pool`` and ``avg_pool``.
 
     Raises
     ------
     ValueError
-        If ``spec`` is neither a built-in name nor of the form ``module:object``, or the
-        object lacks one of the three methods.
+        If ``spec`` is neither a built-in name (with a variant it has) nor of the form
+        ``module:object``, or the object lacks one of the three methods.
     ImportError
         If the module (or its framework) cannot be imported.
+    RuntimeError
+        If the variant sets an environment variable that its framework, already imported
+        in this process, was imported without.
     """
-    target = BUILTIN.get(spec, spec)
+    name, variant = parse(spec)
+    if variant:
+        _set_environment(name, variant)
+    target = BUILTIN.get(name, name)
     if ":" not in target:
         raise ValueError(
             f"backend {spec!r} is not a built-in name ({', '.join(sorted(BUILTIN))}) "
@@ -137,7 +150,22 @@ def load(spec: str) -> Backend:
     missing = [m for m in ("conv", "max_pool", "avg_pool") if not callable(getattr(obj, m, None))]
     if missing:
         raise ValueError(f"backend {spec!r} lacks the method(s) {', '.join(missing)}")
+    if variant:
+        obj = obj.with_variant(variant)
     return obj
+
+
+def _set_environment(name: str, variant: str) -> None:
+    """Set ``variant``'s environment variables, which its framework reads at import."""
+    row = by_name(name)
+    frameworks = [m for m in (row.framework, row.session_param) if m in sys.modules]
+    for key, value in row.variant(variant).env.items():
+        if os.environ.get(key) != value and frameworks:
+            raise RuntimeError(
+                f"{name}[{variant}] needs {key}={value} before {frameworks[0]} is imported, "
+                f"and this process imported it with {key}={os.environ.get(key)!r}: start a "
+                "new process")
+        os.environ[key] = value
 
 
 def backend_name(backend: Any, default: str = "plug-in") -> str:

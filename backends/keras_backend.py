@@ -22,6 +22,12 @@ backend, differentiating with respect to the input and the layer's variables (a
 convolution layer with a zero bias, for ``db``). A ``None`` gradient (TensorFlow's answer
 for integer tensors) raises :class:`backends.NoGradient`. :meth:`KerasBackend.learn_kernel`
 is the seeds' loop on a ``Conv2D`` layer, updated with ``kernel.assign_sub``.
+
+Variants of Keras on TensorFlow (``with_variant``; ``backends/table.py`` lists them): ``xla``
+calls the layer inside ``tf.function(jit_compile=True)`` (what ``Model.compile(
+jit_compile=True)`` does to a model's step), applied in :meth:`KerasBackend._call` alone;
+``no_onednn`` and ``onednn`` are ``TF_ENABLE_ONEDNN_OPTS``, which :func:`backends.load`
+sets before TensorFlow is imported.
 """
 
 from __future__ import annotations
@@ -92,9 +98,18 @@ class KerasBackend:
         The value of ``KERAS_BACKEND`` the layers run on.
     """
 
-    def __init__(self, keras_backend: str) -> None:
+    def __init__(self, keras_backend: str, variant: str = "") -> None:
         self.keras_backend = keras_backend
         self.name = f"keras-{keras_backend}"
+        #: The variant it runs under ('' for the default).
+        self.variant = variant
+
+    def with_variant(self, variant: str) -> KerasBackend:
+        """The same adapter under ``variant`` (see the module docstring)."""
+        if self.keras_backend != "tensorflow" or variant not in ("xla", "no_onednn", "onednn"):
+            raise ValueError(f"the keras-{self.keras_backend} adapter has no variant "
+                             f"{variant!r}")
+        return KerasBackend(self.keras_backend, variant)
 
     @property
     def version(self) -> str:
@@ -302,8 +317,13 @@ class KerasBackend:
         """Run ``layer`` on channels-first ``x``; the result in the layer's dtype."""
         keras = _keras(self.keras_backend)
         dtype = x.dtype
+        call = layer
+        if self.variant == "xla":
+            import tensorflow as tf
+
+            call = tf.function(layer, jit_compile=True)
         try:
-            y = layer(keras.ops.convert_to_tensor(_channels_last(x), dtype=_dtype_name(dtype)))
+            y = call(keras.ops.convert_to_tensor(_channels_last(x), dtype=_dtype_name(dtype)))
         except Exception as err:
             if _no_kernel(err):
                 raise Unsupported(f"keras.layers.{type(layer).__name__} on "

@@ -44,8 +44,10 @@ __all__ = ["MXNetBackend", "backend"]
 _MX_BFLOAT16 = np.dtype([("bfloat16", np.uint16)])
 #: MXNet's layout names, by number of spatial dimensions.
 _LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
-#: MXNet's messages when an operator has no CPU kernel for a dtype.
-_NO_KERNEL_MARKERS = ("only support floating point types", "not implemented!")
+#: MXNet's messages when an operator has no CPU kernel for a dtype ("Unknown type enum 12":
+#: bfloat16 outside oneDNN, e.g. with MXNET_MKLDNN_ENABLED=0).
+_NO_KERNEL_MARKERS = ("only support floating point types", "not implemented!",
+                      "Unknown type enum")
 #: oneDNN's messages when it has no primitive for the dtype it is given: integers, and
 #: bfloat16 on CPUs whose instruction set oneDNN has no bfloat16 kernels for.
 _NO_PRIMITIVE_MARKERS = ("could not create a descriptor",
@@ -111,6 +113,17 @@ class MXNetBackend:
 
     name = "mxnet"
     version = mx.__version__
+    #: The variant it runs under ('' for the default).
+    variant = ""
+
+    def with_variant(self, variant: str) -> MXNetBackend:
+        """The same adapter under ``variant``. ``no_mkldnn`` is ``MXNET_MKLDNN_ENABLED=0``,
+        which :func:`backends.load` sets before MXNet is imported: nothing changes here."""
+        if variant != "no_mkldnn":
+            raise ValueError(f"the mxnet adapter has no variant {variant!r}")
+        other = MXNetBackend()
+        other.variant = variant
+        return other
 
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1

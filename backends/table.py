@@ -17,11 +17,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["BACKENDS", "BackendSpec", "Variant", "by_name", "framework_of", "probe_backends",
-           "requirements", "session_groups"]
+__all__ = ["BACKENDS", "BackendSpec", "Variant", "by_name", "framework_of", "key", "parse",
+           "probe_backends", "requirements", "session_groups", "variant_groups", "variant_keys"]
 
 #: ml_dtypes gives NumPy a bfloat16 dtype: the suite draws bfloat16 cases where it exists.
 ML_DTYPES = "ml_dtypes>=0.3"
+#: The dtypes of the capability table a compiling variant runs under the ``variant``
+#: hypothesis profile (each new shape and dtype costs a compilation): the reference float,
+#: a 16-bit float (accumulation and result dtype) and an integer. ``thorough`` runs all.
+BUDGET_DTYPES = ("float32", "float16", "int32")
 #: What every backend session installs besides its framework.
 TEST_REQUIREMENTS = ("pytest>=7", "hypothesis>=6.80", "tomli>=2; python_version < '3.11'")
 
@@ -39,11 +43,25 @@ class Variant:
     env : mapping of str to str
         Environment variables it sets before the framework is imported (a variant with any
         runs in a process of its own).
+    render : str
+        ``"module:function"`` that applies the setting to a probe script of the backend's
+        renderers (:mod:`probes.render`); empty when the environment is all it sets.
+    compiles : bool
+        Whether the first call of each new shape compiles (``torch.compile``, XLA): the
+        ``variant`` hypothesis profile then runs its capability table in
+        ``BUDGET_DTYPES`` only.
     """
 
     name: str
     description: str
     env: Mapping[str, str] = field(default_factory=dict)
+    render: str = ""
+    compiles: bool = False
+
+    @property
+    def in_process(self) -> bool:
+        """Whether the setting is applied inside a running process (no environment)."""
+        return not self.env
 
 
 @dataclass(frozen=True)
@@ -99,12 +117,37 @@ class BackendSpec:
             return self.session
         return f"{self.session}({self.session}_backend='{self.session_param}')"
 
+    def variant(self, name: str) -> Variant:
+        """The variant ``name`` of this backend.
+
+        Raises
+        ------
+        KeyError
+            Naming the backend's variants, when it has no variant ``name``.
+        """
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        known = ", ".join(v.name for v in self.variants) or "none"
+        raise KeyError(f"backend {self.name!r} has no variant {name!r} (its variants: {known})")
+
     @property
     def columns(self) -> tuple[str, ...]:
         """The report columns of its probed APIs."""
         return tuple(column for column, _ in self.probes)
 
 
+#: TensorFlow's switch for its oneDNN CPU kernels, read once, when TensorFlow is imported.
+#: Unset, TensorFlow turns them on only on CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX.
+_ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
+#: The variants of TensorFlow and of Keras on TensorFlow.
+_TF_VARIANTS = (
+    Variant("xla", "XLA: the call inside tf.function(jit_compile=True)",
+            render="probes.render:tensorflow_xla", compiles=True),
+    Variant("no_onednn", f"{_ONEDNN}=0: TensorFlow's own CPU kernels, not oneDNN's",
+            env={_ONEDNN: "0"}),
+    Variant("onednn", f"{_ONEDNN}=1: oneDNN's CPU kernels on every CPU", env={_ONEDNN: "1"}),
+)
 BACKENDS: tuple[BackendSpec, ...] = (
     BackendSpec(
         name="numpy", framework="numpy", adapter="backends.numpy_backend:backend",
@@ -115,7 +158,13 @@ BACKENDS: tuple[BackendSpec, ...] = (
         requirements=("torch==2.13.0", ML_DTYPES), distributions=("torch",),
         display="PyTorch", session="torch",
         probes=(("torch.nn.functional", "probes.render:torch_functional"),
-                ("torch.nn", "probes.render:torch_modules"))),
+                ("torch.nn", "probes.render:torch_modules")),
+        variants=(
+            Variant("channels_last", "input and weights in channels_last memory "
+                    "(channels_last_3d for 3-D), as .to(memory_format=...) gives them",
+                    render="probes.render:torch_channels_last"),
+            Variant("no_mkldnn", "torch.backends.mkldnn.flags(enabled=False): PyTorch's own "
+                    "CPU kernels, not oneDNN's", render="probes.render:torch_no_mkldnn"))),
     BackendSpec(
         name="tensorflow", framework="tensorflow",
         adapter="backends.tensorflow_backend:backend",
@@ -123,14 +172,18 @@ BACKENDS: tuple[BackendSpec, ...] = (
         distributions=("tensorflow", "tensorflow-cpu"),
         display="TensorFlow", session="tensorflow",
         env={"TF_CPP_MIN_LOG_LEVEL": "2"},
-        probes=(("tf.nn", "probes.render:tensorflow"),)),
+        probes=(("tf.nn", "probes.render:tensorflow"),),
+        variants=_TF_VARIANTS),
     BackendSpec(
         name="keras-tensorflow", framework="keras",
         adapter="backends.keras_backend:tensorflow_backend",
         requirements=("keras==3.15.*", "tensorflow-cpu==2.21.*"),
         distributions=("keras",), display="Keras 3 on TensorFlow", session="keras",
         env={"KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"},
-        probes=(("keras.layers (TF)", "probes.render:keras_tensorflow"),)),
+        probes=(("keras.layers (TF)", "probes.render:keras_tensorflow"),),
+        variants=tuple(v if v.env else Variant(
+            v.name, "XLA: the layer call inside tf.function(jit_compile=True)",
+            render="probes.render:keras_xla", compiles=True) for v in _TF_VARIANTS)),
     BackendSpec(
         name="keras-torch", framework="keras",
         adapter="backends.keras_backend:torch_backend",
@@ -152,7 +205,9 @@ BACKENDS: tuple[BackendSpec, ...] = (
         requirements=("mxnet==1.9.1", "numpy<1.24", "ml_dtypes>=0.3,<0.5"),
         distributions=("mxnet",), display="MXNet", session="mxnet",
         probes=(("mx.nd", "probes.render:mxnet_nd"),
-                ("mxnet.gluon.nn", "probes.render:mxnet_gluon"))),
+                ("mxnet.gluon.nn", "probes.render:mxnet_gluon")),
+        variants=(Variant("no_mkldnn", "MXNET_MKLDNN_ENABLED=0: MXNet's own CPU kernels, not "
+                          "oneDNN's", env={"MXNET_MKLDNN_ENABLED": "0"}),)),
     BackendSpec(
         # float64 enabled: without JAX_ENABLE_X64 JAX silently computes float64 input in
         # float32 (a registered convention the probes show)
@@ -212,3 +267,51 @@ def session_groups() -> dict[str, tuple[BackendSpec, ...]]:
     for spec in BACKENDS:
         groups.setdefault(spec.session, []).append(spec)
     return {name: tuple(specs) for name, specs in groups.items()}
+
+
+def key(name: str, variant: str = "") -> str:
+    """The records key of backend ``name`` under ``variant``: ``"torch[channels_last]"``,
+    or ``name`` itself for the default way of running."""
+    return f"{name}[{variant}]" if variant else name
+
+
+def parse(spec: str) -> tuple[str, str]:
+    """Split ``"name[variant]"`` into the backend name and the variant ('' for none).
+
+    Only built-in backends have variants; a spec without brackets is returned as it is
+    (with no variant), whatever it names.
+
+    Raises
+    ------
+    ValueError
+        When the brackets are malformed, or name a backend or variant the table lacks.
+    """
+    if "[" not in spec and "]" not in spec:
+        return spec, ""
+    name, bracket, rest = spec.partition("[")
+    variant = rest.removesuffix("]")
+    if not bracket or not rest.endswith("]") or not variant or "[" in variant \
+            or "]" in variant:
+        raise ValueError(f"{spec!r}: a variant is written NAME[VARIANT], e.g. "
+                         "'torch[channels_last]'")
+    try:
+        by_name(name).variant(variant)
+    except KeyError as err:
+        raise ValueError(f"{spec!r}: {err.args[0]}") from err
+    return name, variant
+
+
+def variant_keys(spec: BackendSpec | None = None) -> tuple[str, ...]:
+    """The records keys of every variant (of ``spec`` alone when given), in table order."""
+    specs = BACKENDS if spec is None else (spec,)
+    return tuple(key(s.name, v.name) for s in specs for v in s.variants)
+
+
+def variant_groups() -> dict[str, tuple[str, ...]]:
+    """The variant keys each ``<session>_variants`` nox session runs, in table order
+    (sessions whose backends have no variant are left out)."""
+    groups: dict[str, list[str]] = {}
+    for spec in BACKENDS:
+        if spec.variants:
+            groups.setdefault(f"{spec.session}_variants", []).extend(variant_keys(spec))
+    return {name: tuple(keys) for name, keys in groups.items()}

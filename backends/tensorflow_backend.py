@@ -9,6 +9,11 @@ explicit-padding list. Everything TF cannot express natively raises
 a ceil mode that changes the output size, dilated pooling with strides or ``'SAME'``, and
 dtypes without a CPU kernel (the message is TensorFlow's own).
 
+Variants (``with_variant``; ``backends/table.py`` lists them): ``xla`` runs each forward
+call inside ``tf.function(jit_compile=True)`` (:meth:`TensorFlowBackend._compiled`);
+``no_onednn`` and ``onednn`` are ``TF_ENABLE_ONEDNN_OPTS``, which :func:`backends.load` sets
+before TensorFlow is imported (nothing changes in the adapter).
+
 The backward passes run the very same forward call under ``tf.GradientTape`` (the tensors
 watched, the convolution with a zero bias through ``tf.nn.bias_add`` so that ``db`` is
 TF's own) and ask the tape for the gradient with ``output_gradients=dy``. TensorFlow
@@ -84,13 +89,30 @@ def _tf_padding(padding: Any, in_sizes: Sequence[int], kernel: Sequence[int],
     return [[0, 0], *([lo, hi] for lo, hi in pads), [0, 0]]
 
 
+#: XLA's refusals (the ``xla`` variant): a dtype an op does not register fails at trace
+#: time; tf2xla's pooling kernels refuse explicit padding (pooling_ops.cc).
+_XLA_NO_DTYPE = "not in list of allowed values"
+_XLA_NO_EXPLICIT = "XLA does not support pooling ops with explicit padding"
+
+
 def _run(api: str, dtype: np.dtype, fn: Callable[[], Any]) -> Any:
-    """Call ``fn``; a missing CPU kernel for ``dtype`` becomes :class:`Unsupported`."""
+    """Call ``fn``; a missing CPU kernel for ``dtype`` (or, under XLA, a dtype or explicit
+    pooling padding XLA refuses) becomes :class:`Unsupported`."""
     try:
         return fn()
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as err:
         if any(marker in str(err) for marker in _NO_KERNEL_MARKERS):
             raise Unsupported(f"{api} has no CPU kernel for {dtype}: {first_line(err)}") from err
+        raise
+    except TypeError as err:
+        if _XLA_NO_DTYPE in str(err):
+            raise Unsupported(f"{api} has no kernel for {dtype} (XLA): "
+                              f"{first_line(err, (_XLA_NO_DTYPE,))}") from err
+        raise
+    except tf.errors.UnimplementedError as err:
+        if _XLA_NO_EXPLICIT in str(err):
+            raise Unsupported(f"{api} has no explicit padding under XLA: "
+                              f"{first_line(err, (_XLA_NO_EXPLICIT,))}") from err
         raise
 
 
@@ -100,6 +122,22 @@ class TensorFlowBackend:
 
     name = "tensorflow"
     version = tf.__version__
+    #: The variant it runs under ('' for the default).
+    variant = ""
+    VARIANTS = ("xla", "no_onednn", "onednn")
+
+    def with_variant(self, variant: str) -> TensorFlowBackend:
+        """The same adapter under ``variant`` (see the module docstring)."""
+        if variant not in self.VARIANTS:
+            raise ValueError(f"the tensorflow adapter has no variant {variant!r}")
+        other = TensorFlowBackend()
+        other.variant = variant
+        return other
+
+    def _compiled(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """``fn`` under the adapter's variant: compiled with
+        ``tf.function(jit_compile=True)`` for ``xla``; as it is otherwise."""
+        return tf.function(fn, jit_compile=True) if self.variant == "xla" else fn
 
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
@@ -108,8 +146,8 @@ class TensorFlowBackend:
         api, forward = _conv_forward(x, w, stride, padding, dilation)
         inputs, filters = _channels_last(x), _filters(w)
         bias = None if b is None else tf.constant(b)
-        return _channels_first(_conv_run(api, x.dtype, groups,
-                                         lambda: forward(inputs, filters, bias)))
+        return _channels_first(_conv_run(api, x.dtype, groups, self._compiled(
+            lambda: forward(inputs, filters, bias))))
 
     def conv_vjp(self, x: np.ndarray, w: np.ndarray, dy: np.ndarray, *, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1
@@ -141,7 +179,8 @@ class TensorFlowBackend:
         api, dilated, forward = _pool_forward("MAX", x, kernel_size, stride, padding,
                                               dilation, ceil_mode)
         inputs = _channels_last(x)
-        return _channels_first(_pool_run(api, x.dtype, dilated, lambda: forward(inputs)))
+        return _channels_first(_pool_run(api, x.dtype, dilated,
+                                         self._compiled(lambda: forward(inputs))))
 
     def avg_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
@@ -151,7 +190,8 @@ class TensorFlowBackend:
         api, dilated, forward = _pool_forward("AVG", x, kernel_size, stride, padding,
                                               dilation, ceil_mode)
         inputs = _channels_last(x)
-        return _channels_first(_pool_run(api, x.dtype, dilated, lambda: forward(inputs)))
+        return _channels_first(_pool_run(api, x.dtype, dilated,
+                                         self._compiled(lambda: forward(inputs))))
 
     def max_pool_vjp(self, x: np.ndarray, dy: np.ndarray, kernel_size: Any, *,
                      stride: Any = None, padding: Any = 0, dilation: Any = 1,

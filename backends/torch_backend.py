@@ -21,6 +21,14 @@ vector-Jacobian product with ``dy`` (the convolution with a zero bias, whose gra
 ``db``). PyTorch's autograd has no integer gradients: that is Unsupported with its
 message. :meth:`TorchBackend.learn_kernel` is the seeds' training loop on
 ``torch.nn.functional.conv2d``.
+
+Variants (``with_variant``; ``backends/table.py`` lists them) are applied where the
+functional op is called, :meth:`TorchBackend._under`, and nowhere else:
+
+- ``channels_last``: the input and the weights as a user converts them,
+  ``.to(memory_format=torch.channels_last)`` (``channels_last_3d`` for 5-D tensors; 3-D
+  tensors have no such format and stay as they are);
+- ``no_mkldnn``: the call inside ``torch.backends.mkldnn.flags(enabled=False)``.
 """
 
 from __future__ import annotations
@@ -104,12 +112,42 @@ class TorchBackend:
 
     name = "torch"
     version = torch.__version__
+    #: The variant it runs under ('' for the default).
+    variant = ""
+    VARIANTS = ("channels_last", "no_mkldnn")
+
+    def with_variant(self, variant: str) -> TorchBackend:
+        """The same adapter under ``variant`` (see the module docstring)."""
+        if variant not in self.VARIANTS:
+            raise ValueError(f"the torch adapter has no variant {variant!r}")
+        other = TorchBackend()
+        other.variant = variant
+        return other
+
+    def _under(self, forward: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+        """``forward`` under the adapter's variant: its tensors in channels_last memory
+        (``channels_last``), or called with oneDNN off (``no_mkldnn``)."""
+        if not self.variant:
+            return forward
+
+        def run(*tensors: torch.Tensor | None) -> torch.Tensor:
+            if self.variant == "channels_last":
+                tensors = tuple(_channels_last(t) for t in tensors)
+                return forward(*tensors)
+            with warnings.catch_warnings():
+                # flags() notes that oneDNN's TF32 needs an Intel GPU: not about this call
+                warnings.filterwarnings("ignore", message="TF32 acceleration")
+                with torch.backends.mkldnn.flags(enabled=False):
+                    return forward(*tensors)
+
+        return run
 
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
              ) -> np.ndarray:
         """Convolution through ``torch.nn.functional.conv{1,2,3}d``."""
         api, forward = _conv_forward(x, w, stride, padding, dilation, groups)
+        forward = self._under(forward)
         inputs, weight = _to_torch(x), _to_torch(w)
         bias = None if b is None else _to_torch(b)
         return _conv_run(api, x.dtype, lambda: forward(inputs, weight, bias))
@@ -133,6 +171,7 @@ class TorchBackend:
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False) -> np.ndarray:
         """Max pooling through ``torch.nn.functional.max_pool{1,2,3}d``."""
         api, forward = _max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
+        forward = self._under(forward)
         inputs = _to_torch(x)
         return _run(api, x.dtype, lambda: forward(inputs))
 
@@ -149,6 +188,7 @@ class TorchBackend:
         """Average pooling through ``torch.nn.functional.avg_pool{1,2,3}d``."""
         api, forward = _avg_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode,
                                          count_include_pad)
+        forward = self._under(forward)
         inputs = _to_torch(x)
         return _run(api, x.dtype, lambda: forward(inputs))
 
@@ -217,6 +257,13 @@ def _avg_pool_forward(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any
                         count_include_pad=count_include_pad)
 
     return api, forward
+
+
+def _channels_last(t: torch.Tensor | None) -> torch.Tensor | None:
+    """``t`` in channels_last memory (channels_last_3d for 5-D); other ranks as they are."""
+    if t is None or t.dim() not in (4, 5):
+        return t
+    return t.to(memory_format=torch.channels_last if t.dim() == 4 else torch.channels_last_3d)
 
 
 def _leaf(a: np.ndarray) -> torch.Tensor:

@@ -29,14 +29,24 @@ oracle fails the run as *stale*.
 Usage, inside the backend's virtualenv::
 
     python -m probes torch --out reports/records/probes-torch.json
+    python -m probes "torch[compile]" --out "reports/records/probes-torch[compile].json"
+
+A variant's probes (:data:`VARIANT_TOPICS` only) are its backend's scripts run under the
+variant's setting, in the report column ``column[variant]``.
 
 The record format is documented in ``docs/records-schema.md``.
 """
 
-from backends.table import probe_backends
+from backends.table import probe_backends, variant_keys
 
-#: Probe backends: the built-in backends with probed public APIs (the table's order).
-BACKENDS = tuple(spec.name for spec in probe_backends())
+#: Probe backends: the built-in backends with probed public APIs, each followed by its
+#: variants (``torch[channels_last]``), in the table's order.
+BACKENDS = tuple(key for spec in probe_backends() for key in (spec.name, *variant_keys(spec)))
+
+#: The topics a variant's probes cover: where running the same API another way could
+#: change a convention (NaN and infinities, accumulation and result dtypes, 'same' padding,
+#: memory layouts).
+VARIANT_TOPICS = ("same-padding", "nan-inf", "dtypes", "layouts")
 
 #: Verdicts that are not differences.
 AGREEING = frozenset({"follows-oracle"})

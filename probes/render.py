@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from backends.table import by_name
+from backends.table import by_name, parse
 from probes.cases import Case, eval_array
 
 
@@ -702,12 +702,101 @@ def onnx_reference(case: Case) -> Iterator[Rendered]:
                    "\n".join(lines) + "\n")
 
 
+# ---------------------------------------------------------------------------- variants
+# A variant's transform takes a rendered probe of its backend and returns the same script
+# run under the variant's setting, as a user writes it; :func:`with_variant` also writes
+# the variant's environment variables at the top.
+
+
+def _retarget(rendered: Rendered, column: str, code: str) -> Rendered:
+    return Rendered(column, rendered.api, code, rendered.channels_last)
+
+
+def _wrap_result(code: str, wrap: str) -> str:
+    """``code`` with its result line ``y = CALL`` written as ``y = wrap(CALL)``
+    (``wrap`` holds ``{call}``), indentation kept."""
+    lines = []
+    for line in code.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("y = "):
+            indent = line[:len(line) - len(stripped)]
+            line = indent + "y = " + wrap.format(call=stripped.removeprefix("y = "))
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _after(code: str, prefix: str, new: list[str]) -> str:
+    """``code`` with ``new`` lines inserted after each line starting with ``prefix``."""
+    lines = []
+    for line in code.splitlines():
+        lines.append(line)
+        if line.startswith(prefix):
+            lines += new
+    return "\n".join(lines) + "\n"
+
+
+def torch_channels_last(case: Case, rendered: Rendered) -> str:
+    """Input and weights converted to channels_last (channels_last_3d) memory."""
+    nd = _shape_nd(case)
+    if nd == 1:  # 3-D tensors have no channels-last memory format
+        return rendered.code
+    fmt = "torch.channels_last" if nd == 2 else "torch.channels_last_3d"
+    code = _after(rendered.code, "x = torch.from_numpy",
+                  [f"x = x.to(memory_format={fmt})  # variant channels_last"])
+    return _after(code, "w = torch.from_numpy",
+                  [f"w = w.to(memory_format={fmt})  # variant channels_last"])
+
+
+def torch_no_mkldnn(case: Case, rendered: Rendered) -> str:
+    """oneDNN (mkldnn) switched off for the whole script."""
+    return _after(rendered.code, "import torch",
+                  ["torch.backends.mkldnn.enabled = False  # variant no_mkldnn"])
+
+
+def tensorflow_xla(case: Case, rendered: Rendered) -> str:
+    """The call inside ``tf.function(jit_compile=True)``."""
+    return _wrap_result(rendered.code,
+                        "tf.function(lambda: {call}, jit_compile=True)()  # variant xla")
+
+
+def keras_xla(case: Case, rendered: Rendered) -> str:
+    """The layer call inside ``tf.function(jit_compile=True)``."""
+    code = _after(rendered.code, "import keras", ["import tensorflow as tf  # noqa: E402"])
+    return tensorflow_xla(case, _retarget(rendered, rendered.column, code))
+
+
+def with_variant(backend: str, variant: str, case: Case, rendered: Rendered) -> Rendered:
+    """``rendered`` (a probe of built-in ``backend``) under ``variant``, in the report
+    column ``column[variant]``: the variant's environment set at the top, then its
+    transform (:attr:`backends.table.Variant.render`)."""
+    spec = by_name(backend).variant(variant)
+    code = _resolve(spec.render)(case, rendered) if spec.render else rendered.code
+    if spec.env:
+        code = "\n".join(["import os", "",
+                          *(f'os.environ["{k}"] = "{v}"  # variant {variant}, before import'
+                            for k, v in spec.env.items()), "", code])
+    return _retarget(rendered, f"{rendered.column}[{variant}]", code)
+
+
 def renderers(backend: str) -> list[Callable[[Case], Iterator[Rendered]]]:
-    """The probe renderers of built-in backend ``backend``, as the backend table lists
-    them (:data:`backends.table.BACKENDS`)."""
-    return [_resolve(target) for _, target in by_name(backend).probes]
+    """The probe renderers of built-in backend ``backend`` (or ``name[variant]``), as the
+    backend table lists them (:data:`backends.table.BACKENDS`)."""
+    name, variant = parse(backend)
+    plain = [_resolve(target) for _, target in by_name(name).probes]
+    if not variant:
+        return plain
+
+    def under_variant(render: Callable[[Case], Iterator[Rendered]]
+                      ) -> Callable[[Case], Iterator[Rendered]]:
+        def render_variant(case: Case) -> Iterator[Rendered]:
+            for rendered in render(case):
+                yield with_variant(name, variant, case, rendered)
+        render_variant.__name__ = f"{render.__name__}[{variant}]"
+        return render_variant
+
+    return [under_variant(render) for render in plain]
 
 
-def _resolve(target: str) -> Callable[[Case], Iterator[Rendered]]:
+def _resolve(target: str) -> Any:
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)

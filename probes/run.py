@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 import registry
-from backends.table import by_name
-from probes import AGREEING
+from backends.table import by_name, parse
+from probes import AGREEING, VARIANT_TOPICS
 from probes.cases import CASES, Case, eval_array, oracle_call
 from probes.render import Rendered, renderers
 from reference.tolerances import rounded_result_rtol
@@ -30,7 +30,7 @@ WORKER_TIMEOUT = 300
 
 def framework_version(backend: str) -> str:
     """The installed version of ``backend``'s framework ("" if not installed)."""
-    for dist in by_name(backend).distributions:
+    for dist in by_name(parse(backend)[0]).distributions:
         try:
             return importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -40,7 +40,7 @@ def framework_version(backend: str) -> str:
 
 def backend_versions(backend: str) -> dict[str, str]:
     """Versions of the frameworks a probe backend runs (Keras and its backend)."""
-    spec = by_name(backend)
+    spec = by_name(parse(backend)[0])
     versions = {spec.framework: framework_version(backend)}
     if spec.session_param:  # Keras on another framework: that framework's version too
         versions[spec.session_param] = framework_version(spec.session_param)
@@ -50,8 +50,11 @@ def backend_versions(backend: str) -> dict[str, str]:
 def probe_list(backend: str, only: Sequence[str] = ()) -> list[tuple[str, Case, Rendered]]:
     """Every (probe id, case, rendered snippet) of ``backend``."""
     out = []
+    variant = parse(backend)[1]
     for case in CASES:
         if only and case.key not in only:
+            continue
+        if variant and case.topic not in VARIANT_TOPICS:
             continue
         for render in renderers(backend):
             for rendered in render(case):
@@ -62,7 +65,10 @@ def probe_list(backend: str, only: Sequence[str] = ()) -> list[tuple[str, Case, 
 def _worker_env(backend: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env.update(by_name(backend).env)
+    name, variant = parse(backend)
+    env.update(by_name(name).env)
+    if variant:
+        env.update(by_name(name).variant(variant).env)
     return env
 
 
@@ -204,7 +210,8 @@ def judge(backend: str, probes: list[tuple[str, Case, Rendered]],
     ``entries`` maps registry ids to :class:`registry.Entry`; an entry about CPU features
     this machine lacks does not explain a probe here."""
     flags = registry.cpu_flags()
-    framework = by_name(backend).framework
+    name, variant = parse(backend)
+    framework = by_name(name).framework
     version = versions[framework]
     label = " ".join(f"{k} {v}" for k, v in versions.items())
     records, problems = [], []
@@ -220,7 +227,7 @@ def judge(backend: str, probes: list[tuple[str, Case, Rendered]],
                 # memory: keep the shape only, so the records stay reproducible
                 obs.update(values=None, printed=None)
         found = registry.probe_entry(list(entries.values()), rendered.api, rendered.column,
-                                     case.key)
+                                     case.key, variant)
         entry = found.id if found is not None else None
         if found is not None and found.missing_cpu_flags(flags):
             entry = None
@@ -260,6 +267,7 @@ def run(backend: str, only: Sequence[str] = ()) -> tuple[dict[str, Any], list[st
     results = run_worker(backend, [{"id": pid, "code": r.code} for pid, _, r in probes])
     entries = {e.id: e for e in registry.load()}
     records, problems = judge(backend, probes, results, versions, entries)
-    doc = {"schema": SCHEMA, "backend": backend, "framework": by_name(backend).framework,
+    doc = {"schema": SCHEMA, "backend": backend,
+           "framework": by_name(parse(backend)[0]).framework,
            "versions": versions, "probes": records, "problems": problems}
     return doc, problems

@@ -25,10 +25,24 @@ def matching(entries: list[Entry], backend: str, op: str, facts: dict) -> list[E
     return [e for e in entries if e.applies(backend, op, facts)]
 
 
-def probe_entry(entries: list[Entry], api: str, column: str, case: str) -> Entry | None:
+def probe_entry(entries: list[Entry], api: str, column: str, case: str, variant: str = ""
+                ) -> Entry | None:
     """The entry that explains probe ``case`` of ``api`` (report column ``column``), if
-    any; an entry naming the exact API wins over one naming its column."""
-    exact = [e for e in entries if case in e.probes.get(api, ())]
+    any; an entry naming the exact API wins over one naming its column.
+
+    A variant's probe (``variant`` given, ``column`` written ``base[variant]``) is explained
+    by an entry naming that column, else by one naming its API or base column whose ``when``
+    admits the variant; an entry whose ``when`` names variants explains no other probe."""
+    def admits(e: Entry) -> bool:
+        return "variant" not in e.when or matches({"variant": e.when["variant"]},
+                                                  {"variant": variant})
+
+    own = [e for e in entries if case in e.probes.get(column, ())] if variant else []
+    if own:
+        return own[0]
+    base = column.removesuffix(f"[{variant}]") if variant else column
+    candidates = [e for e in entries if admits(e)]
+    exact = [e for e in candidates if case in e.probes.get(api, ())]
     if exact:
         return exact[0]
-    return next((e for e in entries if case in e.probes.get(column, ())), None)
+    return next((e for e in candidates if case in e.probes.get(base, ())), None)

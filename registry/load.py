@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import reference
+from backends.table import BACKENDS, by_name
 from registry import claims
 from registry.entry import Entry
+from registry.facts import matches
 from registry.vocabulary import (
     CLAIM_KEYS,
     FACTS,
@@ -105,6 +107,20 @@ def validate(table: Mapping[str, Any], where: str) -> list[str]:
             problems.append("reproducer needs x_shape or x")
         problems += [f"reproducer: unknown key {k!r}" for k in repro
                      if k not in REPRODUCER_KEYS]
+        variant = repro.get("variant")
+        if variant is not None:
+            when = table.get("when", {})
+            if not isinstance(variant, str) or (
+                    isinstance(when, Mapping) and "variant" in when
+                    and not matches({"variant": when["variant"]}, {"variant": variant})):
+                problems.append(f"reproducer: variant {variant!r} is not one its 'when' "
+                                "names")
+            builtin = {spec.name for spec in BACKENDS}
+            for backend in set(table.get("backends", [])) & builtin:
+                try:
+                    by_name(backend).variant(str(variant))
+                except KeyError as err:
+                    problems.append(f"reproducer: {err.args[0]}")
     return [f"{where}: {p}" for p in problems]
 
 

@@ -23,7 +23,7 @@ REQUIRED = ("id", "backends", "frameworks", "api", "op", "topic", "kind", "summa
             "description", "source")
 OPTIONAL = ("when", "behaves_as", "claim", "reproducer", "cpu", "notes", "probes", "pass",
             "versions")
-REPRODUCER_KEYS = ("x_shape", "x", "w_shape", "w", "b", "dy", "params", "dtype")
+REPRODUCER_KEYS = ("x_shape", "x", "w_shape", "w", "b", "dy", "params", "dtype", "variant")
 
 #: Keys of an entry's ``claim`` table: what the framework does instead of the oracle's
 #: default, in a form the suite checks on every case the entry matches.

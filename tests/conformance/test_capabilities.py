@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from backends.table import BUDGET_DTYPES
 from tests.support import strategies as sts
 from tests.support.checks import check_case, outcome
 
@@ -105,4 +106,7 @@ CASES += [pytest.param(_pool_case(op, f, d, fill), id=f"{op}-{f}-{d}")
 
 @pytest.mark.parametrize("case", CASES)
 def test_capability(suite, case):
+    if suite.budget and case.dtype not in BUDGET_DTYPES:
+        pytest.skip(f"budget of a compiling variant under the 'variant' profile: dtypes "
+                    f"{', '.join(BUDGET_DTYPES)} (the thorough profile runs every dtype)")
     outcome(suite, check_case(suite, case), case.label)

@@ -19,6 +19,7 @@ backend must reject it too, unless an entry claims what it does instead.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,8 @@ import numpy as np
 import pytest
 
 import registry
-from backends import Unsupported
+from backends import Unsupported, load
+from backends.table import key
 from reference.dtypes import numpy_dtype
 from reference.tolerances import Mismatch, compare_any, tolerance, whole_array_tolerance
 from registry.claims import as_float64
@@ -54,6 +56,9 @@ class Suite:
         Observations of the run.
     variant : str
         The variant the backend runs under ('' for the default).
+    budget : bool
+        Whether the run is budgeted: a compiling variant under the ``variant`` profile,
+        whose capability table runs in :data:`backends.table.BUDGET_DTYPES` only.
     """
 
     backend: Any
@@ -64,6 +69,7 @@ class Suite:
     records: Records
     variant: str = ""
     _worker: Any = None
+    budget: bool = False
     #: The reason of the last Unsupported, and the ids of the registry entries that the
     #: last judged case matched: what a fixed-case test shows as its skip / xfail reason.
     last_unsupported: str = ""
@@ -461,6 +467,7 @@ def check_case(suite: Suite, case: Case, test: str = "") -> str:
     """Run one property case on the backend and judge it (see :func:`judge`)."""
     __tracebackhide__ = True
     arrays = make_arrays(case)
+    suite.records.cases_run[suite.records.current_test] += 1
 
     def repro(claim: registry.Claim | None) -> str:
         return reproducer(case, suite.spec, claim)
@@ -498,6 +505,7 @@ def check_reproducer(suite: Suite, entry: registry.Entry) -> None:
     :class:`ClaimBroken`, which fails the test.
     """
     __tracebackhide__ = True
+    suite = reproducer_suite(suite, entry)
     call = registry.reproducer_call(entry)
     text = reproducer_for_arrays(call.op, call.arrays, call.params, call.dtype, suite.spec)
     called = call_backend(suite, call.op, call.arrays, call.params,
@@ -530,6 +538,17 @@ def check_reproducer(suite: Suite, entry: registry.Entry) -> None:
     raise AssertionError(f"registered discrepancy {entry.id} reproduces: {detail}{text}")
 
 
+def reproducer_suite(suite: Suite, entry: registry.Entry) -> Suite:
+    """The suite that runs ``entry``'s reproducer: ``suite`` itself, or, when the
+    reproducer names another variant of the running built-in backend, the same backend
+    loaded under that variant in this process (its records stay the run's)."""
+    variant = (entry.reproducer or {}).get("variant")
+    if variant is None or variant == suite.variant:
+        return suite
+    spec = key(suite.name, variant)
+    return dataclasses.replace(suite, backend=load(spec), spec=spec, variant=variant)
+
+
 def claim_holds(claim: registry.Claim, call: registry.ReproducerCall, called: Called,
                 invalid: bool = False) -> tuple[bool, str]:
     """Whether the backend's behaviour on a reproducer is what ``claim`` says, and why
@@ -547,4 +566,5 @@ def claim_holds(claim: registry.Claim, call: registry.ReproducerCall, called: Ca
 
 __all__ = ["Called", "ClaimBroken", "Suite", "call_backend", "call_op", "check_arrays",
            "check_case", "check_reproducer", "claim_holds", "judge", "judge_invalid",
-           "matching_entries", "numpy_dtype", "oracle", "outcome", "require_op"]
+           "matching_entries", "numpy_dtype", "oracle", "outcome", "reproducer_suite",
+           "require_op"]

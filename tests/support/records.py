@@ -63,6 +63,10 @@ class Records:
         #: The backend's kernel-learning loop against the oracle's (set by
         #: tests/conformance/test_learn_kernel.py): final kernel, deviations, bounds.
         self.learn_kernel: dict[str, Any] | None = None
+        #: Node ids of the hypothesis tests that ran (set by conftest.py), and per test the
+        #: cases it ran: the examples a profile gave.
+        self.property_tests: set[str] = set()
+        self.cases_run: Counter[str] = Counter()
 
     def add_unsupported(self, op: str, reason: str) -> None:
         """A case the backend declined with ``Unsupported(reason)``."""
@@ -149,6 +153,7 @@ class Records:
             "version": self.version,
             "python": platform.python_version(),
             "hypothesis_profile": self.profile,
+            "hypothesis_examples": self.examples(),
             # "unsupported": how many of the skipped tests the backend declined
             "counts": {k: self.outcomes[k] for k in
                        ("passed", "failed", "xfailed", "xpassed", "skipped", "unsupported",
@@ -170,6 +175,11 @@ class Records:
             **({"learn_kernel": self.learn_kernel} if self.learn_kernel else {}),
         }
 
+    def examples(self) -> dict[str, int]:
+        """The hypothesis tests that ran and the examples (cases) they ran in all."""
+        return {"tests": len(self.property_tests),
+                "examples": sum(self.cases_run[t] for t in self.property_tests)}
+
     def all_unsupported(self) -> list[str]:
         """Property tests (several cases) whose every case the backend declined: they
         compared nothing. A fixed-case test shows its Unsupported as a skip instead."""
@@ -188,6 +198,10 @@ class Records:
         lines = [f"backend {self.backend} {self.version}: cases compared "
                  f"{per_op(self.checked)}; registered exception/Unsupported seen "
                  f"{per_op(self.claim_checked)}; excluded {per_op(self.excluded)}"]
+        examples = self.examples()
+        if examples["tests"]:
+            lines.append(f"hypothesis profile {self.profile or 'n/a'}: {examples['tests']} "
+                         f"property tests ran {examples['examples']} examples")
         for op, reasons in sorted(self.unsupported.items()):
             for reason, n in sorted(reasons.items()):
                 lines.append(f"Unsupported {op} ({n} cases): {reason}")
