@@ -28,6 +28,7 @@ from report.model import (
     Table,
     heading,
     linkify,
+    slug,
     outcome_text,
     verdict_text,
 )
@@ -267,7 +268,7 @@ def suite_summary(suites: Mapping[str, Mapping[str, Any]]) -> Table:
     rows = []
     for backend, doc in suites.items():
         statuses = [s["status"] for s in doc["registry"].values()]
-        rows.append((Link(backend, f"#suite-{backend}"), doc["version"] or "n/a",
+        rows.append((Link(backend, "#" + slug(f"suite: {backend}")), doc["version"] or "n/a",
                      *(str(statuses.count(s)) for s in STATUSES)))
     return Table(("backend", "version", *STATUSES.values()), tuple(rows),
                  "Registry entries re-checked by each backend's suite, by status",
