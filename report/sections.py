@@ -28,8 +28,8 @@ from report.model import (
     Table,
     heading,
     linkify,
-    slug,
     outcome_text,
+    slug,
     verdict_text,
 )
 from report.records import BACKENDS, CPU_REASON, EVIDENCE, Evidence, condition
