@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +172,7 @@ def changes(doc: Mapping[str, Any]) -> list[dict[str, str]]:
         for backend, statuses in per_backend.items():
             seen = [(v, s) for v, s in statuses.items() if s in ("reproduces", "absent")]
             since = fixed = ""
-            for (_, before), (version, after) in zip(seen, seen[1:], strict=False):
+            for (_, before), (version, after) in pairwise(seen):
                 if before == "absent" and after == "reproduces" and not since:
                     since = version
                 if before == "reproduces" and after == "absent" and not fixed:
