@@ -58,8 +58,8 @@ class Release:
     requirements : tuple of str
         pip requirements of its virtualenv (the framework and what it runs on).
     install_env : mapping of str to str
-        Environment of its install step, e.g. ``{"PIP_CONSTRAINT": ""}`` to lift a
-        machine's pip constraints for a release newer than they allow.
+        Environment of its install step, e.g. ``{"PIP_CONSTRAINT": "/dev/null"}`` to lift
+        a machine's pip constraints for a release newer than they allow.
     """
 
     version: str
@@ -67,8 +67,9 @@ class Release:
     install_env: Mapping[str, str] = field(default_factory=dict)
 
 
-#: The newest torch release lies above what some machines' pip constraints allow.
-NO_PIP_CONSTRAINT = {"PIP_CONSTRAINT": ""}
+#: The newest torch release lies above what some machines' pip constraints allow: an empty
+#: constraints file in their place (pip reads an empty PIP_CONSTRAINT as unset).
+NO_PIP_CONSTRAINT = {"PIP_CONSTRAINT": os.devnull}
 
 
 @dataclass(frozen=True)
