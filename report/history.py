@@ -163,17 +163,18 @@ def _names_probes_of(entry: Any, backend: str, versions: Sequence[str],
 
 def changes(doc: Mapping[str, Any]) -> list[dict[str, str]]:
     """Where an entry's presence changed across a backend's releases: one row per entry
-    and backend whose statuses include both ``reproduces`` and ``absent``, with ``since``
-    (the first release where it reproduces after one where it was absent, else "") and
-    ``fixed_in`` (the first release where it is absent after one where it reproduced,
-    else ""). Releases with another status are passed over."""
+    and backend with ``since`` (the first release where it reproduces after one where it
+    was absent or did something else, else "") and ``fixed_in`` (the first release where
+    it is absent after one where it reproduced, else ""), where either is found.
+    Releases ``unsupported`` or ``not-run`` are passed over."""
     rows = []
     for ident, per_backend in doc["entries"].items():
         for backend, statuses in per_backend.items():
-            seen = [(v, s) for v, s in statuses.items() if s in ("reproduces", "absent")]
+            seen = [(v, s) for v, s in statuses.items()
+                    if s in ("reproduces", "absent", "other")]
             since = fixed = ""
             for (_, before), (version, after) in pairwise(seen):
-                if before == "absent" and after == "reproduces" and not since:
+                if before != "reproduces" and after == "reproduces" and not since:
                     since = version
                 if before == "reproduces" and after == "absent" and not fixed:
                     fixed = version

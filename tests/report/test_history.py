@@ -106,10 +106,14 @@ def test_changes_name_the_release_since_and_the_release_fixed_in():
         "went": {"torch": {"2.4.1": "reproduces", "2.9.1": "absent", "2.13.0": "absent"}},
         "kept": {"torch": {"2.4.1": "reproduces", "2.9.1": "unsupported",
                            "2.13.0": "reproduces"}},
+        "claim-holds-later": {"keras-torch": {"3.8.0": "other", "3.12.4": "reproduces"}},
+        "never": {"torch": {"2.4.1": "absent", "2.9.1": "other", "2.13.0": "absent"}},
     }}
     assert changes(doc) == [
         {"entry": "came", "backend": "torch", "since": "2.13.0", "fixed_in": ""},
         {"entry": "went", "backend": "torch", "since": "", "fixed_in": "2.9.1"},
+        {"entry": "claim-holds-later", "backend": "keras-torch", "since": "3.12.4",
+         "fixed_in": ""},
     ]
 
 
