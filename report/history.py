@@ -121,7 +121,8 @@ def history(entries: Iterable[Any], releases: Mapping[str, Sequence[str]],
     dict
         ``schema``, ``statuses`` (:data:`STATUSES`), ``releases`` (per backend and
         version: ``outcome`` — ``ran``, ``install-failed`` or ``not-run`` — the
-        ``requirements`` and the installed ``frameworks``) and ``entries`` (per entry id,
+        ``requirements`` and the installed ``frameworks``, without local version labels
+        such as ``+cpu``) and ``entries`` (per entry id,
         sorted, per backend it concerns, per version oldest first: a status). An entry
         concerns a backend it lists, or one of whose probes it names.
     """
@@ -134,7 +135,10 @@ def history(entries: Iterable[Any], releases: Mapping[str, Sequence[str]],
             out_releases[backend][version] = {
                 "outcome": run.get("outcome", "not-run") if run else "not-run",
                 "requirements": list(run.get("requirements", [])) if run else [],
-                "frameworks": dict(sorted((run or {}).get("frameworks", {}).items())),
+                # the local label (+cpu, +cu121) says where the wheel came from, not
+                # which release ran: left out, so the document is the same everywhere
+                "frameworks": {name: str(v).partition("+")[0] for name, v in
+                               sorted((run or {}).get("frameworks", {}).items())},
             }
     out_entries: dict[str, dict[str, dict[str, str]]] = {}
     for entry in sorted(entries, key=lambda e: e.id):
