@@ -120,7 +120,8 @@ def history(entries: Iterable[Any], releases: Mapping[str, Sequence[str]],
     -------
     dict
         ``schema``, ``statuses`` (:data:`STATUSES`), ``releases`` (per backend and
-        version: ``outcome`` — ``ran``, ``install-failed`` or ``not-run`` — the
+        version: ``outcome`` — ``ran``, ``install-failed``, ``suite-error`` (pytest
+        stopped short of a result: a usage or internal error) or ``not-run`` — the
         ``requirements`` and the installed ``frameworks``, without local version labels
         such as ``+cpu``) and ``entries`` (per entry id,
         sorted, per backend it concerns, per version oldest first: a status). An entry
