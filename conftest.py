@@ -8,8 +8,10 @@ the ``suite`` fixture, with the variant's name (a case fact registry entries can
 ``--records PATH`` writes the run's observations as JSON (see
 :mod:`tests.support.records`). ``--hypothesis-profile dev|ci|thorough`` picks the
 hypothesis settings (default: ``ci`` when the environment variable ``CI`` is set, else
-``dev``); ``variant`` is the budget of the variant sessions, whose first call of each new
-shape compiles (``torch.compile``, XLA). A backend whose framework is not installed skips
+``dev``; ``history`` for the runs of ``nox -s history``); ``variant`` is the budget of the
+variant sessions, whose first call of each new shape compiles (XLA). A registry entry whose
+version bounds the installed frameworks do not meet does not apply (its reproducer runs to
+check that it does not reproduce there). A backend whose framework is not installed skips
 the tests that need it; it never errors at collection.
 """
 
@@ -29,6 +31,10 @@ from backends import table
 settings.register_profile("dev", max_examples=50, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=100, derandomize=True, deadline=None,
+                          print_blob=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+# One run per framework release of the history (nox -s history): few cases, reproducible.
+settings.register_profile("history", max_examples=20, derandomize=True, deadline=None,
                           print_blob=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True,
@@ -100,13 +106,19 @@ class _Run:
             mine = [e for e in registry.load() if self.name in e.backends]
         except registry.RegistryError as exc:
             mine, self.registry_error = [], str(exc)
-        # Entries about one CPU's kernels apply only where the CPU has their features.
+        # Entries about one CPU's kernels apply only where the CPU has their features;
+        # entries with version bounds only to the framework versions within them.
         flags = registry.cpu_flags()
         self.off_cpu = {e.id: e.missing_cpu_flags(flags) for e in mine
                         if e.missing_cpu_flags(flags)}
-        self.entries = [e for e in mine if e.id not in self.off_cpu]
+        installed = _installed_versions(self.name) if self.backend is not None else {}
+        self.outside = {e.id: e.outside_versions(installed) for e in mine
+                        if e.outside_versions(installed) and e.id not in self.off_cpu}
+        self.entries = [e for e in mine if e.id not in self.off_cpu | self.outside.keys()]
         self.off_cpu_entries = [e for e in mine if e.id in self.off_cpu]
-        self.records = Records(self.key, self.version, [e.id for e in mine], self.off_cpu)
+        self.outside_entries = [e for e in mine if e.id in self.outside]
+        self.records = Records(self.key, self.version, [e.id for e in mine], self.off_cpu,
+                               self.outside)
         self.records_path: str | None = config.getoption("--records")
         self.records.profile = (config.getoption("hypothesis_profile", default=None)
                                 or DEFAULT_PROFILE)
@@ -173,6 +185,16 @@ class _Run:
                 "was declined, excluded or not run): the run tested nothing", red=True)
 
 
+def _installed_versions(name: str) -> dict[str, str]:
+    """Framework name -> installed version of built-in backend ``name`` (Keras and the
+    framework it runs on); empty for a plug-in."""
+    if name not in backends.BUILTIN:
+        return {}
+    from probes.run import backend_versions
+
+    return {k: v for k, v in backend_versions(name).items() if v}
+
+
 _RUN_KEY = pytest.StashKey[_Run]()
 
 
@@ -206,7 +228,8 @@ def backend(suite: Any) -> Any:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize ``registered_entry`` (a strict xfail each) over the registry entries
-    that apply to the running backend."""
+    that apply to the running backend; an entry outside its version bounds here is a
+    plain test that passes when its reproducer does not reproduce."""
     run = metafunc.config.stash[_RUN_KEY]
     if "registered_entry" in metafunc.fixturenames:
         runnable = [e for e in run.entries if e.reproducer is not None]
@@ -222,6 +245,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             reason=f"registered discrepancy {e.id} concerns other CPUs; this one does not "
                    f"meet: {'; '.join(run.off_cpu[e.id])} ('!' = without)"))
             for e in run.off_cpu_entries if e.reproducer is not None]
+        params += [pytest.param(e, id=e.id) for e in run.outside_entries
+                   if e.reproducer is not None]
         metafunc.parametrize("registered_entry", params)
 
 

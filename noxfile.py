@@ -11,14 +11,20 @@ turn in one virtualenv under the ``variant`` hypothesis profile (select some wit
 Framework versions are pinned there; override one with an environment variable,
 e.g. ``CONFORMANCE_TORCH="torch==2.14.1" nox -s torch``.
 Extra arguments go to pytest: ``nox -s torch -- --hypothesis-profile thorough``.
+
+``nox -s history`` (not part of the test command) runs the suite and probes on each
+framework release of the table's ``history`` columns, one cached virtualenv per release
+(``history(backend='torch', version='2.4.1')``), then writes ``reports/history.json``.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +178,77 @@ def report(session: nox.Session) -> None:
     for group in VARIANT_GROUPS:
         session.notify(group)
     session.notify("build_report")
+
+
+#: Where each history release's records go (not committed), and the history document.
+HISTORY_RECORDS = Path("reports/history")
+HISTORY_DOC = Path("reports/history.json")
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize(("backend", "version"), [(spec.name, r.version)
+                                          for spec, r in table.history_releases()])
+def history(session: nox.Session, backend: str, version: str) -> None:
+    """The suite (short derandomized profile) and probes on one framework release of the
+    history; failing tests are observations, recorded like passing ones."""
+    session.notify("history_build")
+    spec = table.by_name(backend)
+    release = table.release(spec, version)
+    stem = f"{backend}-{version}"
+    HISTORY_RECORDS.mkdir(parents=True, exist_ok=True)
+    for old in HISTORY_RECORDS.glob(f"*-{stem}.json"):
+        old.unlink()
+    run: dict[str, Any] = {"backend": backend, "version": version,
+                           "requirements": list(release.requirements), "seconds": {}}
+    run_path = HISTORY_RECORDS / f"run-{stem}.json"
+
+    def save(outcome: str) -> None:
+        run["outcome"] = outcome
+        run_path.write_text(json.dumps(run, indent=2, sort_keys=True) + "\n")
+
+    start = time.monotonic()
+    try:
+        session.install(*table.TEST_REQUIREMENTS, *release.requirements,
+                        env=dict(release.install_env))
+    except nox.command.CommandFailed:
+        run["seconds"]["install"] = round(time.monotonic() - start)
+        save("install-failed")
+        session.error(f"{backend} {version} did not install")
+    run["seconds"]["install"] = round(time.monotonic() - start)
+    env = dict(spec.env)
+    versions = session.run(
+        "python", "-c", "import json, sys; from probes.run import backend_versions; "
+        "print(json.dumps(backend_versions(sys.argv[1])))", backend,
+        env=env, silent=True)
+    if versions is None:  # nox --install-only
+        return
+    run["frameworks"] = json.loads(str(versions).strip().splitlines()[-1])
+    start = time.monotonic()
+    try:
+        # exit status 1: failed tests, which on an old release are findings, not errors
+        session.run(
+            "python", "-m", "pytest", "tests/conformance", f"--backend={backend}",
+            f"--records={HISTORY_RECORDS}/suite-{stem}.json", "--hypothesis-profile=history",
+            "-q", "-p", "no:cacheprovider", *session.posargs,
+            env=env, success_codes=[0, 1])
+    except nox.command.CommandFailed:
+        run["seconds"]["suite"] = round(time.monotonic() - start)
+        save("suite-error")
+        session.error(f"the suite did not run to its end on {backend} {version}")
+    run["seconds"]["suite"] = round(time.monotonic() - start)
+    start = time.monotonic()
+    session.run("python", "-m", "probes", backend,
+                f"--out={HISTORY_RECORDS}/probes-{stem}.json", env=env, success_codes=[0, 1])
+    run["seconds"]["probes"] = round(time.monotonic() - start)
+    save("ran")
+
+
+@nox.session(python=PYTHON)
+def history_build(session: nox.Session) -> None:
+    """Write reports/history.json from the history's records (reports/history/)."""
+    session.install("numpy", "tomli>=2; python_version < '3.11'")
+    session.run("python", "-m", "report.history", str(HISTORY_RECORDS), str(HISTORY_DOC),
+                *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -17,8 +17,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["BACKENDS", "BackendSpec", "Variant", "by_name", "framework_of", "key", "parse",
-           "probe_backends", "requirements", "session_groups", "variant_groups", "variant_keys"]
+__all__ = ["BACKENDS", "BackendSpec", "Release", "Variant", "by_name", "framework_of",
+           "history_releases", "key", "parse", "probe_backends", "release", "requirements",
+           "session_groups", "variant_groups", "variant_keys"]
 
 #: ml_dtypes gives NumPy a bfloat16 dtype: the suite draws bfloat16 cases where it exists.
 ML_DTYPES = "ml_dtypes>=0.3"
@@ -65,6 +66,32 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class Release:
+    """One release of a backend's framework that the history (``nox -s history``) runs.
+
+    Attributes
+    ----------
+    version : str
+        The release as the history names it: the framework's version (Keras's for the Keras
+        backends), e.g. ``"2.4.1"``.
+    requirements : tuple of str
+        pip requirements of its virtualenv (the framework and what it runs on).
+    install_env : mapping of str to str
+        Environment of its install step, e.g. ``{"PIP_CONSTRAINT": "/dev/null"}`` to lift
+        a machine's pip constraints for a release newer than they allow.
+    """
+
+    version: str
+    requirements: tuple[str, ...]
+    install_env: Mapping[str, str] = field(default_factory=dict)
+
+
+#: The newest torch release lies above what some machines' pip constraints allow: an empty
+#: constraints file in their place (pip reads an empty PIP_CONSTRAINT as unset).
+NO_PIP_CONSTRAINT = {"PIP_CONSTRAINT": os.devnull}
+
+
+@dataclass(frozen=True)
 class BackendSpec:
     """One built-in backend.
 
@@ -91,6 +118,8 @@ class BackendSpec:
         ``(report column, "module:function")`` of each probe renderer of its public APIs.
     variants : tuple of Variant
         Named settings it can run under.
+    history : tuple of Release
+        The framework releases ``nox -s history`` runs it on, oldest first.
     """
 
     name: str
@@ -103,6 +132,7 @@ class BackendSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     probes: tuple[tuple[str, str], ...] = ()
     variants: tuple[Variant, ...] = ()
+    history: tuple[Release, ...] = ()
 
     @property
     def session_param(self) -> str:
@@ -164,7 +194,11 @@ BACKENDS: tuple[BackendSpec, ...] = (
                     "(channels_last_3d for 3-D), as .to(memory_format=...) gives them",
                     render="probes.render:torch_channels_last"),
             Variant("no_mkldnn", "torch.backends.mkldnn.flags(enabled=False): PyTorch's own "
-                    "CPU kernels, not oneDNN's", render="probes.render:torch_no_mkldnn"))),
+                    "CPU kernels, not oneDNN's", render="probes.render:torch_no_mkldnn")),
+        history=(Release("2.4.1", ("torch==2.4.1", ML_DTYPES)),
+                 Release("2.9.1", ("torch==2.9.1", ML_DTYPES)),
+                 Release("2.13.0", ("torch==2.13.0", ML_DTYPES)),
+                 Release("2.15.0", ("torch==2.15.0", ML_DTYPES), NO_PIP_CONSTRAINT))),
     BackendSpec(
         name="tensorflow", framework="tensorflow",
         adapter="backends.tensorflow_backend:backend",
@@ -173,7 +207,10 @@ BACKENDS: tuple[BackendSpec, ...] = (
         display="TensorFlow", session="tensorflow",
         env={"TF_CPP_MIN_LOG_LEVEL": "2"},
         probes=(("tf.nn", "probes.render:tensorflow"),),
-        variants=_TF_VARIANTS),
+        variants=_TF_VARIANTS,
+        history=(Release("2.17.1", ("tensorflow-cpu==2.17.1",)),
+                 Release("2.19.1", ("tensorflow-cpu==2.19.1",)),
+                 Release("2.21.0", ("tensorflow-cpu==2.21.0",)))),
     BackendSpec(
         name="keras-tensorflow", framework="keras",
         adapter="backends.keras_backend:tensorflow_backend",
@@ -183,14 +220,21 @@ BACKENDS: tuple[BackendSpec, ...] = (
         probes=(("keras.layers (TF)", "probes.render:keras_tensorflow"),),
         variants=tuple(v if v.env else Variant(
             v.name, "XLA: the layer call inside tf.function(jit_compile=True)",
-            render="probes.render:keras_xla", compiles=True) for v in _TF_VARIANTS)),
+            render="probes.render:keras_xla", compiles=True) for v in _TF_VARIANTS),
+        # each Keras release on the TensorFlow of the history nearest to it
+        history=(Release("3.8.0", ("keras==3.8.0", "tensorflow-cpu==2.17.1")),
+                 Release("3.12.4", ("keras==3.12.4", "tensorflow-cpu==2.19.1")),
+                 Release("3.15.1", ("keras==3.15.1", "tensorflow-cpu==2.21.0")))),
     BackendSpec(
         name="keras-torch", framework="keras",
         adapter="backends.keras_backend:torch_backend",
         requirements=("keras==3.15.*", "torch==2.13.0", ML_DTYPES),
         distributions=("keras",), display="Keras 3 on PyTorch", session="keras",
         env={"KERAS_BACKEND": "torch"},
-        probes=(("keras.layers (torch)", "probes.render:keras_torch"),)),
+        probes=(("keras.layers (torch)", "probes.render:keras_torch"),),
+        history=(Release("3.8.0", ("keras==3.8.0", "torch==2.13.0", ML_DTYPES)),
+                 Release("3.12.4", ("keras==3.12.4", "torch==2.13.0", ML_DTYPES)),
+                 Release("3.15.1", ("keras==3.15.1", "torch==2.13.0", ML_DTYPES)))),
     BackendSpec(
         name="keras-jax", framework="keras",
         adapter="backends.keras_backend:jax_backend",
@@ -207,7 +251,9 @@ BACKENDS: tuple[BackendSpec, ...] = (
         probes=(("mx.nd", "probes.render:mxnet_nd"),
                 ("mxnet.gluon.nn", "probes.render:mxnet_gluon")),
         variants=(Variant("no_mkldnn", "MXNET_MKLDNN_ENABLED=0: MXNet's own CPU kernels, not "
-                          "oneDNN's", env={"MXNET_MKLDNN_ENABLED": "0"}),)),
+                          "oneDNN's", env={"MXNET_MKLDNN_ENABLED": "0"}),),
+        history=(Release("1.8.0", ("mxnet==1.8.0.post0", "numpy<1.24", "ml_dtypes>=0.3,<0.5")),
+                 Release("1.9.1", ("mxnet==1.9.1", "numpy<1.24", "ml_dtypes>=0.3,<0.5")))),
     BackendSpec(
         # float64 enabled: without JAX_ENABLE_X64 JAX silently computes float64 input in
         # float32 (a registered convention the probes show)
@@ -259,6 +305,26 @@ def requirements(spec: BackendSpec, environ: Mapping[str, str] | None = None
     environ = os.environ if environ is None else environ
     override = environ.get("CONFORMANCE_" + spec.name.upper().replace("-", "_"))
     return tuple(override.split()) if override else spec.requirements
+
+
+def history_releases() -> tuple[tuple[BackendSpec, Release], ...]:
+    """Every (backend, release) the history runs, in table order."""
+    return tuple((spec, r) for spec in BACKENDS for r in spec.history)
+
+
+def release(spec: BackendSpec, version: str) -> Release:
+    """The history release ``version`` of ``spec``.
+
+    Raises
+    ------
+    KeyError
+        Naming the backend's history releases, when ``version`` is none of them.
+    """
+    for r in spec.history:
+        if r.version == version:
+            return r
+    raise KeyError(f"{version!r} is not a history release of {spec.name} "
+                   f"({', '.join(r.version for r in spec.history)})")
 
 
 def session_groups() -> dict[str, tuple[BackendSpec, ...]]:

@@ -208,13 +208,15 @@ def judge(backend: str, probes: list[tuple[str, Case, Rendered]],
     """Probe records and the run's problems (unregistered, stale, unknown entries).
 
     ``entries`` maps registry ids to :class:`registry.Entry`; an entry about CPU features
-    this machine lacks does not explain a probe here."""
+    this machine lacks, or whose version bounds ``versions`` do not meet, does not explain
+    a probe here."""
     flags = registry.cpu_flags()
     name, variant = parse(backend)
     framework = by_name(name).framework
     version = versions[framework]
     label = " ".join(f"{k} {v}" for k, v in versions.items())
     records, problems = [], []
+    applicable = [e for e in entries.values() if not e.outside_versions(versions)]
     for pid, case, rendered in probes:
         obs = dict(results[pid])
         cands = candidates(case)
@@ -226,8 +228,8 @@ def judge(backend: str, probes: list[tuple[str, Case, Rendered]],
                 # values computed from input the oracle rejects may be uninitialised
                 # memory: keep the shape only, so the records stay reproducible
                 obs.update(values=None, printed=None)
-        found = registry.probe_entry(list(entries.values()), rendered.api, rendered.column,
-                                     case.key, variant)
+        found = registry.probe_entry(applicable, rendered.api, rendered.column, case.key,
+                                     variant)
         entry = found.id if found is not None else None
         if found is not None and found.missing_cpu_flags(flags):
             entry = None

@@ -9,6 +9,7 @@ from typing import Any
 
 from registry.claims import Claim
 from registry.facts import matches
+from registry.versions import satisfies
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,8 @@ class Entry:
 
     ``claim`` is what the framework does instead of the oracle's default (None for an
     entry that only probes check); ``probes`` maps a report column, or an exact API name,
-    to the probe case keys the entry explains.
+    to the probe case keys the entry explains; ``versions`` maps a framework name to the
+    version bound (:mod:`registry.versions`) within which the entry holds.
     """
 
     id: str
@@ -55,6 +57,13 @@ class Entry:
             return req[1:] not in flags if req.startswith("!") else req in flags
         return tuple(req if isinstance(req, str) else " or ".join(req)
                      for req in self.cpu if not met(req))
+
+    def outside_versions(self, installed: Mapping[str, str]) -> tuple[str, ...]:
+        """The entry's version bounds that the ``installed`` framework versions (framework
+        name -> version) do not meet, as text (``"torch >=2.9"``); empty when the entry
+        applies to them. A framework missing from ``installed`` meets every bound."""
+        return tuple(f"{name} {bound}" for name, bound in sorted(self.versions.items())
+                     if name in installed and not satisfies(installed[name], bound))
 
     def applies(self, backend: str, op: str, facts: Mapping[str, Any]) -> bool:
         """Whether the entry concerns ``backend`` running ``op`` on a case with ``facts``.

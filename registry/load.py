@@ -18,6 +18,7 @@ from backends.table import BACKENDS, by_name
 from registry import claims
 from registry.entry import Entry
 from registry.facts import matches
+from registry.versions import bound_problem
 from registry.vocabulary import (
     CLAIM_KEYS,
     FACTS,
@@ -36,6 +37,9 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+
+#: Framework names a ``versions`` bound can name: the frameworks of the backend table.
+FRAMEWORKS = frozenset(spec.framework for spec in BACKENDS)
 
 #: Where the entries live: one TOML file per framework.
 DEFAULT_PATH = Path(__file__).resolve().parent / "entries"
@@ -101,6 +105,18 @@ def validate(table: Mapping[str, Any], where: str) -> list[str]:
             isinstance(v, list) and all(isinstance(c, str) for c in v) for v in probes.values())):
         problems.append("probes must map a report column or API name to a list of probe "
                         "case keys")
+    versions = table.get("versions", {})
+    if not isinstance(versions, Mapping):
+        problems.append("versions must map framework names to version bounds, "
+                        f"e.g. {{ torch = \">=2.9\" }}, got {versions!r}")
+    else:
+        for name, bound in versions.items():
+            if name not in FRAMEWORKS:
+                problems.append(f"versions: unknown framework {name!r} (known: "
+                                f"{sorted(FRAMEWORKS)})")
+            problem = bound_problem(bound)
+            if problem is not None:
+                problems.append(f"versions: {name}: {problem}")
     repro = table.get("reproducer")
     if repro is not None:
         if "x_shape" not in repro and "x" not in repro:
@@ -170,7 +186,8 @@ def load(path: str | Path | None = None) -> list[Entry]:
                 probes={k: tuple(v) for k, v in table.get("probes", {}).items()}
                 if isinstance(table.get("probes", {}), Mapping) else {},
                 pass_=table.get("pass", "forward"),
-                versions=dict(table.get("versions", {})),
+                versions=dict(table.get("versions", {}))
+                if isinstance(table.get("versions", {}), Mapping) else {},
                 raw=table,
             ))
     if problems:

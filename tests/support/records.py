@@ -33,10 +33,14 @@ class Records:
         Registry entries that apply to this backend.
     off_cpu : mapping of str to tuple of str, optional
         Those of them that need CPU features this machine lacks, with the missing flags.
+    outside : mapping of str to tuple of str, optional
+        Those of them whose version bounds the installed frameworks do not meet, with the
+        bounds not met (their reproducers run to check that they do not reproduce).
     """
 
     def __init__(self, backend: str, version: str, entry_ids: list[str],
-                 off_cpu: Mapping[str, tuple[str, ...]] | None = None) -> None:
+                 off_cpu: Mapping[str, tuple[str, ...]] | None = None,
+                 outside: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.backend = backend
         self.version = version
         self.unsupported: dict[str, Counter[str]] = defaultdict(Counter)
@@ -44,6 +48,8 @@ class Records:
         self.reproducers: dict[str, str] = {}
         #: Entries that need CPU features this machine lacks, with the missing flags.
         self.off_cpu: dict[str, tuple[str, ...]] = dict(off_cpu or {})
+        #: Entries outside their version bounds here, with the bounds not met.
+        self.outside: dict[str, tuple[str, ...]] = dict(outside or {})
         self.unregistered: list[dict[str, Any]] = []
         self.outcomes: Counter[str] = Counter()
         #: Per op: cases whose values were compared (with the oracle's default or a claim),
@@ -114,8 +120,10 @@ class Records:
             counts[tally] += 1
 
     def add_reproducer(self, entry_id: str, outcome: str) -> None:
-        """The outcome of entry ``entry_id``'s reproducer: "reproduced", "stale" or
-        "broken" (it neither does what the entry claims nor follows the default)."""
+        """The outcome of entry ``entry_id``'s reproducer: "reproduced", "stale",
+        "unsupported" (the backend declined it with Unsupported where the entry claims
+        something else) or "broken" (it neither does what the entry claims nor follows
+        the default)."""
         self.reproducers[entry_id] = outcome
 
     def add_unregistered(self, test: str, op: str, text: str) -> None:
@@ -132,9 +140,12 @@ class Records:
         """``stale`` (a reproducer or a case now follows the oracle's default),
         ``reproduced`` (the reproducer failed as registered, or a case followed
         ``behaves_as``), ``not-on-this-cpu`` (the entry concerns CPU features this
-        machine lacks) or ``not-exercised``."""
+        machine lacks), ``outside-versions`` (the installed framework versions lie
+        outside the entry's version bounds) or ``not-exercised``."""
         if entry_id in self.off_cpu:
             return "not-on-this-cpu"
+        if entry_id in self.outside:
+            return "outside-versions"
         counts = self.entries.get(entry_id, Counter())
         repro = self.reproducers.get(entry_id)
         if repro == "stale" or counts["stale"]:
@@ -166,6 +177,8 @@ class Records:
             "registry": {
                 i: {"status": self.entry_status(i),
                     **({"cpu_missing": list(self.off_cpu[i])} if i in self.off_cpu else {}),
+                    **({"versions_not_met": list(self.outside[i])} if i in self.outside
+                       else {}),
                     "reproducer": self.reproducers.get(i, "not-run"),
                     "cases": {t: self.entries.get(i, Counter())[t] for t in CASE_TALLIES}}
                 for i in sorted(self.entries)
