@@ -196,8 +196,8 @@ def history(session: nox.Session, backend: str, version: str) -> None:
     release = table.release(spec, version)
     stem = f"{backend}-{version}"
     HISTORY_RECORDS.mkdir(parents=True, exist_ok=True)
-    for old in HISTORY_RECORDS.glob(f"*-{stem}.json"):
-        old.unlink()
+    for kind in ("run", "suite", "probes"):
+        (HISTORY_RECORDS / f"{kind}-{stem}.json").unlink(missing_ok=True)
     run: dict[str, Any] = {"backend": backend, "version": version,
                            "requirements": list(release.requirements), "seconds": {}}
     run_path = HISTORY_RECORDS / f"run-{stem}.json"
