@@ -68,8 +68,9 @@ class Suite:
     entries: list[registry.Entry]
     records: Records
     variant: str = ""
-    _worker: Any = None
     budget: bool = False
+    #: The worker process of :meth:`isolated` (started on first use).
+    _worker: Any = None
     #: The reason of the last Unsupported, and the ids of the registry entries that the
     #: last judged case matched: what a fixed-case test shows as its skip / xfail reason.
     last_unsupported: str = ""
