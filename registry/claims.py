@@ -219,9 +219,9 @@ def full_convention(inner: Computation) -> Computation:
     """Caffe's 'full' ceil mode: ``ceil((n + lo + hi - extent) / s) + 1`` outputs with no
     last-window rule. A window that covers no input cell gives the lowest finite value
     (max pooling); in average pooling it sums to 0 and divides by the cells it counts: 0,
-    or NaN (0 / 0). With ``count_include_pad`` those are the cells before ``n + lo + 2 hi``
-    in padded coordinates (Caffe's bound ``height + pad`` taken from the unpadded window
-    start), else the input's cells."""
+    or NaN (0 / 0) where it counts none, the cells counted being those before
+    ``n + lo + 2 hi`` in padded coordinates (Caffe's bound ``height + pad`` taken from the
+    unpadded window start), whatever ``count_include_pad`` says."""
     def run(op, arrays, params, dtype):
         x = np.asarray(arrays["x"])
         geo = _pool_geometry(op, x, params)
@@ -231,16 +231,14 @@ def full_convention(inner: Computation) -> Computation:
         if op == "max_pool":
             fill: Any = lowest_finite(dtype)
         else:  # 0 / (cells counted): NaN where a window counts none
-            include = bool(params.get("count_include_pad", True))
             counts = []
             for f, n, (lo, hi), k, s, d in zip(full, x.shape[2:], geo.pads, geo.kernel,
                                                geo.stride, geo.dilation, strict=True):
-                # with count_include_pad MXNet (after Caffe) bounds a window by the input
-                # plus the padding, measured from the window's unpadded start: in padded
-                # coordinates that counts `hi` cells past the padding too
-                begin, end = (0, lo + n + 2 * hi) if include else (lo, lo + n)
+                # MXNet (after Caffe) bounds a window by the input plus the padding,
+                # measured from the window's unpadded start: in padded coordinates the
+                # cells before n + lo + 2 hi, whatever count_include_pad says
                 taps = np.add.outer(np.arange(f) * s, np.arange(k) * d)
-                counts.append(((begin <= taps) & (taps < end)).sum(axis=1))
+                counts.append((taps < lo + n + 2 * hi).sum(axis=1))
             counted = functools.reduce(np.multiply.outer, counts)
             fill = np.where(counted > 0, 0.0, np.nan)
         out = []
