@@ -30,7 +30,6 @@ window geometry of its own.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -218,37 +217,23 @@ def same_pads_without_dilation(inner: Computation) -> Computation:
 def full_convention(inner: Computation) -> Computation:
     """Caffe's 'full' ceil mode: ``ceil((n + lo + hi - extent) / s) + 1`` outputs with no
     last-window rule. A window that covers no input cell gives the lowest finite value
-    (max pooling); in average pooling it sums to 0 and divides by the cells it counts: 0,
-    or NaN (0 / 0) where it counts none, the cells counted being those before
-    ``n + lo + 2 hi`` in padded coordinates (Caffe's bound ``height + pad`` taken from the
-    unpadded window start), whatever ``count_include_pad`` says."""
+    (max pooling); in average pooling it sums to 0 and divides by what its kernel counts
+    there, which is 0 or NaN (0 / 0) depending on the kernel (MXNet's own kernels and
+    oneDNN's differ): either is the claim."""
     def run(op, arrays, params, dtype):
         x = np.asarray(arrays["x"])
         geo = _pool_geometry(op, x, params)
         full = tuple(math.ceil((n + lo + hi - ((k - 1) * d + 1)) / s) + 1
                      for n, (lo, hi), k, s, d in zip(x.shape[2:], geo.pads, geo.kernel,
                                                      geo.stride, geo.dilation, strict=True))
-        if op == "max_pool":
-            fill: Any = lowest_finite(dtype)
-        else:  # 0 / (cells counted): NaN where a window counts none
-            counts = []
-            for f, n, (lo, hi), k, s, d in zip(full, x.shape[2:], geo.pads, geo.kernel,
-                                               geo.stride, geo.dilation, strict=True):
-                # MXNet (after Caffe) bounds a window by the input plus the padding,
-                # measured from the window's unpadded start: in padded coordinates the
-                # cells before n + lo + 2 hi, whatever count_include_pad says
-                taps = np.add.outer(np.arange(f) * s, np.arange(k) * d)
-                counts.append((taps < lo + n + 2 * hi).sum(axis=1))
-            counted = functools.reduce(np.multiply.outer, counts)
-            fill = np.where(counted > 0, 0.0, np.nan)
+        fills = [lowest_finite(dtype)] if op == "max_pool" else [0.0, np.nan]
         out = []
         for r in inner(op, arrays, params, dtype):
             shape = (*r.shape[:2], *(max(f, o) for f, o in zip(full, r.shape[2:], strict=True)))
-            grown = np.broadcast_to(np.asarray(fill, dtype=np.float64)[
-                tuple(slice(0, g) for g in shape[2:])] if np.ndim(fill) else fill,
-                shape).copy()
-            grown[tuple(slice(0, o) for o in r.shape)] = r
-            out.append(grown)
+            for fill in fills:
+                grown = np.full(shape, fill, dtype=np.float64)
+                grown[tuple(slice(0, o) for o in r.shape)] = r
+                out.append(grown)
         return out
     return run
 
