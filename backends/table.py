@@ -373,6 +373,12 @@ def variant_keys(spec: BackendSpec | None = None) -> tuple[str, ...]:
     return tuple(key(s.name, v.name) for s in specs for v in s.variants)
 
 
+#: The variant sessions of the test command (``nox``): those whose registry entries have
+#: been checked against the suite's corner cases (empty inputs, bad input, extremes). The
+#: others run with ``nox -s <session>`` and in ``nox -s report``.
+TEST_COMMAND_VARIANT_SESSIONS = ("torch_variants",)
+
+
 def variant_groups() -> dict[str, tuple[str, ...]]:
     """The variant keys each ``<session>_variants`` nox session runs, in table order
     (sessions whose backends have no variant are left out)."""

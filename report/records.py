@@ -36,16 +36,18 @@ from typing import Any
 import registry
 from backends import ON_THIS_CPU
 from backends.table import BACKENDS as TABLE
-from backends.table import variant_keys
+from backends.table import TEST_COMMAND_VARIANT_SESSIONS, variant_keys
 from report.model import MARKER
 
-#: Every backend the report knows, in report order, each followed by its variants
-#: (``torch[channels_last]``: a variant is one more backend key of the records): suite
-#: backend -> (framework, display name, the nox session that writes its records). The
-#: probe backends are all but numpy.
+#: Every backend the report knows, in report order, each followed by its variants that the
+#: test command runs (``torch[channels_last]``: a variant is one more backend key of the
+#: records): suite backend -> (framework, display name, the nox session that writes its
+#: records). The probe backends are all but numpy.
 BACKENDS: dict[str, tuple[str, str, str]] = {}
 for _spec in TABLE:
     BACKENDS[_spec.name] = (_spec.framework, _spec.display, _spec.nox_session)
+    if f"{_spec.session}_variants" not in TEST_COMMAND_VARIANT_SESSIONS:
+        continue
     for _key in variant_keys(_spec):
         BACKENDS[_key] = (_spec.framework, f"{_spec.display} [{_key.partition('[')[2][:-1]}]",
                           f"{_spec.session}_variants")
