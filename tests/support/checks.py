@@ -29,8 +29,13 @@ import pytest
 import registry
 from backends import Unsupported
 from reference.dtypes import numpy_dtype
-from reference.tolerances import (Mismatch, compare_any, is_integer_dtype, tolerance,
-                                  whole_array_tolerance)
+from reference.tolerances import (
+    Mismatch,
+    compare_any,
+    is_integer_dtype,
+    tolerance,
+    whole_array_tolerance,
+)
 from registry.claims import as_float64
 from tests.support.records import Records
 from tests.support.repro import reproducer, reproducer_for_arrays
