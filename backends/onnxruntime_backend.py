@@ -134,7 +134,8 @@ class OnnxRuntimeBackend:
         dilation = reference.normalize_sizes(dilation, nd, "dilation")
         kernel = tuple(w.shape[2:])
         attrs = {"kernel_shape": kernel, "strides": stride, "dilations": dilation,
-                 "group": int(groups),
+                 # passed as given: a float becomes a FLOAT attribute, for ONNX Runtime to judge
+                 "group": int(groups) if isinstance(groups, int | np.integer) else groups,
                  **_padding_attrs(padding, x.shape[2:], kernel, stride, dilation)}
         feeds = {"x": x, "w": w} if b is None else {"x": x, "w": w, "b": b}
         return _run("onnx Conv", "Conv", attrs, feeds)
