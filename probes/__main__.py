@@ -8,14 +8,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from probes.render import RENDERERS
+from backends.table import BACKENDS
 from probes.run import run
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one backend's probes, write the records, report problems (exit 1 if any)."""
     parser = argparse.ArgumentParser(prog="python -m probes", description=__doc__)
-    parser.add_argument("backend", choices=sorted(RENDERERS))
+    parser.add_argument("backend", choices=sorted(b.name for b in BACKENDS if b.probes))
     parser.add_argument("--out", required=True, help="records file (JSON) to write")
     parser.add_argument("--only", nargs="*", default=(), help="case keys to run")
     args = parser.parse_args(argv)
