@@ -119,6 +119,9 @@ class JaxBackend:
               dilation: Any, ceil_mode: bool, extra: dict[str, Any]) -> np.ndarray:
         nd = x.ndim - 2
         api = f"flax.linen.{op}"
+        if nd < 1:
+            raise Unsupported(f"{api} takes channels-last (N, *spatial, C) data: an input of "
+                              f"{x.ndim} dimensions has no channel axis to move last")
         kernel = reference.normalize_sizes(kernel_size, nd, "kernel_size")
         strides = kernel if stride is None else reference.normalize_sizes(stride, nd, "stride")
         dilation = reference.normalize_sizes(dilation, nd, "dilation")
@@ -153,7 +156,7 @@ def _conv(x: Any, w: Any, b: Any, *, stride: tuple[int, ...], padding: Any,
     y = jax.lax.conv_general_dilated(x, w, window_strides=stride, padding=padding,
                                      rhs_dilation=dilation, dimension_numbers=numbers,
                                      feature_group_count=groups)
-    return y if b is None else y + b.reshape((-1,) + (1,) * (y.ndim - 2))
+    return y if b is None else y + b.reshape(b.shape + (1,) * (y.ndim - 2))
 
 
 @functools.partial(jax.jit, static_argnames=("op", "window_shape", "strides", "padding",

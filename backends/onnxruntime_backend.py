@@ -66,11 +66,18 @@ def _message(err: BaseException) -> str:
     return re.sub(r" ?(in )?node (with name )?(\(\)|'[^']*')", "", text)
 
 
+def _types(attrs: tuple[tuple[str, Any], ...]) -> tuple[Any, ...]:
+    """The Python types of the attribute values (and of a sequence's items)."""
+    return tuple(tuple(map(type, v)) if isinstance(v, tuple) else type(v) for _, v in attrs)
+
+
 @functools.lru_cache(maxsize=512)
 def _session(op_type: str, attrs: tuple[tuple[str, Any], ...],
-             inputs: tuple[tuple[str, int, int], ...]) -> ort.InferenceSession:
+             inputs: tuple[tuple[str, int, int], ...], types: tuple[Any, ...] = ()
+             ) -> ort.InferenceSession:
     """An InferenceSession of one ``op_type`` node; ``inputs`` are (name, element type,
-    rank) and every dimension is symbolic."""
+    rank) and every dimension is symbolic; ``types`` (the attributes' types) only keys the
+    cache."""
     elem = inputs[0][1]
     value_infos = [helper.make_tensor_value_info(name, t, [f"{name}{i}" for i in range(rank)])
                    for name, t, rank in inputs]
@@ -94,7 +101,9 @@ def _run(api: str, op_type: str, attrs: dict[str, Any], feeds: dict[str, np.ndar
     inputs = tuple((name, _elem_type(a.dtype), a.ndim) for name, a in feeds.items())
     dtype = next(iter(feeds.values())).dtype
     try:
-        session = _session(op_type, signature, inputs)
+        # the attributes' types are part of the key: group=1.0 (a FLOAT attribute) must not
+        # reuse the session of group=1, which compares and hashes equal
+        session = _session(op_type, signature, inputs, _types(signature))
     except (ort.capi.onnxruntime_pybind11_state.NotImplemented,
             ort.capi.onnxruntime_pybind11_state.Fail,
             ort.capi.onnxruntime_pybind11_state.InvalidGraph) as err:
@@ -134,7 +143,8 @@ class OnnxRuntimeBackend:
         dilation = reference.normalize_sizes(dilation, nd, "dilation")
         kernel = tuple(w.shape[2:])
         attrs = {"kernel_shape": kernel, "strides": stride, "dilations": dilation,
-                 "group": int(groups),
+                 # passed as given: a float becomes a FLOAT attribute, for ONNX Runtime to judge
+                 "group": int(groups) if isinstance(groups, int | np.integer) else groups,
                  **_padding_attrs(padding, x.shape[2:], kernel, stride, dilation)}
         feeds = {"x": x, "w": w} if b is None else {"x": x, "w": w, "b": b}
         return _run("onnx Conv", "Conv", attrs, feeds)

@@ -554,6 +554,8 @@ def _jax_done(lines: list[str], call: str, case: Case) -> str:
 def jax_lax(case: Case) -> Iterator[Rendered]:
     """``jax.lax.conv_general_dilated`` (channels-first dimension numbers) and
     ``jax.lax.reduce_window`` with ``lax.max`` (max pooling)."""
+    if case.op.endswith("_vjp"):
+        return  # forward probes only: this adapter has no backward pass
     if case.op == "avg_pool":
         return  # lax has no average pooling; flax.linen.avg_pool is probed instead
     nd = _shape_nd(case)
@@ -606,6 +608,8 @@ def jax_lax(case: Case) -> Iterator[Rendered]:
 
 def flax_linen(case: Case) -> Iterator[Rendered]:
     """``flax.linen.max_pool / avg_pool`` (channels-last, as Flax models call them)."""
+    if case.op.endswith("_vjp"):
+        return  # forward probes only: this adapter has no backward pass
     if case.op == "conv":
         return
     nd = _shape_nd(case)
@@ -682,6 +686,8 @@ NP_PRINT = "print(tuple(y.shape), y.dtype.name, np.asarray(y, dtype=np.float64).
 def onnxruntime(case: Case) -> Iterator[Rendered]:
     """ONNX ``Conv / MaxPool / AveragePool`` as one-node models on ONNX Runtime's CPU
     provider."""
+    if case.op.endswith("_vjp"):
+        return  # forward probes only: this adapter has no backward pass
     if case.hints.get("layout") == "other":
         return  # ONNX operators are defined channels-first only
     lines = ["import onnxruntime as ort", *_onnx_model(case),
@@ -694,6 +700,8 @@ def onnxruntime(case: Case) -> Iterator[Rendered]:
 def onnx_reference(case: Case) -> Iterator[Rendered]:
     """The same one-node models on ``onnx.reference.ReferenceEvaluator``, the ONNX
     package's Python implementation of the operator specification."""
+    if case.op.endswith("_vjp"):
+        return  # forward probes only: this adapter has no backward pass
     if case.hints.get("layout") == "other":
         return
     lines = ["from onnx.reference import ReferenceEvaluator", *_onnx_model(case),

@@ -266,6 +266,33 @@ def negative_padding_crops(inner: Computation) -> Computation:
     return run
 
 
+def identity_padding(inner: Computation) -> Computation:
+    """Pooling over the input padded beforehand with the reduction's identity: -inf (an
+    integer dtype's minimum) for max pooling, 0 for average pooling, whose divisor counts
+    the padded cells (``count_include_pad``) or else the input cells only (0 / 0 = NaN in a
+    window of padding only). A window of padding only then gives -inf, 0 or NaN instead of
+    an error (bad input to the oracle). Forward passes only."""
+    def run(op, arrays, params, dtype):
+        x = np.asarray(arrays["x"])
+        geo = _pool_geometry(op, x, params)
+        pads = ((0, 0), (0, 0), *geo.pads)
+        rest = {k: v for k, v in params.items() if k != "padding"}
+        if op == "max_pool":
+            fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
+            return inner(op, _with_x(arrays, np.pad(x, pads, constant_values=fill)), rest,
+                         dtype)
+        include = bool(rest.pop("count_include_pad", True))
+        padded = np.pad(x, pads)
+        if include:
+            return inner(op, _with_x(arrays, padded), rest, dtype)
+        cells = math.prod(geo.kernel)
+        counts = reference.avg_pool(np.pad(np.ones(x.shape), pads), **rest) * cells
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return [np.asarray(r, dtype=np.float64) * cells / counts
+                    for r in inner(op, _with_x(arrays, padded), rest, dtype)]
+    return run
+
+
 def window_larger_empty(inner: Computation) -> Computation:
     """A window larger than the padded input gives an empty output (size 0 in that
     dimension) instead of an error (bad input to the oracle)."""
@@ -477,6 +504,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "full-convention": full_convention,
     "negative-padding-crops": negative_padding_crops,
     "window-larger-empty": window_larger_empty,
+    "identity-padding": identity_padding,
     "input-shaped-empty": input_shaped_empty,
     "input-channels-empty": input_channels_empty,
     "may-be-nan": may_be_nan,

@@ -112,6 +112,20 @@ def _invalid_window(in_sizes: Sequence[int], kernel: Any, stride: Any, dilation:
             "padded": any(max(p) > 0 for p in pads)}
 
 
+def _padding_only_window(in_sizes: Sequence[int], params: Mapping[str, Any]) -> bool:
+    """For a pooling the oracle rejects: whether otherwise valid window arguments leave
+    some window over padding only (no input cell to count)."""
+    try:
+        geo = reference.window_geometry(in_sizes, params["kernel_size"],
+                                        params.get("stride") or params["kernel_size"],
+                                        params.get("padding", 0), params.get("dilation", 1),
+                                        bool(params.get("ceil_mode", False)))
+        counts = reference.cells_counted(geo, tuple(in_sizes), include_pad=False)
+    except (ValueError, TypeError):
+        return False
+    return any(not np.asarray(c).all() for c in counts)
+
+
 def _channels_fit(x_shape: Sequence[int], w_shape: Sequence[int] | None, groups: Any) -> bool:
     """Whether a convolution's channels, weight and groups are consistent."""
     if (w_shape is None or len(w_shape) != len(x_shape) or len(x_shape) < 2
@@ -212,7 +226,11 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
     except (ValueError, TypeError):
         facts.update(invalid=True, empty=x.size == 0,
                      **_invalid_window(in_sizes, kernel, stride, dilation, padding))
+        if fwd != "conv":
+            facts["padding_only_window"] = _padding_only_window(in_sizes, params)
         return facts
+    if fwd != "conv":
+        facts["padding_only_window"] = False
     kernel_n, stride_n, dilation_n = geometry.kernel, geometry.stride, geometry.dilation
     pads = geometry.pads
     facts.update(

@@ -99,6 +99,8 @@ FACTS: dict[str, str] = {
                "reference.conv_geometry / pool_geometry raise on)",
     "window_larger": "bool: otherwise valid window arguments whose (dilated) window is larger "
                      "than the padded input, so that the output would be empty",
+    "padding_only_window": "bool: a pooling whose padding is so large that some window "
+                           "covers padding only (bad input to the oracle)",
     "variant": "the backend variant's name ('' for the default way of running)",
 }
 PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads", "gap"})

@@ -611,6 +611,22 @@ class MaxPoolEmptyWhenWindowLarger(_Oracle):
         return np.empty((*x.shape[:2], *(max(0, o) for o in sizes)), dtype=x.dtype)
 
 
+class MaxPoolIdentityPadding(_Oracle):
+    """Max pooling over the input padded beforehand with -inf (lax.reduce_window's
+    identity): a window of padding only gives -inf instead of an error (bad input to the
+    oracle)."""
+
+    name = "convention-max-pool-identity-padding"
+
+    def max_pool(self, x: Any, kernel_size: Any, *, stride: Any = None, padding: int = 0,
+                 **kw: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        nd = x.ndim - 2
+        padded = np.pad(x, ((0, 0), (0, 0), *[(padding, padding)] * nd),
+                        constant_values=-np.inf)
+        return reference.max_pool(padded, kernel_size, stride=stride, **kw)
+
+
 class ConvEmptyChannelsAsInput(_Oracle):
     """A convolution of 0 input channels returns its empty input as it is."""
 
