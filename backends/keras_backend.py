@@ -304,8 +304,11 @@ class KerasBackend:
         """A built layer for ``config``; construction errors become :class:`Unsupported`."""
         keras = _keras(self.keras_backend)
         try:
-            return _build(self.keras_backend, layer_name, dtype, channels,
-                          tuple(sorted(config.items())))
+            # the values' types key the cache too: groups=1.0 must not reuse the layer
+            # built for groups=1, which compares and hashes equal
+            items = tuple(sorted(config.items()))
+            return _build(self.keras_backend, layer_name, dtype, channels, items,
+                          tuple(type(v) for _, v in items))
         except (ValueError, TypeError, NotImplementedError, RuntimeError) as err:
             # Keras refuses the combination (e.g. strides > 1 with dilation > 1) or the
             # dtype (its torch backend cannot create integer weights) at construction.
@@ -340,9 +343,10 @@ class KerasBackend:
 
 @functools.lru_cache(maxsize=256)
 def _build(keras_backend: str, layer_name: str, dtype: str, channels: int,
-           config: tuple[tuple[str, Any], ...]) -> Any:
+           config: tuple[tuple[str, Any], ...], types: tuple[type, ...] = ()) -> Any:
     """Construct and build a channels-last layer (cached: construction costs milliseconds
-    and the suite repeats configurations)."""
+    and the suite repeats configurations; ``types``, the config values' types, only keys
+    the cache)."""
     keras = _keras(keras_backend)
     layer = getattr(keras.layers, layer_name)(**dict(config), data_format="channels_last",
                                               dtype=dtype)

@@ -571,3 +571,28 @@ def test_bad_input_rejected_without_entry_passes_and_values_fail():
     with pytest.raises(AssertionError, match=r"UNREGISTERED DIFFERENCE.*returned values "
                                              r"\(shape .*\) where the oracle rejects"):
         call.check(_suite(broken.ConvNegativePaddingCrops(), []))
+
+
+
+class _IntAvgFloatResult:
+    """Average pooling of integers returned as the float64 average (true division)."""
+
+    name = "convention-int-avg-float64"
+    version = "0"
+
+    def avg_pool(self, x: Any, kernel_size: Any, **kw: Any) -> np.ndarray:
+        import reference
+
+        return reference.avg_pool(x, kernel_size, **kw)
+
+
+def test_float_dtype_claimed_for_integer_input_is_bounded_in_that_dtype(tmp_path):
+    """An integer average returned unrounded in float64 passes an entry claiming float64
+    (bounded in float64, not rounded into int32), and fails without it."""
+    double = _IntAvgFloatResult()
+    call = Call("avg_pool", [[[1, 2, 4, 7]]], {"kernel_size": 2}, "int32")
+    (entry,) = _entries(tmp_path, _entry_toml("e-int-float", double.name, "avg_pool",
+                                              {"dtype": "int32"}, {"dtype": "float64"}))
+    assert call.check(_suite(double, [entry])) == "registered"
+    with pytest.raises(AssertionError, match="UNREGISTERED"):
+        call.check(_suite(double, []))
