@@ -126,6 +126,20 @@ def _padding_only_window(in_sizes: Sequence[int], params: Mapping[str, Any]) -> 
     return any(not np.asarray(c).all() for c in counts)
 
 
+def _same_undilated_fits(in_sizes: Sequence[int], kernel: Sequence[int],
+                         stride: Sequence[int], dilation: Sequence[int], padding: Any) -> bool:
+    """Whether the dilated window still fits a 'same' padding computed for the undilated
+    window (what a framework that leaves the dilation out of 'same' slides over)."""
+    if padding not in ("same", "same_lower"):
+        return True
+    pads = reference.resolve_padding(padding, in_sizes, kernel, stride, (1,) * len(kernel))
+    try:
+        reference.window_geometry(in_sizes, kernel, stride, pads, dilation)
+    except ValueError:
+        return False
+    return True
+
+
 def _channels_fit(x_shape: Sequence[int], w_shape: Sequence[int] | None, groups: Any) -> bool:
     """Whether a convolution's channels, weight and groups are consistent."""
     if (w_shape is None or len(w_shape) != len(x_shape) or len(x_shape) < 2
@@ -234,6 +248,8 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
     kernel_n, stride_n, dilation_n = geometry.kernel, geometry.stride, geometry.dilation
     pads = geometry.pads
     facts.update(
+        same_undilated_fits=_same_undilated_fits(in_sizes, kernel_n, stride_n, dilation_n,
+                                                 padding),
         invalid=False, window_larger=False,
         same_total_negative=padding in ("same", "same_lower") and any(
             (math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n < 0
@@ -241,6 +257,7 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
         pads=tuple(max(p) for p in pads),
         gap=tuple(s - ((k - 1) * d + 1) for s, k, d in zip(stride_n, kernel_n, dilation_n,
                                                            strict=True)),
+        gap_undilated=tuple(s - k for s, k in zip(stride_n, kernel_n, strict=True)),
         padded=any(max(p) > 0 for p in pads),
         asymmetric=any(lo != hi for lo, hi in pads),
         pad_over_half=any(max(p) > k // 2 for p, k in zip(pads, kernel_n, strict=True)),

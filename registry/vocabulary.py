@@ -64,7 +64,11 @@ FACTS: dict[str, str] = {
     "pads": "per-dim: larger side of the resolved (lo, hi) padding",
     "gap": "per-dim: stride minus the window's extent ((kernel - 1) * dilation + 1); "
            "> 0 where consecutive windows leave input cells out",
+    "gap_undilated": "per-dim: stride minus the kernel size, the dilation left out (the gap "
+                     "an arithmetic that ignores the dilation sees)",
     "padded": "bool: some resolved padding is > 0",
+    "same_undilated_fits": "bool: the dilated window fits the 'same' padding computed for "
+                           "the undilated window (true for every other padding)",
     "same_total_negative": "bool: 'same' padding whose total before clamping at 0, "
                            "(ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, is negative in some "
                            "dimension (the window is shorter than the stride there)",
@@ -103,7 +107,8 @@ FACTS: dict[str, str] = {
                            "covers padding only (bad input to the oracle)",
     "variant": "the backend variant's name ('' for the default way of running)",
 }
-PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads", "gap"})
+PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads", "gap",
+                     "gap_undilated"})
 #: Facts that only some operations have; a condition on another op's fact is an error.
 OP_FACTS: dict[str, frozenset[str]] = {
     "conv": frozenset({"groups", "groups_consistent", "implied_groups_fit", "same_channels",
