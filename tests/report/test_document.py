@@ -120,7 +120,8 @@ def test_the_registry_reproducers_render_as_python():
     reproducer only, and the report says so)."""
     for entry in registry.load():
         backends = [b for b in entry.backends if reproducers.probed(b)]
-        if entry.reproducer is None or not backends or entry.when.get("invalid") or entry.reproducer.get("b"):
+        if (entry.reproducer is None or not backends or entry.when.get("invalid")
+                or entry.reproducer.get("b")):
             continue  # the probe renderers pass no bias (report.reproducers.registry_case)
         rendered = []
         for backend in backends:
