@@ -152,7 +152,7 @@ for _group, _keys in VARIANT_GROUPS.items():
 def tests(session: nox.Session) -> None:
     """The oracle's own tests, the report builder's and the variants' spelling (no
     framework installed)."""
-    session.install("numpy", "jsonschema>=4.18", *table.TEST_REQUIREMENTS)
+    session.install("numpy", table.ML_DTYPES, "jsonschema>=4.18", *table.TEST_REQUIREMENTS)
     session.run("python", "-m", "pytest", "tests/reference", "tests/report", "tests/variants",
                 "--junitxml=reports/junit-tests.xml", *session.posargs)
 
