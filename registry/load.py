@@ -30,6 +30,7 @@ from registry.vocabulary import (
     REPRODUCER_KEYS,
     REQUIRED,
     TOPICS,
+    WORKAROUND_KEYS,
     own_facts,
 )
 
@@ -58,6 +59,26 @@ def _oracle_params(op: str) -> set[str]:
 
 def _is_flag(f: Any) -> bool:
     return isinstance(f, str) and f.lstrip("!").isidentifier()
+
+
+def _workaround_problems(workaround: Any) -> list[str]:
+    if not isinstance(workaround, Mapping) or not workaround:
+        return ["workaround must be a table: { text = ..., code = ... } or { none = ... }"]
+    problems = [f"workaround: unknown key {k!r} (known: {sorted(WORKAROUND_KEYS)})"
+                for k in workaround if k not in WORKAROUND_KEYS]
+    problems += [f"workaround: {k} must be non-empty text" for k, v in workaround.items()
+                 if k in WORKAROUND_KEYS and not (isinstance(v, str) and v.strip())]
+    if ("none" in workaround) == ("text" in workaround):
+        problems.append("workaround needs either text (and optionally code) or none")
+    elif "none" in workaround and "code" in workaround:
+        problems.append("workaround: none takes no code")
+    if isinstance(workaround.get("code"), str):
+        try:
+            compile(workaround["code"], "<workaround>", "exec")
+        except SyntaxError as err:
+            problems.append(f"workaround: code is not valid Python ({err.msg}, line "
+                            f"{err.lineno})")
+    return problems
 
 
 def validate(table: Mapping[str, Any], where: str) -> list[str]:
@@ -117,6 +138,8 @@ def validate(table: Mapping[str, Any], where: str) -> list[str]:
             problem = bound_problem(bound)
             if problem is not None:
                 problems.append(f"versions: {name}: {problem}")
+    if "workaround" in table:
+        problems += _workaround_problems(table["workaround"])
     repro = table.get("reproducer")
     if repro is not None:
         if "x_shape" not in repro and "x" not in repro:

@@ -22,7 +22,14 @@ PASSES = ("forward", "backward")
 REQUIRED = ("id", "backends", "frameworks", "api", "op", "topic", "kind", "summary",
             "description", "source")
 OPTIONAL = ("when", "behaves_as", "claim", "reproducer", "cpu", "notes", "probes", "pass",
-            "versions")
+            "versions", "workaround")
+#: Keys of an entry's ``workaround``: what code written for another framework does to get
+#: the oracle's default here, in the framework's own API; or ``none``, why nothing can.
+WORKAROUND_KEYS: dict[str, str] = {
+    "text": "what to do, in one or two sentences",
+    "code": "Python in the framework's own API that does it (optional; must compile)",
+    "none": "why no native spelling gets the oracle's default (instead of text and code)",
+}
 REPRODUCER_KEYS = ("x_shape", "x", "w_shape", "w", "b", "dy", "params", "dtype", "variant")
 
 #: Keys of an entry's ``claim`` table: what the framework does instead of the oracle's

@@ -21,7 +21,7 @@ from pathlib import Path
 import registry
 from report import document as doc
 from report import evidence as machine
-from report import jsondoc, same_padding
+from report import jsondoc, porting, same_padding
 from report.matrix import build as build_matrix
 from report.records import EVIDENCE, MissingRecords, RecordsError, load, problems, publish
 from report.render import html, markdown
@@ -109,6 +109,7 @@ def build(root: Path = ROOT, records_dir: Path | None = None,
         "docs/same-padding.svg": same_padding.picture(),
         "reports/discrepancies.json": jsondoc.document(report, notes, jsondoc.head_commit(root)),
         "README.md": readme,
+        **porting.files(report),
     }
     flags = registry.cpu_flags(cpuinfo)
     observed = markdown(machine.document(records, entries, flags))

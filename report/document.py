@@ -151,7 +151,8 @@ def document(report: Report) -> tuple[list[Block], list[str]]:
         Link("reports/discrepancies.json", "../reports/discrepancies.json"), " (",
         Link("JSON Schema", "discrepancies.schema.json"), ", described in ",
         Link("records-schema.md", "records-schema.md"), "). Which side 'same' pads: ",
-        Link("same-padding.md", "same-padding.md"), "."]
+        Link("same-padding.md", "same-padding.md"), ". Porting from one framework to "
+        "another: ", Link("porting guides", "porting/README.md"), "."]
     topics, notes = topic_blocks(report)
     blocks: list[Block] = [
         heading(1, TITLE), Paragraph(tuple(intro)),

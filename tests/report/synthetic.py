@@ -23,6 +23,9 @@ kind = "convention"
 summary = "divides by the cells inside | the input"
 description = "A description with a_b underscores, *stars* and https://example.org/a_b."
 source = "https://example.org/source-of-the-probe-entry"
+workaround = { text = "Pass count_include_pad explicitly.", code = """
+y = pool(x, count_include_pad=True)
+""" }
 
 [[discrepancy]]
 id = "mxnet-ignores-nan"
@@ -37,6 +40,7 @@ description = "Max pooling skips NaN."
 source = "https://example.org/source-of-the-suite-entry"
 reproducer = { x_shape = [1, 1, 4], x = [1.0, nan, 3.0, 4.0], params = { kernel_size = 2 } }
 claim = { values = ["nan-skipped"] }
+workaround = { none = "No flag of the kernel keeps NaN." }
 
 [[discrepancy]]
 id = "torch-no-same-pooling"
@@ -49,6 +53,7 @@ kind = "unsupported"
 summary = "no 'same' pooling"
 description = "Pooling takes no 'same'."
 source = "https://example.org/source-of-the-unsupported-entry"
+workaround = { text = "Pad explicitly, then pool without padding.", code = "y = pool(pad(x))" }
 '''
 
 #: A probe (report column, case) that the entry :data:`CPU_PROBE_ENTRY` of

@@ -136,6 +136,27 @@ def test_malformed_cpu_requirement_is_rejected(tmp_path):
         _entries(tmp_path, ENTRY_TOML + 'cpu = "avx512f"\n')
 
 
+@pytest.mark.parametrize(("workaround", "message"), [
+    ('{ text = "Pad first.", code = "y = f(x" }', "code is not valid Python"),
+    ('{ text = "Pad first.", none = "why" }', "either text .and optionally code. or none"),
+    ('{ code = "y = f(x)" }', "either text .and optionally code. or none"),
+    ('{ none = "why", code = "y = f(x)" }', "none takes no code"),
+    ('{ text = "" }', "text must be non-empty text"),
+    ('{ txt = "Pad first." }', "unknown key 'txt'"),
+    ('"Pad first."', "workaround must be a table"),
+])
+def test_malformed_workarounds_are_rejected(tmp_path, workaround, message):
+    with pytest.raises(registry.RegistryError, match=message):
+        _entries(tmp_path, ENTRY_TOML + f"workaround = {workaround}\n")
+
+
+def test_a_workaround_is_text_with_code_or_why_there_is_none(tmp_path):
+    for workaround in ('{ text = "Pad first.", code = """\ny = f(x)\n""" }',
+                       '{ text = "Pad first." }', '{ none = "No flag keeps NaN." }'):
+        (entry,) = _entries(tmp_path, ENTRY_TOML + f"workaround = {workaround}\n")
+        assert set(entry.raw["workaround"]) <= {"text", "code", "none"}
+
+
 def test_duplicate_ids_are_rejected(tmp_path):
     with pytest.raises(registry.RegistryError, match="duplicate id"):
         _entries(tmp_path, ENTRY_TOML + ENTRY_TOML)
