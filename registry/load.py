@@ -140,6 +140,10 @@ def validate(table: Mapping[str, Any], where: str) -> list[str]:
                 problems.append(f"versions: {name}: {problem}")
     if "workaround" in table:
         problems += _workaround_problems(table["workaround"])
+    elif set(table.get("frameworks", [])) & FRAMEWORKS:
+        problems.append("an entry about a framework of the report needs a workaround "
+                        "(the porting guides show it): { text = ..., code = ... } or "
+                        "{ none = ... }")
     repro = table.get("reproducer")
     if repro is not None:
         if "x_shape" not in repro and "x" not in repro:

@@ -44,11 +44,12 @@ def shares(entry: registry.Entry, framework: str, probes: Sequence[Mapping[str, 
 
 
 def group(entry: registry.Entry, arriving: bool) -> str | None:
-    """The guide group of ``entry``: of the target (``arriving``) or of the source (what
-    ported code relied on; None where the source merely lacked or rejected something)."""
+    """The guide group of ``entry``: of the target (``arriving``), or of the source (what
+    ported code relied on: a convention, or input the source accepted; None for what the
+    source lacked, rejected or got wrong)."""
     gives_values = entry.claim is not None and entry.claim.form in ("values", "excluded")
     if entry.kind in ("convention", "deviation"):
-        return "values"
+        return "values" if arriving or entry.kind == "convention" else None
     if entry.kind == "unsupported":
         return "spelling" if arriving else None
     return "errors" if arriving or gives_values else None
@@ -67,14 +68,14 @@ def items(entries: Sequence[registry.Entry], probes: Sequence[Mapping[str, Any]]
     return out
 
 
-def workaround_blocks(entry: registry.Entry) -> list[Block]:
-    """The entry's workaround: its text and code, or why there is none."""
+def workaround_blocks(entry: registry.Entry, label: str = "Workaround") -> list[Block]:
+    """The entry's workaround under ``label``: its text and code, or why there is none."""
     w = entry.raw.get("workaround") or {}
     if "none" in w:
         return [Paragraph((Strong("No workaround"), ": ", " ".join(w["none"].split())))]
     if "text" not in w:
         return [Paragraph((Strong("No workaround recorded"), "."))]
-    blocks: list[Block] = [Paragraph((Strong("Workaround"), ": ", " ".join(w["text"].split())))]
+    blocks: list[Block] = [Paragraph((Strong(label), ": ", " ".join(w["text"].split())))]
     return blocks + ([CodeBlock(w["code"])] if w.get("code") else [])
 
 
@@ -99,7 +100,10 @@ def item_blocks(entry: registry.Entry, arriving: bool, source: str, target: str
                                                           "dtype", "variant")}
         refs += [" · reproducer case ", Code(", ".join(f"{k}={v}" for k, v in shown.items()))]
     return [Heading(4, entry.id, entry.id), Paragraph((*where, Strong(entry.summary))),
-            Paragraph(tuple(facts)), *workaround_blocks(entry), Paragraph(tuple(refs))]
+            Paragraph(tuple(facts)),
+            *workaround_blocks(entry, "Workaround" if arriving else
+                               f"Workaround (in {source}, before porting)"),
+            Paragraph(tuple(refs))]
 
 
 def guide(report: Report, source: str, target: str) -> list[Block]:
@@ -110,17 +114,21 @@ def guide(report: Report, source: str, target: str) -> list[Block]:
         Paragraph(("Built by ", Code("python -m report build"), " from the registry; do not "
                    "edit by hand. Each item is a registry entry on which ", source, " and ",
                    target, " behave differently on the same case: ", target, "'s own (what "
-                   "changes on arrival) and ", source, "'s conventions that ", target,
-                   " does not share (what ported code relied on). Workarounds give the "
-                   "oracle's default convention (", Link("all guides", "README.md"), ", ",
-                   Link("every entry", "../discrepancies.md"), ").")),
+                   "changes on arrival), and ", source, "'s conventions and accepted input "
+                   "that ", target, " does not share (what ported code relied on; ", source,
+                   "'s bugs are in ", Link("its entries", "../discrepancies.md"), "). "
+                   "Workarounds give the oracle's default convention in the entry's "
+                   "framework (", Link("all guides", "README.md"), ").")),
     ]
     if not any(found.values()):
         return [*blocks, Paragraph(f"No registered difference between {source} and "
                                    f"{target}.")]
     for key, title in GROUPS.items():
+        rows = tuple((Link(e.id, "#" + e.id), target if arriving else source,
+                      f"{e.op} ({entry_pass(e)})", e.summary) for e, arriving in found[key])
         blocks += [Heading(2, title, key),
-                   *(Paragraph("None registered."),) * (not found[key])]
+                   Table(("entry", "whose", "op", "what happens"), rows, title) if rows
+                   else Paragraph("None registered.")]
         for entry, arriving in found[key]:
             blocks += item_blocks(entry, arriving, source, target)
     return blocks

@@ -75,6 +75,7 @@ summary = "raises on some CPUs"
 description = "A kernel some instruction sets pick raises."
 source = "https://example.org/source-of-the-cpu-probe-entry"
 cpu = [["avx512_vnni", "amx_tile"]]
+workaround = {{ none = "No argument picks another kernel." }}
 probes = {{ "{CPU_COLUMN}" = ["{CPU_CASE}"] }}
 
 [[discrepancy]]
@@ -91,6 +92,7 @@ source = "https://example.org/source-of-the-cpu-suite-entry"
 cpu = ["!avx512f"]
 reproducer = {{ x_shape = [1, 1, 4], params = {{ kernel_size = 2 }} }}
 claim = {{ excluded = "values that follow no convention" }}
+workaround = {{ text = "Pool in float64.", code = "y = pool(x.astype('float64'))" }}
 '''
 
 CODE = "import numpy as np\n\ny = np.zeros(3)\nprint(y.shape, y.dtype, y.tolist())\n"

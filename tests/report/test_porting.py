@@ -6,8 +6,9 @@ from __future__ import annotations
 import posixpath
 import re
 
+import registry
 from report.__main__ import build, stale, write
-from report.porting import DIRECTORY, GROUPS, page
+from report.porting import DIRECTORY, GROUPS, items, page
 from report.records import FRAMEWORKS
 from tests.report.synthetic import default_probes, probe, setup
 
@@ -35,12 +36,13 @@ def section(files: dict[str, str], source: str, target: str, entry: str) -> str:
 
 def test_a_guide_lists_the_target_entries_and_the_source_conventions(tmp_path):
     files = build(*setup(tmp_path)).files
-    # mxnet -> torch: mxnet's NaN rule was relied on, torch's divisor and missing 'same'
-    # pooling arrive
+    # mxnet -> torch: torch's divisor and missing 'same' pooling arrive; mxnet's NaN bug
+    # is nothing ported code relied on
     assert guide(files, "mxnet", "torch") == {
-        "values": ["torch-divides-by-inside-cells", "mxnet-ignores-nan"],
+        "values": ["torch-divides-by-inside-cells"],
         "spelling": ["torch-no-same-pooling"], "errors": []}
-    # torch -> mxnet: what torch lacks does not bite on arrival in mxnet
+    # torch -> mxnet: torch's divisor convention was relied on, mxnet's NaN bug arrives;
+    # what torch lacks does not bite
     assert guide(files, "torch", "mxnet") == {
         "values": ["torch-divides-by-inside-cells", "mxnet-ignores-nan"],
         "spelling": [], "errors": []}
@@ -53,10 +55,12 @@ def test_an_item_says_what_happens_with_its_workaround_and_links(tmp_path):
     assert "**Workaround**: Pass count_include_pad explicitly." in item
     assert "```python\ny = pool(x, count_include_pad=True)\n```" in item
     assert "(../discrepancies.md#torch-divides-by-inside-cells)" in item
-    relied = section(files, "mxnet", "torch", "mxnet-ignores-nan")
-    assert "mxnet code relied on this" in relied
-    assert "**No workaround**: No flag of the kernel keeps NaN." in relied
-    assert "reproducer case `x_shape=[1, 1, 4], params={'kernel_size': 2}`" in relied
+    relied = section(files, "torch", "mxnet", "torch-divides-by-inside-cells")
+    assert "torch code relied on this (`torch.nn.functional.avg_pool1d`)" in relied
+    assert "**Workaround (in torch, before porting)**: Pass count_include_pad" in relied
+    arriving = section(files, "torch", "mxnet", "mxnet-ignores-nan")
+    assert "**No workaround**: No flag of the kernel keeps NaN." in arriving
+    assert "reproducer case `x_shape=[1, 1, 4], params={'kernel_size': 2}`" in arriving
 
 
 def test_a_pair_without_difference_says_so(tmp_path):
@@ -81,7 +85,8 @@ def test_the_index_links_every_ordered_pair_once(tmp_path):
     pairs = [page(s, t) for s in FRAMEWORKS for t in FRAMEWORKS if s != t]
     assert sorted(links) == sorted(pairs)
     assert set(files) >= {f"{DIRECTORY}/{p}" for p in pairs}
-    assert "[2 / 1 / 0](mxnet-to-torch.md)" in files[INDEX]
+    assert "[1 / 1 / 0](mxnet-to-torch.md)" in files[INDEX]
+    assert "[2 / 0 / 0](torch-to-mxnet.md)" in files[INDEX]
 
 
 def test_every_link_of_a_guide_resolves(tmp_path):
@@ -105,5 +110,15 @@ def test_the_report_and_check_cover_the_guides(tmp_path):
     assert 'href="porting/README.md"' in files["docs/report.html"]
     write(root, files)
     path = root / DIRECTORY / page("mxnet", "torch")
-    path.write_text(path.read_text().replace("mxnet-ignores-nan", "old-entry"))
+    path.write_text(path.read_text().replace("torch-no-same-pooling", "old-entry"))
     assert set(stale(root, files)) == {f"{DIRECTORY}/{page('mxnet', 'torch')}"}
+
+
+def test_every_registered_entry_a_guide_can_show_has_a_workaround():
+    entries = registry.load(registry.DEFAULT_PATH)
+    shown = {e.id: e for s in FRAMEWORKS for t in FRAMEWORKS if s != t
+             for found in items(entries, [], s, t).values() for e, _ in found}
+    assert len(shown) > len(entries) / 2
+    for entry in shown.values():
+        workaround = entry.raw.get("workaround", {})
+        assert workaround.get("text") or workaround.get("none"), entry.id

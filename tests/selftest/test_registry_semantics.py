@@ -144,10 +144,12 @@ def test_malformed_cpu_requirement_is_rejected(tmp_path):
     ('{ text = "" }', "text must be non-empty text"),
     ('{ txt = "Pad first." }', "unknown key 'txt'"),
     ('"Pad first."', "workaround must be a table"),
+    (None, "a framework of the report needs a workaround"),
 ])
 def test_malformed_workarounds_are_rejected(tmp_path, workaround, message):
     with pytest.raises(registry.RegistryError, match=message):
-        _entries(tmp_path, ENTRY_TOML + f"workaround = {workaround}\n")
+        _entries(tmp_path, ENTRY_TOML.replace('["broken"]', '["torch"]') if workaround is None
+                 else ENTRY_TOML + f"workaround = {workaround}\n")
 
 
 def test_a_workaround_is_text_with_code_or_why_there_is_none(tmp_path):

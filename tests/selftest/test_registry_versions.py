@@ -25,6 +25,7 @@ ENTRY = textwrap.dedent("""
     description = "d"
     source = "https://example.org/bounded"
     behaves_as = { count_include_pad = false }
+    workaround = { none = "a test double" }
 """)
 
 
