@@ -69,12 +69,11 @@ def items(entries: Sequence[registry.Entry], probes: Sequence[Mapping[str, Any]]
 
 
 def workaround_blocks(entry: registry.Entry, label: str = "Workaround") -> list[Block]:
-    """The entry's workaround under ``label``: its text and code, or why there is none."""
-    w = entry.raw.get("workaround") or {}
+    """The entry's workaround under ``label``: its text and code, or why there is none
+    (the registry requires one of an entry about a framework of the report)."""
+    w = entry.raw["workaround"]
     if "none" in w:
         return [Paragraph((Strong("No workaround"), ": ", " ".join(w["none"].split())))]
-    if "text" not in w:
-        return [Paragraph((Strong("No workaround recorded"), "."))]
     blocks: list[Block] = [Paragraph((Strong(label), ": ", " ".join(w["text"].split())))]
     return blocks + ([CodeBlock(w["code"])] if w.get("code") else [])
 
@@ -92,6 +91,8 @@ def item_blocks(entry: registry.Entry, arriving: bool, source: str, target: str
         facts += [" · ", Code(entry.claim.describe())]
     if entry.cpu:
         facts.append(f" · on {condition(entry.cpu)} only")
+    if isinstance(entry.when.get("variant"), str):
+        facts.append(f" · under the {entry.when['variant']} variant only")
     repro = entry.reproducer
     link = f"../discrepancies.md#{entry.id}"
     refs: list[Inline] = [Link("entry and reproducers", link)]
