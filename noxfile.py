@@ -7,7 +7,8 @@ The backend sessions come from the backend table (``backends/table.py``): one se
 row, or one parametrized session for rows that share a session name (``keras``), and one
 ``<session>_variants`` session per session whose rows have variants, running each variant in
 turn in one virtualenv under the ``variant`` hypothesis profile (select some with
-``CONFORMANCE_VARIANTS="channels_last compile"``).
+``CONFORMANCE_VARIANTS="channels_last xla"``; an on-demand variant, such as
+``tensorflow[onednn]``, runs only when named there).
 Framework versions are pinned there; override one with an environment variable,
 e.g. ``CONFORMANCE_TORCH="torch==2.14.1" nox -s torch``.
 Extra arguments go to pytest: ``nox -s torch -- --hypothesis-profile thorough``.
@@ -87,15 +88,17 @@ def run_suite(session: nox.Session, key: str, profile: str, paths: tuple[str, ..
 
 def run_variants(session: nox.Session, keys: tuple[str, ...]) -> None:
     """Install the frameworks of ``keys`` (variants of one session's backends) once, and
-    run the suite and probes on each variant in turn (``CONFORMANCE_VARIANTS`` selects
-    some by name, e.g. ``"xla no_onednn"``)."""
+    run the suite and probes on each variant in turn but the on-demand ones
+    (``CONFORMANCE_VARIANTS`` selects some by name instead, e.g. ``"xla onednn"``)."""
     specs = [table.by_name(name) for name in dict.fromkeys(table.parse(k)[0] for k in keys)]
     session.install(*table.TEST_REQUIREMENTS,
                     *dict.fromkeys(r for spec in specs for r in table.requirements(spec)))
     chosen = os.environ.get("CONFORMANCE_VARIANTS", "").split()
     failed = []
     for key in keys:
-        if not chosen or table.parse(key)[1] in chosen or key in chosen:
+        name, variant = table.parse(key)
+        if (variant in chosen or key in chosen
+                or (not chosen and not table.by_name(name).variant(variant).on_demand)):
             try:
                 run_suite(session, key, "variant", ("tests/conformance",))
             except nox.command.CommandFailed:
@@ -139,7 +142,9 @@ def _variants_session(group: str, keys: tuple[str, ...]) -> None:
     """Define the nox session ``group`` running the variants ``keys``."""
     def session_fn(session: nox.Session) -> None:
         run_variants(session, keys)
-    session_fn.__doc__ = f"Conformance suite and probes on the variants {', '.join(keys)}."
+    on_demand = [k for k in keys if k not in table.variant_keys(on_demand=False)]
+    session_fn.__doc__ = (f"Conformance suite and probes on the variants {', '.join(keys)}"
+                          + (f" ({', '.join(on_demand)} on demand)." if on_demand else "."))
     session_fn.__name__ = group
     nox.session(python=PYTHON, name=group)(session_fn)
 

@@ -25,7 +25,8 @@ is the seeds' loop on a ``Conv2D`` layer, updated with ``kernel.assign_sub``.
 
 Variants of Keras on TensorFlow (``with_variant``; ``backends/table.py`` lists them): ``xla``
 calls the layer inside ``tf.function(jit_compile=True)`` (what ``Model.compile(
-jit_compile=True)`` does to a model's step), applied in :meth:`KerasBackend._call` alone;
+jit_compile=True)`` does to a model's step), applied in :meth:`KerasBackend._call` and, for a
+backward pass, around the tape and its gradient in :meth:`KerasBackend._vjp`;
 ``no_onednn`` and ``onednn`` are ``TF_ENABLE_ONEDNN_OPTS``, which :func:`backends.load`
 sets before TensorFlow is imported.
 """
@@ -282,8 +283,15 @@ class KerasBackend:
             inputs.requires_grad_(True)
         sources = [inputs, *(v.value for v in variables)]
         out_grad = keras.ops.convert_to_tensor(_channels_last(dy), dtype=dtype)
+        def gradients() -> list[Any]:
+            return self._gradients(lambda: layer(inputs), sources, out_grad)[1]
+
+        if self.variant == "xla":
+            import tensorflow as tf
+
+            gradients = tf.function(gradients, jit_compile=True)
         try:
-            _, grads = self._gradients(lambda: layer(inputs), sources, out_grad)
+            grads = gradients()
         except Exception as err:
             if _no_kernel(err):
                 raise Unsupported(f"keras.layers.{type(layer).__name__} on "

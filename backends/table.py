@@ -51,6 +51,9 @@ class Variant:
         Whether the first call of each new shape compiles (``torch.compile``, XLA): the
         ``variant`` hypothesis profile then runs its capability table in
         ``BUDGET_DTYPES`` only.
+    on_demand : str
+        Why the test command leaves it out ('' for a variant that runs there): its session
+        then runs it only when ``CONFORMANCE_VARIANTS`` names it.
     """
 
     name: str
@@ -58,6 +61,7 @@ class Variant:
     env: Mapping[str, str] = field(default_factory=dict)
     render: str = ""
     compiles: bool = False
+    on_demand: str = ""
 
     @property
     def in_process(self) -> bool:
@@ -176,7 +180,11 @@ _TF_VARIANTS = (
             render="probes.render:tensorflow_xla", compiles=True),
     Variant("no_onednn", f"{_ONEDNN}=0: TensorFlow's own CPU kernels, not oneDNN's",
             env={_ONEDNN: "0"}),
-    Variant("onednn", f"{_ONEDNN}=1: oneDNN's CPU kernels on every CPU", env={_ONEDNN: "1"}),
+    Variant("onednn", f"{_ONEDNN}=1: oneDNN's CPU kernels on every CPU", env={_ONEDNN: "1"},
+            on_demand="on CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX it is "
+                      "TensorFlow's default, which the backend's own session runs; on "
+                      "other CPUs oneDNN runs its kernels for their instruction set, which "
+                      "a CPU with those features cannot measure"),
 )
 BACKENDS: tuple[BackendSpec, ...] = (
     BackendSpec(
@@ -367,16 +375,21 @@ def parse(spec: str) -> tuple[str, str]:
     return name, variant
 
 
-def variant_keys(spec: BackendSpec | None = None) -> tuple[str, ...]:
-    """The records keys of every variant (of ``spec`` alone when given), in table order."""
+def variant_keys(spec: BackendSpec | None = None, on_demand: bool = True
+                 ) -> tuple[str, ...]:
+    """The records keys of every variant (of ``spec`` alone when given), in table order;
+    without the on-demand ones (:attr:`Variant.on_demand`) unless ``on_demand``."""
     specs = BACKENDS if spec is None else (spec,)
-    return tuple(key(s.name, v.name) for s in specs for v in s.variants)
+    return tuple(key(s.name, v.name) for s in specs for v in s.variants
+                 if on_demand or not v.on_demand)
 
 
 #: The variant sessions of the test command (``nox``): those whose registry entries have
-#: been checked against the suite's corner cases (empty inputs, bad input, extremes). The
-#: others run with ``nox -s <session>`` and in ``nox -s report``.
-TEST_COMMAND_VARIANT_SESSIONS = ("torch_variants",)
+#: been checked against the suite's corner cases (empty inputs, bad input, extremes), each
+#: within the time budget of the ``variant`` profile. The others run with
+#: ``nox -s <session>``. A session of the test command runs its variants but the
+#: on-demand ones (:attr:`Variant.on_demand`).
+TEST_COMMAND_VARIANT_SESSIONS = ("torch_variants", "tensorflow_variants", "mxnet_variants")
 
 
 def variant_groups() -> dict[str, tuple[str, ...]]:

@@ -10,7 +10,9 @@ a ceil mode that changes the output size, dilated pooling with strides or ``'SAM
 dtypes without a CPU kernel (the message is TensorFlow's own).
 
 Variants (``with_variant``; ``backends/table.py`` lists them): ``xla`` runs each forward
-call inside ``tf.function(jit_compile=True)`` (:meth:`TensorFlowBackend._compiled`);
+call, and each backward pass (the tape and its gradient together, as a compiled training
+step has them), inside ``tf.function(jit_compile=True)``
+(:meth:`TensorFlowBackend._compiled`);
 ``no_onednn`` and ``onednn`` are ``TF_ENABLE_ONEDNN_OPTS``, which :func:`backends.load` sets
 before TensorFlow is imported (nothing changes in the adapter).
 
@@ -164,7 +166,7 @@ class TensorFlowBackend:
                 y = forward(inputs, filters, bias)
             return tape.gradient(y, [inputs, filters, bias], output_gradients=_channels_last(dy))
 
-        dx, dw, db = _conv_run(api, x.dtype, groups, grads)
+        dx, dw, db = _conv_run(api, x.dtype, groups, self._compiled(grads))
         for name, g in zip(("x", "w", "b"), (dx, dw, db), strict=True):
             if g is None:
                 raise NoGradient("tf.GradientTape.gradient", f"{name} ({x.dtype})")
@@ -197,13 +199,15 @@ class TensorFlowBackend:
                      stride: Any = None, padding: Any = 0, dilation: Any = 1,
                      ceil_mode: bool = False) -> np.ndarray:
         """``dx`` by ``tf.GradientTape`` through the max pooling of :meth:`max_pool`."""
-        return _pool_vjp("MAX", x, dy, kernel_size, stride, padding, dilation, ceil_mode)
+        return _pool_vjp("MAX", x, dy, kernel_size, stride, padding, dilation, ceil_mode,
+                         self._compiled)
 
     def avg_pool_vjp(self, x: np.ndarray, dy: np.ndarray, kernel_size: Any, *,
                      stride: Any = None, padding: Any = 0, dilation: Any = 1,
                      ceil_mode: bool = False, count_include_pad: bool = True) -> np.ndarray:
         """``dx`` by ``tf.GradientTape`` through the average pooling of :meth:`avg_pool`."""
-        return _pool_vjp("AVG", x, dy, kernel_size, stride, padding, dilation, ceil_mode)
+        return _pool_vjp("AVG", x, dy, kernel_size, stride, padding, dilation, ceil_mode,
+                         self._compiled)
 
     def learn_kernel(self, X: np.ndarray, Y: np.ndarray, init: np.ndarray, lr: float,
                      steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -322,8 +326,10 @@ def _pool_run(api: str, dtype: np.dtype, dilated: bool, fn: Callable[[], Any]) -
 
 
 def _pool_vjp(kind: str, x: np.ndarray, dy: np.ndarray, kernel_size: Any, stride: Any,
-              padding: Any, dilation: Any, ceil_mode: bool) -> np.ndarray:
-    """The gradient of a pooling at ``x`` against ``dy``, by ``tf.GradientTape``."""
+              padding: Any, dilation: Any, ceil_mode: bool,
+              compiled: Callable[[Callable[[], Any]], Callable[[], Any]]) -> np.ndarray:
+    """The gradient of a pooling at ``x`` against ``dy``, by ``tf.GradientTape``, the
+    tape and its gradient ``compiled`` as the adapter's variant says."""
     api, dilated, forward = _pool_forward(kind, x, kernel_size, stride, padding, dilation,
                                           ceil_mode)
     inputs = _channels_last(x)
@@ -334,7 +340,7 @@ def _pool_vjp(kind: str, x: np.ndarray, dy: np.ndarray, kernel_size: Any, stride
             y = forward(inputs)
         return tape.gradient(y, inputs, output_gradients=_channels_last(dy))
 
-    dx = _pool_run(api, x.dtype, dilated, grad)
+    dx = _pool_run(api, x.dtype, dilated, compiled(grad))
     if dx is None:
         raise NoGradient("tf.GradientTape.gradient", f"x ({x.dtype})")
     return _channels_first(dx)

@@ -23,11 +23,12 @@ message. :meth:`TorchBackend.learn_kernel` is the seeds' training loop on
 ``torch.nn.functional.conv2d``.
 
 Variants (``with_variant``; ``backends/table.py`` lists them) are applied where the
-functional op is called, :meth:`TorchBackend._under`, and nowhere else:
+functional op is called, :meth:`TorchBackend._under`, and nowhere else (a backward pass:
+the forward call and ``torch.autograd.grad`` together):
 
-- ``channels_last``: the input and the weights as a user converts them,
-  ``.to(memory_format=torch.channels_last)`` (``channels_last_3d`` for 5-D tensors; 3-D
-  tensors have no such format and stay as they are);
+- ``channels_last``: the input, the weights (and a backward pass's output gradient) as a
+  user converts them, ``.to(memory_format=torch.channels_last)`` (``channels_last_3d`` for
+  5-D tensors; 3-D tensors have no such format and stay as they are);
 - ``no_mkldnn``: the call inside ``torch.backends.mkldnn.flags(enabled=False)``.
 """
 
@@ -124,13 +125,16 @@ class TorchBackend:
         other.variant = variant
         return other
 
-    def _under(self, forward: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    def _under(self, forward: Callable[..., Any]) -> Callable[..., Any]:
         """``forward`` under the adapter's variant: its tensors in channels_last memory
-        (``channels_last``), or called with oneDNN off (``no_mkldnn``)."""
+        (``channels_last``), or called with oneDNN off (``no_mkldnn``). A backward pass
+        wraps its forward call and ``torch.autograd.grad`` together: the gradient kernels
+        run under the variant too (the output gradient in channels_last memory like the
+        output, the gradients taken with respect to the converted tensors)."""
         if not self.variant:
             return forward
 
-        def run(*tensors: torch.Tensor | None) -> torch.Tensor:
+        def run(*tensors: torch.Tensor | None) -> Any:
             if self.variant == "channels_last":
                 tensors = tuple(_channels_last(t) for t in tensors)
                 return forward(*tensors)
@@ -158,12 +162,17 @@ class TorchBackend:
         """``(dx, dw, db)`` by ``torch.autograd.grad`` through ``conv{1,2,3}d``."""
         api, forward = _conv_forward(x, w, stride, padding, dilation, groups)
 
+        def vjp(inputs: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                out_grad: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            y = forward(inputs, weight, bias)
+            return torch.autograd.grad(y, (inputs, weight, bias), out_grad)
+
+        vjp = self._under(vjp)
+
         def grads() -> tuple[torch.Tensor, ...]:
             inputs = _leaf(x)
-            weight = _leaf(w)
             bias = torch.zeros(w.shape[0], dtype=inputs.dtype, requires_grad=True)
-            y = forward(inputs, weight, bias)
-            return torch.autograd.grad(y, (inputs, weight, bias), _to_torch(dy))
+            return vjp(inputs, _leaf(w), bias, _to_torch(dy))
 
         return _conv_run(api, x.dtype, grads, grad=True)
 
@@ -180,7 +189,7 @@ class TorchBackend:
                      ceil_mode: bool = False) -> np.ndarray:
         """``dx`` by ``torch.autograd.grad`` through ``max_pool{1,2,3}d``."""
         api, forward = _max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
-        return _pool_vjp(api, x, dy, forward)
+        return _pool_vjp(api, x, dy, forward, self._under)
 
     def avg_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
@@ -198,7 +207,7 @@ class TorchBackend:
         """``dx`` by ``torch.autograd.grad`` through ``avg_pool{1,2,3}d``."""
         api, forward = _avg_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode,
                                          count_include_pad)
-        return _pool_vjp(api, x, dy, forward)
+        return _pool_vjp(api, x, dy, forward, self._under)
 
     def learn_kernel(self, X: np.ndarray, Y: np.ndarray, init: np.ndarray, lr: float,
                      steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -316,13 +325,15 @@ def _conv_run(api: str, dtype: np.dtype, fn: Callable[[], Any], grad: bool = Fal
 
 
 def _pool_vjp(api: str, x: np.ndarray, dy: np.ndarray,
-              forward: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
-    """The gradient of ``forward`` at ``x`` against ``dy``, by ``torch.autograd.grad``."""
-    def grads() -> torch.Tensor:
-        inputs = _leaf(x)
-        return torch.autograd.grad(forward(inputs), inputs, _to_torch(dy))[0]
+              forward: Callable[[torch.Tensor], torch.Tensor],
+              under: Callable[[Callable[..., Any]], Callable[..., Any]]) -> np.ndarray:
+    """The gradient of ``forward`` at ``x`` against ``dy``, by ``torch.autograd.grad``,
+    the forward and backward calls both ``under`` the adapter's variant."""
+    def vjp(inputs: torch.Tensor, out_grad: torch.Tensor) -> torch.Tensor:
+        return torch.autograd.grad(forward(inputs), inputs, out_grad)[0]
 
-    return _run(api, x.dtype, grads, grad=True)
+    vjp = under(vjp)
+    return _run(api, x.dtype, lambda: vjp(_leaf(x), _to_torch(dy)), grad=True)
 
 
 def _pool_args(api: str, x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,

@@ -432,46 +432,87 @@ def nan_last(inner: Computation) -> Computation:
     return run
 
 
+def _routed(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
+            pick: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> list[np.ndarray]:
+    """Max pooling's gradient routed window by window: ``pick(cells, inside)`` gets each
+    window's cells in row-major tap order (``(N, C, *out, K)``, float64) and whether each
+    cell is an input cell (not padding), and says which cells get the window's gradient,
+    whole; gradients of overlapping windows that pick the same cell add up."""
+    x = np.asarray(arrays["x"]).astype(np.float64)
+    dy = np.asarray(arrays["dy"], dtype=np.float64)
+    geo = _pool_geometry(op, x, params)
+    nd = x.ndim - 2
+    inner_cells = tuple(slice(lo, lo + n) for (lo, _), n in zip(geo.pads, x.shape[2:],
+                                                               strict=True))
+    xp = np.zeros((*x.shape[:2], *geo.padded))
+    xp[(slice(None), slice(None), *inner_cells)] = x
+    inside = np.zeros(geo.padded, dtype=bool)
+    inside[inner_cells] = True
+    number = np.arange(math.prod(geo.padded), dtype=np.float64).reshape(geo.padded)
+    extents = tuple((k - 1) * d + 1 for k, d in zip(geo.kernel, geo.dilation, strict=True))
+
+    def windows(a: np.ndarray, first: int) -> np.ndarray:
+        view = np.lib.stride_tricks.sliding_window_view(
+            a, extents, axis=tuple(range(first, first + nd)))
+        view = view[(slice(None),) * first + tuple(
+            slice(0, (o - 1) * s + 1, s) for o, s in zip(geo.out, geo.stride, strict=True))
+            + tuple(slice(None, None, d) for d in geo.dilation)]
+        return view.reshape(*view.shape[:first + nd], -1)
+
+    cells, where = windows(xp, 2), windows(number, 0)
+    hit = pick(cells, np.broadcast_to(windows(inside, 0), cells.shape))
+    grad = np.zeros((*x.shape[:2], math.prod(geo.padded)))
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            share = np.broadcast_to(dy[n, c][..., None], hit.shape[2:])
+            np.add.at(grad[n, c], where[hit[n, c]].astype(np.intp), share[hit[n, c]])
+    grad = grad.reshape(*x.shape[:2], *geo.padded)
+    return [grad[(slice(None), slice(None), *inner_cells)]]
+
+
 def ties_all(inner: Computation) -> Computation:
     """Max pooling's gradient given, whole, to EVERY cell of a window that equals its
     maximum (a backward pass that compares the input with the pooled output instead of
     keeping the index of one maximum). Computed directly from the windows; the inner
     computation is not used for ``max_pool_vjp``."""
+    def pick(cells: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        real = inside & ~np.isnan(cells)
+        top = np.max(np.where(real, cells, -np.inf), axis=-1, keepdims=True)
+        return (cells == top) & real
+
     def run(op, arrays, params, dtype):
         if op != "max_pool_vjp":
             return inner(op, arrays, params, dtype)
-        x = np.asarray(arrays["x"]).astype(np.float64)
-        dy = np.asarray(arrays["dy"], dtype=np.float64)
-        geo = _pool_geometry(op, x, params)
-        nd = x.ndim - 2
-        xp = np.full((*x.shape[:2], *geo.padded), np.nan)
-        inner_cells = tuple(slice(lo, lo + n) for (lo, _), n in zip(geo.pads, x.shape[2:],
-                                                                   strict=True))
-        xp[(slice(None), slice(None), *inner_cells)] = x
-        number = np.arange(math.prod(geo.padded), dtype=np.float64).reshape(geo.padded)
-        extents = tuple((k - 1) * d + 1 for k, d in zip(geo.kernel, geo.dilation, strict=True))
+        return _routed(op, arrays, params, pick)
+    return run
 
-        def windows(a: np.ndarray, first: int) -> np.ndarray:
-            view = np.lib.stride_tricks.sliding_window_view(
-                a, extents, axis=tuple(range(first, first + nd)))
-            view = view[(slice(None),) * first + tuple(
-                slice(0, (o - 1) * s + 1, s) for o, s in zip(geo.out, geo.stride,
-                                                             strict=True))
-                + tuple(slice(None, None, d) for d in geo.dilation)]
-            return view.reshape(*view.shape[:first + nd], -1)
 
-        cells, where = windows(xp, 2), windows(number, 0)
-        with np.errstate(invalid="ignore"):
-            top = np.nanmax(np.where(np.isnan(cells), -np.inf, cells), axis=-1,
-                            keepdims=True)
-            hit = (cells == top) & ~np.isnan(cells)
-        grad = np.zeros((*x.shape[:2], math.prod(geo.padded)))
-        for n in range(x.shape[0]):
-            for c in range(x.shape[1]):
-                share = np.broadcast_to(dy[n, c][..., None], hit.shape[2:])
-                np.add.at(grad[n, c], where[hit[n, c]].astype(np.intp), share[hit[n, c]])
-        grad = grad.reshape(*x.shape[:2], *geo.padded)
-        return [grad[(slice(None), slice(None), *inner_cells)]]
+def select_ge_scan(inner: Computation) -> Computation:
+    """Max pooling's gradient routed as XLA's SelectAndScatter with a ``>=`` select does:
+    each window's input cells in row-major tap order, the kept cell replaced by the next
+    one unless ``kept >= next``. Ties keep the first maximum, as the oracle does; a
+    comparison with NaN is false, so a NaN replaces the kept cell and is itself replaced
+    by the next cell: the gradient goes to the last NaN when it ends the window, else to
+    the scan's winner among the cells after the last NaN. Padding is never picked.
+    Computed directly from the windows; the inner computation is not used for
+    ``max_pool_vjp``."""
+    def pick(cells: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        best = np.full(cells.shape[:-1], np.nan)
+        where = np.full(cells.shape[:-1], -1)
+        seen = np.zeros(cells.shape[:-1], dtype=bool)
+        for k in range(cells.shape[-1]):
+            value, real = cells[..., k], inside[..., k]
+            with np.errstate(invalid="ignore"):
+                take = real & (~seen | ~(best >= value))
+            best = np.where(take, value, best)
+            where = np.where(take, k, where)
+            seen |= real
+        return np.arange(cells.shape[-1]) == where[..., None]
+
+    def run(op, arrays, params, dtype):
+        if op != "max_pool_vjp":
+            return inner(op, arrays, params, dtype)
+        return _routed(op, arrays, params, pick)
     return run
 
 
@@ -515,6 +556,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
 
     "nan-last": nan_last,
     "ties-all": ties_all,
+    "select-ge-scan": select_ge_scan,
     "minus-inf-dropped": minus_inf_dropped,
 }
 

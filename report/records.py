@@ -48,7 +48,7 @@ for _spec in TABLE:
     BACKENDS[_spec.name] = (_spec.framework, _spec.display, _spec.nox_session)
     if f"{_spec.session}_variants" not in TEST_COMMAND_VARIANT_SESSIONS:
         continue
-    for _key in variant_keys(_spec):
+    for _key in variant_keys(_spec, on_demand=False):
         BACKENDS[_key] = (_spec.framework, f"{_spec.display} [{_key.partition('[')[2][:-1]}]",
                           f"{_spec.session}_variants")
 SUITE_BACKENDS = tuple(BACKENDS)

@@ -469,6 +469,25 @@ def test_every_value_model_has_a_semantics_case():
     assert backward <= set(registry.VALUE_MODELS)
 
 
+@pytest.mark.parametrize(("x", "dy", "params", "expected"), [
+    # [1, nan] keeps the NaN (1 >= nan is false), [nan, 2] the 2, [5, nan] the NaN
+    ([1, NAN, NAN, 2, 5, NAN], [1, 2, 4], {"kernel_size": 2}, [0, 1, 0, 2, 0, 4]),
+    # after the NaN the scan starts again: [1, nan, 3] keeps 3, [2, 5, nan] the NaN
+    ([1, NAN, 3, 2, 5, NAN], [1, 2], {"kernel_size": 3}, [0, 0, 1, 0, 0, 2]),
+    # ties keep the first maximum, -inf windows their first cell, as the oracle
+    ([3, 3, 1, 3], [1, 2], {"kernel_size": 2}, [1, 0, 0, 2]),
+    ([-INF, -INF, 1, 1], [1, 2], {"kernel_size": 2}, [1, 0, 2, 0]),
+    # padding is never picked, even where every input cell is below 0
+    ([-1, -2], [1, 2, 4], {"kernel_size": 2, "stride": 1, "padding": 1}, [3, 4]),
+])
+def test_select_ge_scan_routes_as_a_scan_with_ge(x, dy, params, expected):
+    """The routing of XLA's SelectAndScatter with a '>=' select, worked out by hand."""
+    model = registry.VALUE_MODELS["select-ge-scan"](lambda *args: [])
+    arrays = {"x": np.array([[x]], dtype=np.float32), "dy": np.array([[dy]], dtype=np.float32)}
+    (grad,) = model("max_pool_vjp", arrays, params, "float32")
+    np.testing.assert_array_equal(grad.ravel(), expected)
+
+
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_claim_form_parses(tmp_path, form):
     entry = _form_entry(tmp_path, form)

@@ -43,6 +43,16 @@ def test_every_variant_has_a_session_and_a_records_key():
             assert variant.render or variant.env, f"{spec.name}[{variant.name}] sets nothing"
 
 
+def test_on_demand_variants_say_why_and_stay_out_of_the_test_command_keys():
+    keys = table.variant_keys(on_demand=False)
+    assert "tensorflow[xla]" in keys and "tensorflow[no_onednn]" in keys
+    assert "tensorflow[onednn]" not in keys and "keras-tensorflow[onednn]" not in keys
+    assert "tensorflow[onednn]" in table.variant_keys()
+    for spec in table.BACKENDS:
+        for variant in spec.variants:
+            assert (table.key(spec.name, variant.name) in keys) != bool(variant.on_demand)
+
+
 def _probe(key: str, case_key: str):
     case = next(c for c in CASES if c.key == case_key)
     return [r for render in renderers(key) for r in render(case)]
