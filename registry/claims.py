@@ -432,6 +432,44 @@ def nan_last(inner: Computation) -> Computation:
     return run
 
 
+def _window_cells(a: np.ndarray, geo: Any, first: int) -> np.ndarray:
+    """Every window of ``a`` (whose axes from ``first`` on are the padded spatial ones),
+    its cells in row-major order on a last axis: ``(*lead, *out, cells)``."""
+    nd = len(geo.kernel)
+    extents = tuple((k - 1) * d + 1 for k, d in zip(geo.kernel, geo.dilation, strict=True))
+    view = np.lib.stride_tricks.sliding_window_view(a, extents,
+                                                    axis=tuple(range(first, first + nd)))
+    view = view[(slice(None),) * first + tuple(
+        slice(0, (o - 1) * s + 1, s) for o, s in zip(geo.out, geo.stride, strict=True))
+        + tuple(slice(None, None, d) for d in geo.dilation)]
+    return view.reshape(*view.shape[:first + nd], -1)
+
+
+def _padded(x: np.ndarray, geo: Any, fill: float) -> tuple[np.ndarray, tuple[slice, ...]]:
+    """``x`` in float64 inside its padding (and the cells ceil mode adds), filled with
+    ``fill``; and the slices of the input's cells."""
+    xp = np.full((*x.shape[:2], *geo.padded), fill)
+    inner_cells = tuple(slice(lo, lo + n) for (lo, _), n in zip(geo.pads, x.shape[2:],
+                                                               strict=True))
+    xp[(slice(None), slice(None), *inner_cells)] = x
+    return xp, inner_cells
+
+
+def _routed(x: np.ndarray, dy: np.ndarray, geo: Any, hit: np.ndarray,
+            inner_cells: tuple[slice, ...]) -> np.ndarray:
+    """Each window's ``dy`` added to the cells ``hit`` marks (``(N, C, *out, cells)``);
+    what lands on padding is dropped."""
+    number = np.arange(math.prod(geo.padded), dtype=np.float64).reshape(geo.padded)
+    where = _window_cells(number, geo, 0)
+    grad = np.zeros((*x.shape[:2], math.prod(geo.padded)))
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            share = np.broadcast_to(dy[n, c][..., None], hit.shape[2:])
+            np.add.at(grad[n, c], where[hit[n, c]].astype(np.intp), share[hit[n, c]])
+    grad = grad.reshape(*x.shape[:2], *geo.padded)
+    return grad[(slice(None), slice(None), *inner_cells)]
+
+
 def ties_all(inner: Computation) -> Computation:
     """Max pooling's gradient given, whole, to EVERY cell of a window that equals its
     maximum (a backward pass that compares the input with the pooled output instead of
@@ -443,35 +481,43 @@ def ties_all(inner: Computation) -> Computation:
         x = np.asarray(arrays["x"]).astype(np.float64)
         dy = np.asarray(arrays["dy"], dtype=np.float64)
         geo = _pool_geometry(op, x, params)
-        nd = x.ndim - 2
-        xp = np.full((*x.shape[:2], *geo.padded), np.nan)
-        inner_cells = tuple(slice(lo, lo + n) for (lo, _), n in zip(geo.pads, x.shape[2:],
-                                                                   strict=True))
-        xp[(slice(None), slice(None), *inner_cells)] = x
-        number = np.arange(math.prod(geo.padded), dtype=np.float64).reshape(geo.padded)
-        extents = tuple((k - 1) * d + 1 for k, d in zip(geo.kernel, geo.dilation, strict=True))
-
-        def windows(a: np.ndarray, first: int) -> np.ndarray:
-            view = np.lib.stride_tricks.sliding_window_view(
-                a, extents, axis=tuple(range(first, first + nd)))
-            view = view[(slice(None),) * first + tuple(
-                slice(0, (o - 1) * s + 1, s) for o, s in zip(geo.out, geo.stride,
-                                                             strict=True))
-                + tuple(slice(None, None, d) for d in geo.dilation)]
-            return view.reshape(*view.shape[:first + nd], -1)
-
-        cells, where = windows(xp, 2), windows(number, 0)
+        xp, inner_cells = _padded(x, geo, np.nan)
+        cells = _window_cells(xp, geo, 2)
         with np.errstate(invalid="ignore"):
             top = np.nanmax(np.where(np.isnan(cells), -np.inf, cells), axis=-1,
                             keepdims=True)
             hit = (cells == top) & ~np.isnan(cells)
-        grad = np.zeros((*x.shape[:2], math.prod(geo.padded)))
-        for n in range(x.shape[0]):
-            for c in range(x.shape[1]):
-                share = np.broadcast_to(dy[n, c][..., None], hit.shape[2:])
-                np.add.at(grad[n, c], where[hit[n, c]].astype(np.intp), share[hit[n, c]])
-        grad = grad.reshape(*x.shape[:2], *geo.padded)
-        return [grad[(slice(None), slice(None), *inner_cells)]]
+        return [_routed(x, dy, geo, hit, inner_cells)]
+    return run
+
+
+def select_ge_padded(inner: Computation) -> Computation:
+    """Max pooling's gradient routed as XLA's SelectAndScatter with ``>=`` selects, over
+    the input padded with -inf cells (JAX on CPU): in each window, in row-major order, the
+    selected cell is kept while it is ``>=`` the next one and replaced by it otherwise. A
+    NaN compares false, so it yields to the cell after it (the window's gradient goes to
+    a NaN only if it is the last cell, else to the first maximum after the window's last
+    NaN), and a window of -inf that starts in the padding selects the padding, whose
+    gradient is dropped. Without NaN and padding this is the oracle's first maximum.
+    Computed directly from the windows; the inner computation is not used for
+    ``max_pool_vjp``."""
+    def run(op, arrays, params, dtype):
+        if op != "max_pool_vjp":
+            return inner(op, arrays, params, dtype)
+        x = np.asarray(arrays["x"]).astype(np.float64)
+        dy = np.asarray(arrays["dy"], dtype=np.float64)
+        geo = _pool_geometry(op, x, params)
+        xp, inner_cells = _padded(x, geo, -np.inf)
+        cells = _window_cells(xp, geo, 2)
+        chosen = np.zeros(cells.shape[:-1], dtype=np.intp)
+        best = cells[..., 0]
+        with np.errstate(invalid="ignore"):
+            for k in range(1, cells.shape[-1]):
+                move = ~(best >= cells[..., k])
+                chosen = np.where(move, k, chosen)
+                best = np.where(move, cells[..., k], best)
+        hit = np.arange(cells.shape[-1]) == chosen[..., None]
+        return [_routed(x, dy, geo, hit, inner_cells)]
     return run
 
 
@@ -515,6 +561,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
 
     "nan-last": nan_last,
     "ties-all": ties_all,
+    "select-ge-padded": select_ge_padded,
     "minus-inf-dropped": minus_inf_dropped,
 }
 
