@@ -728,15 +728,50 @@ NP_PRINT = "print(tuple(y.shape), y.dtype.name, np.asarray(y, dtype=np.float64).
 def onnxruntime(case: Case) -> Iterator[Rendered]:
     """ONNX ``Conv / MaxPool / AveragePool`` as one-node models on ONNX Runtime's CPU
     provider."""
-    if case.op.endswith("_vjp"):
-        return  # forward probes only: this adapter has no backward pass
     if case.hints.get("layout") == "other":
         return  # ONNX operators are defined channels-first only
+    if case.backward:
+        yield _onnx_gradient(case)
+        return
     lines = ["import onnxruntime as ort", *_onnx_model(case),
              "session = ort.InferenceSession(model.SerializeToString(), "
              'providers=["CPUExecutionProvider"])',
              "y = session.run(None, feeds)[0]", NP_PRINT]
     yield Rendered("onnxruntime", f"onnxruntime {ONNX_OPS[case.op]}", "\n".join(lines) + "\n")
+
+
+def _onnx_gradient(case: Case) -> Rendered:
+    """A backward case on ONNX Runtime: the forward node (a convolution with a zero bias),
+    ``ReduceSum(Mul(y, dy))`` and ONNX's ``Gradient`` operator of that sum with respect to
+    the node's inputs (domain ``ai.onnx.preview.training``)."""
+    forward = replace(case, op=case.op.removesuffix("_vjp"), hints={})
+    lines = _onnx_model(forward)
+    names = ["x", "w", "b"] if forward.op == "conv" else ["x"]
+    dt = NP_DTYPES[case.dtype]
+    if forward.op == "conv":
+        lines += [f"b = np.zeros({eval_array(case.w).shape[0]}, dtype=x.dtype)",
+                  'node.input.append("b")', 'feeds["b"] = b']
+    lines += [
+        f"dy = {case.dy}.astype({dt})",
+        'feeds["dy"] = dy',
+        f"names = {names!r}",
+        'nodes = [node, helper.make_node("Mul", ["y", "dy"], ["y_dy"]),',
+        '         helper.make_node("ReduceSum", ["y_dy"], ["total"], keepdims=0),',
+        '         helper.make_node("Gradient", [*names, "dy"], [f"d{n}" for n in names],',
+        '                          domain="ai.onnx.preview.training", xs=names, zs=["dy"],',
+        '                          y="total")]',
+        "inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), "
+        "a.shape) for n, a in feeds.items()]",
+        'outputs = [helper.make_tensor_value_info(f"d{n}", '
+        "helper.np_dtype_to_tensor_dtype(x.dtype), None) for n in names]",
+        'model = helper.make_model(helper.make_graph(nodes, "vjp", inputs, outputs), '
+        'opset_imports=[helper.make_opsetid("", onnx.defs.onnx_opset_version()), '
+        'helper.make_opsetid("ai.onnx.preview.training", 1)])',
+        "session = ort.InferenceSession(model.SerializeToString(), "
+        'providers=["CPUExecutionProvider"])',
+        f"y = session.run(None, feeds)[{names.index(case.grad)}]", NP_PRINT]
+    return Rendered("onnxruntime", f"onnxruntime {ONNX_OPS[forward.op]}",
+                    "\n".join(["import onnxruntime as ort", *lines]) + "\n")
 
 
 def onnx_reference(case: Case) -> Iterator[Rendered]:
