@@ -778,7 +778,7 @@ def onnx_reference(case: Case) -> Iterator[Rendered]:
     """The same one-node models on ``onnx.reference.ReferenceEvaluator``, the ONNX
     package's Python implementation of the operator specification."""
     if case.op.endswith("_vjp"):
-        return  # forward probes only: this adapter has no backward pass
+        return  # forward probes only (the backward pass is probed on ONNX Runtime)
     if case.hints.get("layout") == "other":
         return
     lines = ["from onnx.reference import ReferenceEvaluator", *_onnx_model(case),
