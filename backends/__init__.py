@@ -26,11 +26,11 @@ forward call (never a hand-written gradient)::
 ``dy`` is the gradient of the output (the forward's output shape, the input's dtype); each
 gradient comes back in the dtype of what it differentiates (``db`` in the input's). A
 framework that has no gradient for a dtype raises :class:`Unsupported` with the reason; one
-whose autograd returns no gradient at all (TensorFlow's ``None`` for integer tensors)
-raises :class:`NoGradient`, which registry entries can claim. A backend without these
-methods has its backward tests skipped as Unsupported. ``learn_kernel(X, Y, init, lr,
-steps)`` (optional too) is the seeds' kernel-learning loop in the framework's own float32
-autograd and in-place update, returning what :func:`reference.learn_kernel` returns.
+whose autograd returns no gradient at all (TensorFlow's ``None`` for integer tensors, JAX's
+``float0``) raises :class:`NoGradient`, which registry entries can claim. A backend
+without these methods has its backward tests skipped as Unsupported. ``learn_kernel(X, Y,
+init, lr, steps)`` (optional too) is the seeds' kernel-learning loop in the framework's own
+float32 autograd and update, returning what :func:`reference.learn_kernel` returns.
 
 An adapter translates the arguments to its framework's own API; when the framework cannot
 express a combination natively it raises :class:`Unsupported` with the reason, and never
@@ -89,10 +89,13 @@ class NoGradient(Exception):
         The framework call whose gradient is missing, e.g. ``"tf.GradientTape.gradient"``.
     what : str
         Which gradient, and the dtype, e.g. ``"x (int32)"``.
+    answer : str
+        What the framework returned instead of a gradient: ``"None"`` (TensorFlow), or
+        ``"float0"`` (JAX's tangent type of integer inputs, which holds no values).
     """
 
-    def __init__(self, api: str, what: str) -> None:
-        super().__init__(f"{api} returned None for the gradient of {what}")
+    def __init__(self, api: str, what: str, answer: str = "None") -> None:
+        super().__init__(f"{api} returned {answer} for the gradient of {what}")
 
 
 @runtime_checkable

@@ -15,6 +15,12 @@ Flax model calls: channels-last data (the adapter transposes), ``'VALID'``, ``'S
 and no ceil mode; those raise :class:`backends.Unsupported`. The stride, when the case
 gives none, is left to Flax's default.
 
+The backward passes are ``jax.vjp`` of the very same jitted forward calls (the
+convolution with a zero bias, whose cotangent is ``db``), pulled back from ``dy``.
+``jax.vjp`` gives an integer input a ``float0`` cotangent, a tangent type that holds no
+values: that raises :class:`backends.NoGradient`, never zeros. :meth:`JaxBackend.learn_kernel`
+is the seeds' loop with ``jax.value_and_grad`` and a functional update.
+
 JAX computes 64-bit dtypes in 32 bits unless ``JAX_ENABLE_X64`` is set (its documented
 default); the adapter refuses 64-bit input then rather than compare float32 results, and
 the nox session sets the variable. bfloat16 arrays are ``ml_dtypes.bfloat16``, JAX's own.
@@ -31,12 +37,16 @@ import jax
 import numpy as np
 
 import reference
-from backends import Unsupported
+from backends import NoGradient, Unsupported
 
 __all__ = ["JaxBackend", "backend"]
 
 #: XLA's messages when it has no CPU kernel for an operation in a dtype.
 _NO_KERNEL_MARKERS = ("Unsupported", "not supported", "UNIMPLEMENTED", "Unimplemented")
+
+#: jax.vjp's message when the output gradient does not have the shape and dtype of the
+#: output (its "(e.g. shape/dtype)" is not a missing kernel).
+_COTANGENT_REFUSED = "for argument to VJP function"
 
 #: Spatial dimension letters of lax's dimension_numbers strings, per rank.
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
@@ -49,15 +59,17 @@ def _x64_check(dtype: np.dtype, api: str) -> None:
                           "(JAX's default)")
 
 
-def _run(api: str, dtype: np.dtype, fn: Callable[[], Any]) -> np.ndarray:
-    """Call ``fn`` and return its result as NumPy; a dtype XLA has no CPU kernel for
-    becomes :class:`Unsupported` with XLA's message."""
+def _run(api: str, dtype: np.dtype, fn: Callable[[], Any]) -> Any:
+    """Call ``fn`` and return its result as NumPy (a tuple of arrays stays a tuple); a
+    dtype XLA has no CPU kernel for becomes :class:`Unsupported` with XLA's message."""
     _x64_check(dtype, api)
     try:
-        y = fn()
-        return np.asarray(jax.device_get(y))
+        y = jax.device_get(fn())
+        return tuple(map(np.asarray, y)) if isinstance(y, tuple) else np.asarray(y)
     except (TypeError, ValueError, NotImplementedError, jax.errors.JaxRuntimeError) as err:
         text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if _COTANGENT_REFUSED in text:
+            raise  # jax.vjp's refusal of a dy shaped for another output: not about dtypes
         if any(marker in text for marker in _NO_KERNEL_MARKERS) or "dtype" in text:
             raise Unsupported(f"{api} has no CPU kernel for {dtype}: {text}") from err
         raise
@@ -89,34 +101,73 @@ class JaxBackend:
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
              ) -> np.ndarray:
         """Convolution through ``jax.lax.conv_general_dilated``, channels-first."""
-        nd = x.ndim - 2
-        api = "jax.lax.conv_general_dilated"
-        stride = reference.normalize_sizes(stride, nd, "stride")
-        dilation = reference.normalize_sizes(dilation, nd, "dilation")
-        lax_padding = _lax_padding(padding, x.shape[2:], w.shape[2:], stride, dilation)
-        spatial = _SPATIAL[nd]
-        numbers = (f"NC{spatial}", f"OI{spatial}", f"NC{spatial}")
-        if not isinstance(lax_padding, str):
-            lax_padding = tuple(lax_padding)
+        api, static = _conv_args(x, w, stride, padding, dilation, groups)
+        return _run(api, x.dtype, lambda: _conv(x, w, b, **static))
 
-        return _run(api, x.dtype, lambda: _conv(x, w, b, stride=stride, padding=lax_padding,
-                                                dilation=dilation, groups=groups,
-                                                numbers=numbers))
+    def conv_vjp(self, x: np.ndarray, w: np.ndarray, dy: np.ndarray, *, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(dx, dw, db)`` by ``jax.vjp`` of the convolution of :meth:`conv` (with a zero
+        bias, whose cotangent is ``db``)."""
+        api, static = _conv_args(x, w, stride, padding, dilation, groups)
+        b = np.zeros(w.shape[0], dtype=x.dtype)
+        grads = _run(api, x.dtype, lambda: _conv_vjp(x, w, b, dy, **static))
+        return tuple(_gradient(g, name, x.dtype) for g, name in zip(grads, "xwb", strict=True))
 
     def max_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False) -> np.ndarray:
         """Max pooling through ``flax.linen.max_pool``."""
-        return self._pool("max_pool", x, kernel_size, stride, padding, dilation, ceil_mode, {})
+        return self._pool("max_pool", x, None, kernel_size, stride, padding, dilation,
+                          ceil_mode, {})
 
     def avg_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> np.ndarray:
         """Average pooling through ``flax.linen.avg_pool``."""
-        return self._pool("avg_pool", x, kernel_size, stride, padding, dilation, ceil_mode,
-                          {"count_include_pad": count_include_pad})
+        return self._pool("avg_pool", x, None, kernel_size, stride, padding, dilation,
+                          ceil_mode, {"count_include_pad": count_include_pad})
 
-    def _pool(self, op: str, x: np.ndarray, kernel_size: Any, stride: Any, padding: Any,
-              dilation: Any, ceil_mode: bool, extra: dict[str, Any]) -> np.ndarray:
+    def max_pool_vjp(self, x: np.ndarray, dy: np.ndarray, kernel_size: Any, *,
+                     stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                     ceil_mode: bool = False) -> np.ndarray:
+        """``dx`` by ``jax.vjp`` of the ``flax.linen.max_pool`` call of :meth:`max_pool`."""
+        return self._pool("max_pool", x, dy, kernel_size, stride, padding, dilation,
+                          ceil_mode, {})
+
+    def avg_pool_vjp(self, x: np.ndarray, dy: np.ndarray, kernel_size: Any, *,
+                     stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                     ceil_mode: bool = False, count_include_pad: bool = True) -> np.ndarray:
+        """``dx`` by ``jax.vjp`` of the ``flax.linen.avg_pool`` call of :meth:`avg_pool`."""
+        return self._pool("avg_pool", x, dy, kernel_size, stride, padding, dilation,
+                          ceil_mode, {"count_include_pad": count_include_pad})
+
+    def learn_kernel(self, X: np.ndarray, Y: np.ndarray, init: np.ndarray, lr: float,
+                     steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """The seeds' loop in float32, the JAX way: ``loss(K) = sum((conv(X, K) - Y) **
+        2)`` with ``jax.lax.conv_general_dilated``, ``jax.value_and_grad(loss)`` and the
+        functional update ``K = K - lr * grad``. Returns the kernel before and after every
+        step and each step's loss (see :func:`reference.learn_kernel`)."""
+        x = jax.numpy.asarray(np.asarray(X, dtype=np.float32).reshape(1, 1, *X.shape))
+        y = jax.numpy.asarray(np.asarray(Y, dtype=np.float32).reshape(1, 1, *Y.shape))
+        k = jax.numpy.asarray(np.asarray(init, dtype=np.float32).reshape(1, 1, *init.shape))
+
+        def loss(k: Any) -> Any:
+            y_hat = jax.lax.conv_general_dilated(x, k, (1, 1), "VALID")
+            return jax.numpy.sum((y_hat - y) ** 2)
+
+        step = jax.value_and_grad(loss)
+        kernels, losses = [np.asarray(k)[0, 0].copy()], []
+        for _ in range(steps):
+            value, grad = step(k)
+            losses.append(np.asarray(value))
+            k = k - lr * grad
+            kernels.append(np.asarray(k)[0, 0].copy())
+        return np.stack(kernels), np.stack(losses)
+
+    def _pool(self, op: str, x: np.ndarray, dy: np.ndarray | None, kernel_size: Any,
+              stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
+              extra: dict[str, Any]) -> np.ndarray:
+        """The pooling ``op`` of channels-first ``x``, or (``dy`` given) its gradient."""
         nd = x.ndim - 2
         api = f"flax.linen.{op}"
         if nd < 1:
@@ -139,13 +190,48 @@ class JaxBackend:
             if (reference.output_size(x.shape[2:], kernel, strides, pads, dilation, True)
                     != reference.output_size(x.shape[2:], kernel, strides, pads, dilation)):
                 raise Unsupported(f"{api} has no ceil mode (output sizes round down)")
-        channels_last = np.ascontiguousarray(np.moveaxis(x, 1, -1))
         # strides=None is passed through: Flax's own default is what is tested.
-        y = _run(api, x.dtype, lambda: _pool(channels_last, op=op, window_shape=kernel,
-                                             strides=None if stride is None else strides,
-                                             padding=flax_padding,
-                                             extra=tuple(sorted(extra.items()))))
-        return np.ascontiguousarray(np.moveaxis(y, -1, 1))
+        static = {"op": op, "window_shape": kernel,
+                  "strides": None if stride is None else strides, "padding": flax_padding,
+                  "extra": tuple(sorted(extra.items()))}
+        channels_last = _last(x)
+        if dy is None:
+            return _first(_run(api, x.dtype, lambda: _pool(channels_last, **static)))
+        (dx,) = _run(api, x.dtype, lambda: _pool_vjp(channels_last, _last(dy), **static))
+        return _first(_gradient(dx, "x", x.dtype))
+
+
+def _last(a: np.ndarray) -> np.ndarray:
+    """Channels-first ``(N, C, *spatial)`` as channels-last ``(N, *spatial, C)``."""
+    return np.ascontiguousarray(np.moveaxis(a, 1, -1))
+
+
+def _first(a: np.ndarray) -> np.ndarray:
+    """Channels-last ``(N, *spatial, C)`` as channels-first ``(N, C, *spatial)``."""
+    return np.ascontiguousarray(np.moveaxis(a, -1, 1))
+
+
+def _conv_args(x: np.ndarray, w: np.ndarray, stride: Any, padding: Any, dilation: Any,
+               groups: int) -> tuple[str, dict[str, Any]]:
+    """The API name and the static arguments of :func:`_conv` for the oracle's, translated
+    once for the forward and the backward pass."""
+    nd = x.ndim - 2
+    stride = reference.normalize_sizes(stride, nd, "stride")
+    dilation = reference.normalize_sizes(dilation, nd, "dilation")
+    lax_padding = _lax_padding(padding, x.shape[2:], w.shape[2:], stride, dilation)
+    spatial = _SPATIAL[nd]
+    return "jax.lax.conv_general_dilated", {
+        "stride": stride, "padding": lax_padding if isinstance(lax_padding, str)
+        else tuple(lax_padding), "dilation": dilation, "groups": groups,
+        "numbers": (f"NC{spatial}", f"OI{spatial}", f"NC{spatial}")}
+
+
+def _gradient(g: Any, name: str, dtype: np.dtype) -> np.ndarray:
+    """A cotangent ``jax.vjp`` returned, as NumPy; ``float0`` (JAX's tangent type of
+    integer inputs, which holds no values) raises :class:`NoGradient`."""
+    if g.dtype == jax.dtypes.float0:
+        raise NoGradient("jax.vjp", f"{name} ({np.dtype(dtype).name})", answer="float0")
+    return np.asarray(g)
 
 
 @functools.partial(jax.jit, static_argnames=("stride", "padding", "dilation", "groups",
@@ -165,6 +251,24 @@ def _pool(x: Any, *, op: str, window_shape: tuple[int, ...], strides: Any, paddi
           extra: tuple[tuple[str, Any], ...]) -> Any:
     """``flax.linen.max_pool`` or ``avg_pool`` on channels-last ``x``."""
     return getattr(nn, op)(x, window_shape, strides=strides, padding=padding, **dict(extra))
+
+
+@functools.partial(jax.jit, static_argnames=("stride", "padding", "dilation", "groups",
+                                             "numbers"))
+def _conv_vjp(x: Any, w: Any, b: Any, dy: Any, **static: Any) -> tuple[Any, Any, Any]:
+    """``jax.vjp`` of :func:`_conv` at ``(x, w, b)``, pulled back from ``dy``."""
+    _, pullback = jax.vjp(functools.partial(_conv, **static), x, w, b)
+    return pullback(dy)
+
+
+@functools.partial(jax.jit, static_argnames=("op", "window_shape", "strides", "padding",
+                                             "extra"))
+def _pool_vjp(x: Any, dy: Any, **static: Any) -> tuple[Any]:
+    """``jax.vjp`` of :func:`_pool` at channels-last ``x``, pulled back from ``dy`` (in the
+    result's dtype, which ``jax.vjp`` requires of a cotangent: Flax's average may be wider
+    than the input, and a NumPy widening is exact)."""
+    y, pullback = jax.vjp(functools.partial(_pool, **static), x)
+    return pullback(dy.astype(y.dtype))
 
 
 backend = JaxBackend()

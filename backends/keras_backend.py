@@ -18,10 +18,12 @@ no pooling dilation, ceil mode or ``count_include_pad``: anything else raises
 
 The backward passes call the same layer under the Keras backend's own autograd:
 ``tf.GradientTape`` on Keras' TensorFlow backend, ``torch.autograd.grad`` on its PyTorch
-backend, differentiating with respect to the input and the layer's variables (a
-convolution layer with a zero bias, for ``db``). A ``None`` gradient (TensorFlow's answer
-for integer tensors) raises :class:`backends.NoGradient`. :meth:`KerasBackend.learn_kernel`
-is the seeds' loop on a ``Conv2D`` layer, updated with ``kernel.assign_sub``.
+backend, and on its JAX backend ``jax.vjp`` of the layer's ``stateless_call`` (Keras' way
+of calling a layer as a pure function of its variables' values, which JAX differentiates),
+with respect to the input and the layer's variables (a convolution layer with a zero bias,
+for ``db``). A ``None`` gradient (TensorFlow's answer for integer tensors) or a ``float0``
+one (JAX's) raises :class:`backends.NoGradient`. :meth:`KerasBackend.learn_kernel` is the
+seeds' loop on a ``Conv2D`` layer, updated with ``kernel.assign_sub``.
 
 Variants of Keras on TensorFlow (``with_variant``; ``backends/table.py`` lists them): ``xla``
 calls the layer inside ``tf.function(jit_compile=True)`` (what ``Model.compile(
@@ -195,22 +197,20 @@ class KerasBackend:
                      steps: int) -> tuple[np.ndarray, np.ndarray]:
         """The seeds' loop in float32 on ``keras.layers.Conv2D(1, init.shape,
         use_bias=False)``: ``loss = sum((layer(X) - Y) ** 2)``, its gradient by the
-        backend's autograd, ``layer.kernel.assign_sub(lr * grad)``. Returns the kernel
+        backend's autograd (on JAX, of ``layer.stateless_call`` as a function of the
+        kernel), ``layer.kernel.assign_sub(lr * grad)``. Returns the kernel
         before and after every step and each step's loss (see
         :func:`reference.learn_kernel`)."""
         keras = _keras(self.keras_backend)
-        if self.keras_backend == "jax":
-            raise Unsupported("keras-jax: this adapter takes Keras gradients with "
-                              "tf.GradientTape or torch.autograd; jax.vjp over a layer's "
-                              "stateless_call is not wired in yet")
         layer = keras.layers.Conv2D(1, tuple(init.shape), use_bias=False, dtype="float32")
         layer.build((None, *X.shape, 1))
         layer.set_weights([np.asarray(init, dtype=np.float32).reshape(*init.shape, 1, 1)])
         x = keras.ops.convert_to_tensor(np.asarray(X, np.float32).reshape(1, *X.shape, 1))
         y = keras.ops.convert_to_tensor(np.asarray(Y, np.float32).reshape(1, *Y.shape, 1))
 
-        def loss_of() -> Any:
-            return keras.ops.sum((layer(x) - y) ** 2)
+        def loss_of(*kernel: Any) -> Any:
+            out = layer(x) if not kernel else layer.stateless_call(list(kernel), [], x)[0]
+            return keras.ops.sum((out - y) ** 2)
 
         kernels, losses = [_numpy(keras, layer.kernel)[..., 0, 0].copy()], []
         for _ in range(steps):
@@ -248,7 +248,17 @@ class KerasBackend:
                    ) -> tuple[Any, list[Any]]:
         """``fn()`` and its gradients with respect to ``sources`` (backend tensors or
         variables) against ``output_gradient`` (None: ``fn()`` is a scalar), by the
-        autograd of Keras' backend: ``tf.GradientTape`` or ``torch.autograd.grad``."""
+        autograd of Keras' backend: ``tf.GradientTape``, ``torch.autograd.grad``, or
+        ``jax.vjp`` of ``fn(*sources)`` (JAX differentiates functions of their inputs,
+        so there ``fn`` takes the sources' values as arguments; an output gradient is
+        passed in the output's dtype, which ``jax.vjp`` requires of a cotangent)."""
+        if self.keras_backend == "jax":
+            import jax
+
+            out, pullback = jax.vjp(fn, *sources)
+            cotangent = (jax.numpy.ones_like(out) if output_gradient is None
+                         else output_gradient.astype(out.dtype))
+            return out, list(pullback(cotangent))
         if self.keras_backend == "tensorflow":
             import tensorflow as tf
 
@@ -270,10 +280,6 @@ class KerasBackend:
         """The gradients of ``layer`` at channels-first ``x`` against ``dy``: the input's
         (channels-first) and each variable's (in Keras' layout)."""
         keras = _keras(self.keras_backend)
-        if self.keras_backend == "jax":
-            raise Unsupported("keras-jax: this adapter takes Keras gradients with "
-                              "tf.GradientTape or torch.autograd; jax.vjp over a layer's "
-                              "stateless_call is not wired in yet")
         dtype = _dtype_name(x.dtype)
         inputs = keras.ops.convert_to_tensor(_channels_last(x), dtype=dtype)
         if self.keras_backend == "torch":
@@ -283,8 +289,19 @@ class KerasBackend:
             inputs.requires_grad_(True)
         sources = [inputs, *(v.value for v in variables)]
         out_grad = keras.ops.convert_to_tensor(_channels_last(dy), dtype=dtype)
+
+        def call(*values: Any) -> Any:
+            if self.keras_backend != "jax":
+                return layer(inputs)
+            # JAX: the layer as a function of the input and its variables' values
+            given = dict(zip(map(id, variables), values[1:], strict=True))
+            trainable = [given.get(id(v), v.value) for v in layer.trainable_variables]
+            return layer.stateless_call(trainable, [v.value for v in
+                                                    layer.non_trainable_variables],
+                                        values[0])[0]
+
         def gradients() -> list[Any]:
-            return self._gradients(lambda: layer(inputs), sources, out_grad)[1]
+            return self._gradients(call, sources, out_grad)[1]
 
         if self.variant == "xla":
             import tensorflow as tf
@@ -305,6 +322,8 @@ class KerasBackend:
                 api = ("tf.GradientTape.gradient" if self.keras_backend == "tensorflow"
                        else "torch.autograd.grad")
                 raise NoGradient(api, f"{name} ({dtype})")
+            if self.keras_backend == "jax" and g.dtype == _float0():
+                raise NoGradient("jax.vjp", f"{name} ({dtype})", answer="float0")
             out.append(_numpy(keras, g))
         return [_channels_first(out[0]), *out[1:]]
 
@@ -370,6 +389,13 @@ def _numpy(keras: Any, tensor: Any) -> np.ndarray:
         # keyword on every call; the conversion itself is right.
         warnings.simplefilter("ignore", DeprecationWarning)
         return np.asarray(keras.ops.convert_to_numpy(tensor))
+
+
+def _float0() -> Any:
+    """JAX's tangent type of integer inputs, which holds no values."""
+    import jax
+
+    return jax.dtypes.float0
 
 
 def _dtype_name(dtype: Any) -> str:

@@ -375,6 +375,7 @@ def minus_inf_dropped(op, x, w, b, params, dy=None, grad="x"):
 
 ties_all = value_model("ties-all")
 nan_last = value_model("nan-last")
+select_ge_padded = value_model("select-ge-padded")
 
 
 def _sequential_sum(dtype: str) -> CandidateFn:
@@ -426,6 +427,14 @@ BACKWARD_CASES: list[Case] = [
          {"kernel_size": 3, "stride": 3},
          dy="np.array([1, 10], dtype=np.float32).reshape(1, 1, 2)",
          candidates={"last NaN": nan_last, "NaN skipped": value_model("nan-skipped")}),
+    Case("max-pool-vjp-nan-then-value", "nan-inf", "max_pool_vjp",
+         "gradient of max pooling of [NaN, 5, 1, NaN], window 2, stride 2: does the "
+         "window [NaN, 5], whose maximum is NaN, send its gradient to the NaN?",
+         "np.array([np.nan, 5, 1, np.nan], dtype=np.float32).reshape(1, 1, 4)",
+         {"kernel_size": 2, "stride": 2},
+         dy="np.array([1, 10], dtype=np.float32).reshape(1, 1, 2)",
+         candidates={"NaN yields to the next cell (>= selection)": select_ge_padded,
+                     "NaN skipped": value_model("nan-skipped")}),
     Case("max-pool-vjp-minus-inf", "nan-inf", "max_pool_vjp",
          "gradient of max pooling of [-inf, -inf, 1, 2], window 2, stride 2: where does the "
          "-inf window's gradient go?",
@@ -435,6 +444,14 @@ BACKWARD_CASES: list[Case] = [
          candidates={"last cell": ties_last, "every cell": ties_all,
                      "dropped": minus_inf_dropped}),
     # ------------------------------------------------------------ padding
+    Case("max-pool-vjp-minus-inf-padded", "nan-inf", "max_pool_vjp",
+         "gradient of max pooling of [-inf, -inf, -inf], window 2, stride 1, padding 1: "
+         "where does the first window (padding, -inf) send its gradient?",
+         "np.full((1, 1, 3), -np.inf, dtype=np.float32)",
+         {"kernel_size": 2, "stride": 1, "padding": 1},
+         dy="np.array([1, 10, 100, 1000], dtype=np.float32).reshape(1, 1, 4)",
+         candidates={"into the padding (>= selection over -inf padding)": select_ge_padded,
+                     "dropped": minus_inf_dropped}),
     Case("max-pool-vjp-padded-negative", "max-pool-padding-value", "max_pool_vjp",
          "gradient of max pooling of all-negative input, window 3, padding 1, stride 1: "
          "does the padding absorb some?",
@@ -461,6 +478,11 @@ BACKWARD_CASES: list[Case] = [
          "gradient of max pooling in int32",
          "np.array([3, -7, 5, 2], dtype=np.int32).reshape(1, 1, 4)", {"kernel_size": 2},
          dy="np.array([1, 10], dtype=np.int32).reshape(1, 1, 2)", dtype="int32"),
+    Case("conv-vjp-int32", "dtypes", "conv_vjp",
+         "gradient of an int32 convolution (input gradient)",
+         "np.array([3, -7, 5, 2], dtype=np.int32).reshape(1, 1, 4)", {},
+         w="np.array([2, -1], dtype=np.int32).reshape(1, 1, 2)",
+         dy="np.array([1, 10, 100], dtype=np.int32).reshape(1, 1, 3)", dtype="int32"),
     Case("conv-vjp-weight-float16", "dtypes", "conv_vjp",
          "float16 weight gradient summing 2048 + 2048 ones: accumulated in float32 (4096) "
          "or in float16 (2048)?",

@@ -341,8 +341,6 @@ def keras_layers(backend: str) -> Callable[[Case], Iterator[Rendered]]:
                 if name in p:
                     args.append(f"{name}={_lit(p[name])}")
             lines.append(f"layer = keras.layers.{cls}(" + ", ".join(args + common) + ")")
-        if case.backward and backend == "jax":
-            return  # no backward probe for Keras on JAX yet (as the adapter)
         if case.backward:
             lines += _keras_backward(case, backend)
         else:
@@ -494,12 +492,29 @@ def _keras_backward(case: Case, backend: str) -> list[str]:
                   f"y = tape.gradient(out, {source}, output_gradients=dy)",
                   "if y is None:",
                   '    raise TypeError("tf.GradientTape.gradient returned None")']
+    elif backend == "jax":
+        # the layer as a function of the input and its variables, which jax.vjp
+        # differentiates (Keras' stateless_call)
+        conv = case.op.startswith("conv")
+        args = "x, k, b" if conv else "x"
+        values = ", layer.kernel.value, layer.bias.value" if conv else ""
+        lines += ["import jax  # noqa: E402", "",
+                  f"out, pullback = jax.vjp(lambda {args}: layer.stateless_call("
+                  f"[{'k, b' if conv else ''}], [], x)[0], x{values})",
+                  f"y = pullback(dy.astype(out.dtype))[{'xwb'.index(case.grad)}]",
+                  *_FLOAT0_CHECK]
     else:
         lines += ["import torch  # noqa: E402", "",
                   "x.requires_grad_(True)",
                   "out = layer(x)",
                   f"(y,) = torch.autograd.grad(out, [{source}], grad_outputs=dy)"]
     return [*lines, KERAS_PRINT]
+
+
+#: A JAX backward probe's check of its gradient: jax.vjp gives integer inputs a float0
+#: cotangent, which holds no values (the framework's answer, shown as an error).
+_FLOAT0_CHECK = ["if y.dtype == jax.dtypes.float0:",
+                 '    raise TypeError("jax.vjp returned float0 (no gradient values)")']
 
 
 keras_tensorflow = keras_layers("tensorflow")
@@ -551,11 +566,36 @@ def _jax_done(lines: list[str], call: str, case: Case) -> str:
     return "\n".join([*lines, JAX_PRINT]) + "\n"
 
 
+def _jax_backward(case: Case, render: Callable[[Case], Iterator[Rendered]]
+                  ) -> Iterator[Rendered]:
+    """A backward case through ``render``'s forward call: ``jax.vjp`` of it (the
+    convolution plus a zero bias) pulled back from ``dy``, the gradient of ``case.grad``."""
+    forward = replace(case, op=case.op.removesuffix("_vjp"), hints={})
+    for r in render(forward):
+        head, _, call = r.code.partition("\ny = ")
+        call = call.split("\n", 1)[0]
+        dy = f"np.moveaxis({case.dy}, 1, -1)" if r.channels_last else case.dy
+        lines = [head, f"dy = jax.numpy.asarray({dy}.astype({NP_DTYPES[case.dtype]}))"]
+        if forward.op == "conv":
+            o, nd = eval_array(case.w).shape[0], _shape_nd(case)
+            lines += [f"b = jax.numpy.zeros({o}, dtype=x.dtype)",
+                      f"out, pullback = jax.vjp(lambda x, w, b: {call} + b.reshape({o}"
+                      f"{', 1' * nd}), x, w, b)"]
+        else:
+            lines.append(f"out, pullback = jax.vjp(lambda x: {call}, x)")
+        lines += [f"y = pullback(dy.astype(out.dtype))[{'xwb'.index(case.grad)}]",
+                  *_FLOAT0_CHECK, JAX_PRINT]
+        yield Rendered(r.column, r.api, "\n".join(lines) + "\n",
+                       channels_last=r.channels_last and case.grad == "x")
+
+
 def jax_lax(case: Case) -> Iterator[Rendered]:
     """``jax.lax.conv_general_dilated`` (channels-first dimension numbers) and
-    ``jax.lax.reduce_window`` with ``lax.max`` (max pooling)."""
+    ``jax.lax.reduce_window`` with ``lax.max`` (max pooling); a backward case through
+    ``jax.vjp`` of the same call."""
     if case.op.endswith("_vjp"):
-        return  # forward probes only: this adapter has no backward pass
+        yield from _jax_backward(case, jax_lax)
+        return
     if case.op == "avg_pool":
         return  # lax has no average pooling; flax.linen.avg_pool is probed instead
     nd = _shape_nd(case)
@@ -607,9 +647,11 @@ def jax_lax(case: Case) -> Iterator[Rendered]:
 
 
 def flax_linen(case: Case) -> Iterator[Rendered]:
-    """``flax.linen.max_pool / avg_pool`` (channels-last, as Flax models call them)."""
+    """``flax.linen.max_pool / avg_pool`` (channels-last, as Flax models call them); a
+    backward case through ``jax.vjp`` of the same call."""
     if case.op.endswith("_vjp"):
-        return  # forward probes only: this adapter has no backward pass
+        yield from _jax_backward(case, flax_linen)
+        return
     if case.op == "conv":
         return
     nd = _shape_nd(case)
@@ -686,10 +728,11 @@ NP_PRINT = "print(tuple(y.shape), y.dtype.name, np.asarray(y, dtype=np.float64).
 def onnxruntime(case: Case) -> Iterator[Rendered]:
     """ONNX ``Conv / MaxPool / AveragePool`` as one-node models on ONNX Runtime's CPU
     provider."""
-    if case.op.endswith("_vjp"):
-        return  # forward probes only: this adapter has no backward pass
     if case.hints.get("layout") == "other":
         return  # ONNX operators are defined channels-first only
+    if case.backward:
+        yield _onnx_gradient(case)
+        return
     lines = ["import onnxruntime as ort", *_onnx_model(case),
              "session = ort.InferenceSession(model.SerializeToString(), "
              'providers=["CPUExecutionProvider"])',
@@ -697,11 +740,45 @@ def onnxruntime(case: Case) -> Iterator[Rendered]:
     yield Rendered("onnxruntime", f"onnxruntime {ONNX_OPS[case.op]}", "\n".join(lines) + "\n")
 
 
+def _onnx_gradient(case: Case) -> Rendered:
+    """A backward case on ONNX Runtime: the forward node (a convolution with a zero bias),
+    ``ReduceSum(Mul(y, dy))`` and ONNX's ``Gradient`` operator of that sum with respect to
+    the node's inputs (domain ``ai.onnx.preview.training``)."""
+    forward = replace(case, op=case.op.removesuffix("_vjp"), hints={})
+    lines = _onnx_model(forward)
+    names = ["x", "w", "b"] if forward.op == "conv" else ["x"]
+    dt = NP_DTYPES[case.dtype]
+    if forward.op == "conv":
+        lines += [f"b = np.zeros({eval_array(case.w).shape[0]}, dtype=x.dtype)",
+                  'node.input.append("b")', 'feeds["b"] = b']
+    lines += [
+        f"dy = {case.dy}.astype({dt})",
+        'feeds["dy"] = dy',
+        f"names = {names!r}",
+        'nodes = [node, helper.make_node("Mul", ["y", "dy"], ["y_dy"]),',
+        '         helper.make_node("ReduceSum", ["y_dy"], ["total"], keepdims=0),',
+        '         helper.make_node("Gradient", [*names, "dy"], [f"d{n}" for n in names],',
+        '                          domain="ai.onnx.preview.training", xs=names, zs=["dy"],',
+        '                          y="total")]',
+        "inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), "
+        "a.shape) for n, a in feeds.items()]",
+        'outputs = [helper.make_tensor_value_info(f"d{n}", '
+        "helper.np_dtype_to_tensor_dtype(x.dtype), None) for n in names]",
+        'model = helper.make_model(helper.make_graph(nodes, "vjp", inputs, outputs), '
+        'opset_imports=[helper.make_opsetid("", onnx.defs.onnx_opset_version()), '
+        'helper.make_opsetid("ai.onnx.preview.training", 1)])',
+        "session = ort.InferenceSession(model.SerializeToString(), "
+        'providers=["CPUExecutionProvider"])',
+        f"y = session.run(None, feeds)[{names.index(case.grad)}]", NP_PRINT]
+    return Rendered("onnxruntime", f"onnxruntime {ONNX_OPS[forward.op]}",
+                    "\n".join(["import onnxruntime as ort", *lines]) + "\n")
+
+
 def onnx_reference(case: Case) -> Iterator[Rendered]:
     """The same one-node models on ``onnx.reference.ReferenceEvaluator``, the ONNX
     package's Python implementation of the operator specification."""
     if case.op.endswith("_vjp"):
-        return  # forward probes only: this adapter has no backward pass
+        return  # forward probes only (the backward pass is probed on ONNX Runtime)
     if case.hints.get("layout") == "other":
         return
     lines = ["from onnx.reference import ReferenceEvaluator", *_onnx_model(case),

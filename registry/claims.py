@@ -487,16 +487,19 @@ def ties_all(inner: Computation) -> Computation:
     return run
 
 
-def select_ge_scan(inner: Computation) -> Computation:
-    """Max pooling's gradient routed as XLA's SelectAndScatter with a ``>=`` select does:
-    each window's input cells in row-major tap order, the kept cell replaced by the next
-    one unless ``kept >= next``. Ties keep the first maximum, as the oracle does; a
-    comparison with NaN is false, so a NaN replaces the kept cell and is itself replaced
-    by the next cell: the gradient goes to the last NaN when it ends the window, else to
-    the scan's winner among the cells after the last NaN. Padding is never picked.
-    Computed directly from the windows; the inner computation is not used for
-    ``max_pool_vjp``."""
+def _ge_scan(padding_competes: bool) -> Callable[[Computation], Computation]:
+    """The value model of XLA's SelectAndScatter with a ``>=`` select: each window's cells in
+    row-major tap order, the kept cell replaced by the next one unless ``kept >= next``.
+    Ties keep the first maximum, as the oracle does; a comparison with NaN is false, so a
+    NaN replaces the kept cell and is itself replaced by the next cell: the gradient goes to
+    the last NaN when it ends the window, else to the scan's winner among the cells after
+    the last NaN. With ``padding_competes`` the padding cells take part as -inf cells (a
+    window of -inf that starts in the padding keeps the padding, and its gradient is
+    dropped); without it padding is never picked."""
     def pick(cells: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        if padding_competes:
+            cells = np.where(inside, cells, -np.inf)
+            inside = np.ones_like(inside)
         best = np.full(cells.shape[:-1], np.nan)
         where = np.full(cells.shape[:-1], -1)
         seen = np.zeros(cells.shape[:-1], dtype=bool)
@@ -509,11 +512,22 @@ def select_ge_scan(inner: Computation) -> Computation:
             seen |= real
         return np.arange(cells.shape[-1]) == where[..., None]
 
-    def run(op, arrays, params, dtype):
-        if op != "max_pool_vjp":
-            return inner(op, arrays, params, dtype)
-        return _routed(op, arrays, params, pick)
-    return run
+    def model(inner: Computation) -> Computation:
+        def run(op, arrays, params, dtype):
+            if op != "max_pool_vjp":
+                return inner(op, arrays, params, dtype)
+            return _routed(op, arrays, params, pick)
+        return run
+    return model
+
+
+#: XLA's max-pool gradient (TensorFlow under jit_compile): padding is never picked.
+#: Computed directly from the windows; the inner computation is not used for
+#: ``max_pool_vjp``.
+select_ge_scan = _ge_scan(padding_competes=False)
+#: JAX's on CPU: the operand padded with real -inf cells first
+#: (``_select_and_scatter_add_impl``, ``expand_padding=True``), so padding competes.
+select_ge_padded = _ge_scan(padding_competes=True)
 
 
 def minus_inf_dropped(inner: Computation) -> Computation:
@@ -557,6 +571,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "nan-last": nan_last,
     "ties-all": ties_all,
     "select-ge-scan": select_ge_scan,
+    "select-ge-padded": select_ge_padded,
     "minus-inf-dropped": minus_inf_dropped,
 }
 

@@ -638,3 +638,27 @@ def test_float_dtype_claimed_for_integer_input_is_bounded_in_that_dtype(tmp_path
     assert call.check(_suite(double, [entry])) == "registered"
     with pytest.raises(AssertionError, match="UNREGISTERED"):
         call.check(_suite(double, []))
+
+
+#: Hand-routed max-pooling gradients of the ``>=`` selection over -inf padding: each
+#: window keeps its cell while it is >= the next, in row-major order.
+SELECT_GE_CASES = [
+    # [NaN, 5] yields to the 5; [1, NaN] ends in its NaN
+    ([np.nan, 5, 1, np.nan], 2, 2, 0, [10, 20], [0, 10, 0, 20]),
+    # [1, NaN, NaN]: the last NaN (the last cell); [2, NaN, 0]: the 0 after the NaN
+    ([1, np.nan, np.nan, 2, np.nan, 0], 3, 3, 0, [1, 2], [0, 0, 1, 0, 0, 2]),
+    # the first window (padding, -inf) keeps the padding: its 10 is dropped
+    ([-np.inf, -np.inf, -np.inf], 2, 1, 1, [10, 20, 30, 40], [20, 30, 40]),
+    # without NaN or padding: the first maximum, as the oracle
+    ([3, 3, 1, 2], 2, 2, 0, [5, 6], [5, 0, 0, 6]),
+]
+
+
+@pytest.mark.parametrize(("x", "k", "s", "p", "dy", "want"), SELECT_GE_CASES)
+def test_select_ge_padded_routes_by_ge_selection(x, k, s, p, dy, want):
+    claim = registry.Claim(values=("select-ge-padded",))
+    arrays = {"x": np.array(x, np.float32).reshape(1, 1, -1),
+              "dy": np.array(dy, np.float32).reshape(1, 1, -1)}
+    (got,) = claim.expected("max_pool_vjp", arrays,
+                            {"kernel_size": k, "stride": s, "padding": p}, "float32")
+    np.testing.assert_array_equal(np.ravel(got), want)
