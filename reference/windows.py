@@ -182,6 +182,33 @@ def sliding_windows(
     )
 
 
+def input_taps(
+    size: int, start: int, stop: int, kernel: int, stride: int, dilation: int, lo: int,
+) -> list[tuple[int, slice, slice]]:
+    """Along one spatial dimension of an input of ``size`` cells padded with ``lo`` cells
+    before it: every kernel tap ``t`` in ascending order, with the outputs in
+    ``[start, stop)`` whose tap ``t`` reads an input cell (not padding, nor what ceil mode
+    adds past it) and the cells they read. Taps that read no input cell are left out.
+
+    Output ``o`` reads cell ``o * stride + t * dilation - lo`` at tap ``t``: as ``o`` grows
+    so does the cell, so the outputs of one tap are one interval. The outputs come as a
+    slice relative to ``start``, the cells as a slice of the input (step ``stride``):
+    ``a[..., cells]`` lines up with ``b[..., outputs]``. This is :func:`sliding_windows`
+    one tap at a time, without building the padding: poolings reduce over it and their
+    gradients add into it (the cells of one tap are distinct).
+    """
+    taps = []
+    for t in range(kernel):
+        offset = t * dilation - lo
+        first = max(start, -(offset // stride))                # o * stride + offset >= 0
+        last = min(stop, (size - 1 - offset) // stride + 1)    # ... <= size - 1
+        if first < last:
+            taps.append((t, slice(first - start, last - start),
+                         slice(first * stride + offset, (last - 1) * stride + offset + 1,
+                               stride)))
+    return taps
+
+
 def tap_slices(
     kernel: Sequence[int],
     stride: Sequence[int],
