@@ -10,7 +10,7 @@ import numpy as np
 
 from reference._validate import check_input
 from reference.padding import WindowGeometry, cells_counted, window_geometry
-from reference.windows import Slab, input_taps, slabs
+from reference.windows import Slab, input_taps, rows_read, slabs
 
 _F64 = np.dtype(np.float64)
 
@@ -80,6 +80,7 @@ def _reduce_windows(x: np.ndarray, geo: WindowGeometry, dtype: np.dtype, combine
     """
     n, c = x.shape[:2]
     y = np.empty((n, c, *geo.out), dtype=dtype)
+
     for slab in slabs(n, geo.out, reduce_bytes_per_row(geo, c, x.dtype, dtype)):
         reduced = reduce_slab(x, geo, slab, combine, dtype, y[slab.batch, :, slab.rows],
                               zero_padding=divisor is not None)
@@ -118,11 +119,9 @@ def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: Slab, combine: np.ufun
     """
     rows = slab.rows
     # the input rows the slab reads, in dtype (a view if x has it)
-    lo0 = geo.pads[0][0]
-    first = max(0, rows.start * geo.stride[0] - lo0)
-    last = min(x.shape[2], (rows.stop - 1) * geo.stride[0]
-               + (geo.kernel[0] - 1) * geo.dilation[0] - lo0 + 1)
-    reduced = x[slab.batch, :, first:last]
+    read = rows_read(x.shape[2], rows, geo.kernel[0], geo.stride[0], geo.dilation[0],
+                     geo.pads[0][0])
+    first, reduced = read.start, x[slab.batch, :, read]
     if reduced.dtype != dtype:
         reduced = reduced.astype(dtype)
     nd = len(geo.out)

@@ -10,8 +10,8 @@ import numpy as np
 
 from reference._validate import check_array
 from reference.padding import WindowGeometry
-from reference.pool import avg_divisor, pool_geometry, reduce_bytes_per_row, reduce_slab
-from reference.windows import Slab, input_taps, slabs
+from reference.pool import avg_divisor, pool_geometry
+from reference.windows import Slab, input_taps, rows_read, slabs
 
 _F64 = np.dtype(np.float64)
 
@@ -76,16 +76,14 @@ def max_pool_vjp(
     dx = np.empty(x.shape, dtype=_F64)  # each batch item zeroed by its first slab
     taps = math.prod(geo.kernel)
     tap_dtype = np.min_scalar_type(taps)
-    # per output row: the forward's temporaries, the maxima, per window its tap (twice,
-    # and a mask), its cell and dy in float64; the gradient of the input rows read
-    bytes_per_row = (reduce_bytes_per_row(geo, c, x.dtype, x.dtype)
+    # per output row: the input rows read, split by phase, and their gradient; per window
+    # its maximum, its tap (twice, and a mask), its cell and dy in float64
+    input_rows = c * math.prod(geo.padded[1:]) * geo.stride[0]
+    bytes_per_row = (input_rows * (x.dtype.itemsize + 8)
                      + c * math.prod(geo.out[1:]) * (x.dtype.itemsize
-                                                     + 3 * tap_dtype.itemsize + 8 + 8 + 8)
-                     + 8 * c * math.prod(geo.padded[1:]) * geo.stride[0])
+                                                     + 3 * tap_dtype.itemsize + 8 + 8))
     for slab in slabs(n, geo.out, bytes_per_row):
-        best = reduce_slab(x, geo, slab, np.maximum, x.dtype)
-        arg = _first_maxima(x, best, geo, slab, tap_dtype)
-        del best
+        arg = _first_maxima(x, geo, slab, tap_dtype)
         rows, cell = _routed_cells(arg, x.shape, geo, slab)
         del arg
         weights = np.asarray(dy[slab.batch, :, slab.rows], dtype=_F64).reshape(-1)
@@ -106,18 +104,37 @@ def max_pool_vjp(
     return dx
 
 
-def _first_maxima(x: np.ndarray, best: np.ndarray, geo: WindowGeometry, slab: Slab,
-                  tap_dtype: np.dtype) -> np.ndarray:
+def _first_maxima(x: np.ndarray, geo: WindowGeometry, slab: Slab, tap_dtype: np.dtype
+                  ) -> np.ndarray:
     """Row-major number of the tap each window of ``slab`` routes to: its first NaN, else
-    its first tap equal to its maximum ``best``. Padding is no tap: it absorbs nothing."""
+    its first tap equal to its maximum. Padding is no tap: it absorbs nothing.
+
+    Taps are read from the input split by phase (:func:`_phases`), where each is a
+    contiguous block: the maximum is the same whatever the order of its taps (only
+    compared, never returned)."""
+    taps = _window_taps(x.shape[2:], geo, slab)
+    phases, first = _phases(x, geo, slab)
+    shape = (slab.batch.stop - slab.batch.start, x.shape[1],
+             slab.rows.stop - slab.rows.start, *geo.out[1:])
+    best = np.full(shape, np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf,
+                   dtype=x.dtype)
+    views = []
+    for _, outputs, cells in taps:
+        phase, at = [], []
+        for axis, (cell, s) in enumerate(zip(cells, geo.stride, strict=True)):
+            start = cell.start - (first if axis == 0 else 0)
+            count = outputs[2 + axis].stop - outputs[2 + axis].start
+            phase.append(start % s)
+            at.append(slice(start // s, start // s + count))
+        views.append(phases[tuple(phase)][(slice(None), slice(None), *at)])
+        np.maximum(best[outputs], views[-1], out=best[outputs])
     nan = x.dtype.kind not in "iu" and bool(np.isnan(best).any())
     # the first hit has the largest complement: keep the maximum of (last - number)
     last = tap_dtype.type(math.prod(geo.kernel))
-    flipped = np.zeros(best.shape, dtype=tap_dtype)
-    hit = np.empty(best.shape, dtype=bool)
-    numbered = np.empty(best.shape, dtype=tap_dtype)
-    for number, outputs, cells in _window_taps(x.shape[2:], geo, slab):
-        tap = x[(slab.batch, slice(None), *cells)]
+    flipped = np.zeros(shape, dtype=tap_dtype)
+    hit = np.empty(shape, dtype=bool)
+    numbered = np.empty(shape, dtype=tap_dtype)
+    for (number, outputs, _), tap in zip(taps, views, strict=True):
         np.equal(tap, best[outputs], out=hit[outputs])
         if nan:  # a window's maximum is NaN exactly where it holds one
             hit[outputs] |= np.isnan(tap)
@@ -126,16 +143,33 @@ def _first_maxima(x: np.ndarray, best: np.ndarray, geo: WindowGeometry, slab: Sl
     return np.subtract(last, flipped, out=flipped)
 
 
+def _phases(x: np.ndarray, geo: WindowGeometry, slab: Slab
+            ) -> tuple[dict[tuple[int, ...], np.ndarray], int]:
+    """The input rows ``slab`` reads, split by phase: for every ``p`` with
+    ``0 <= p < stride``, the contiguous array of the cells ``p + q * stride`` (``q =
+    0, 1, ...``), so that the cells one tap reads for consecutive outputs are consecutive.
+    With stride 1 that is the input itself. Also the first row read."""
+    read = rows_read(x.shape[2], slab.rows, geo.kernel[0], geo.stride[0], geo.dilation[0],
+                     geo.pads[0][0])
+    first, rows = read.start, x[slab.batch, :, read]
+    phases = {}
+    for phase in np.ndindex(*geo.stride):
+        view = rows[(slice(None), slice(None),
+                     *(slice(p, None, s) for p, s in zip(phase, geo.stride, strict=True)))]
+        phases[phase] = view if all(s == 1 for s in geo.stride) else view.copy()
+    return phases, first
+
+
 def _routed_cells(arg: np.ndarray, x_shape: tuple[int, ...], geo: WindowGeometry,
                   slab: Slab) -> tuple[slice, np.ndarray]:
     """The input rows that ``slab`` reads, and for each window (tap ``arg``) the flat
     index of its cell among those rows of the slab's batch items."""
     nd = len(geo.kernel)
     lo0 = geo.pads[0][0]
-    first = max(0, slab.rows.start * geo.stride[0] - lo0)
-    last = min(x_shape[2], (slab.rows.stop - 1) * geo.stride[0]
-               + (geo.kernel[0] - 1) * geo.dilation[0] - lo0 + 1)
-    sizes = (last - first, *x_shape[3:])
+    read = rows_read(x_shape[2], slab.rows, geo.kernel[0], geo.stride[0], geo.dilation[0],
+                     lo0)
+    first = read.start
+    sizes = (read.stop - first, *x_shape[3:])
     step = [math.prod(sizes[axis + 1:]) for axis in range(nd)]  # C order, one channel
     # every tap's place in the window, and every window's first cell (maybe in padding)
     offsets: np.ndarray | int = 0
@@ -151,7 +185,7 @@ def _routed_cells(arg: np.ndarray, x_shape: tuple[int, ...], geo: WindowGeometry
     cell += np.reshape(origins, (1, 1, *arg.shape[2:]))
     channels = np.arange(arg.shape[0] * arg.shape[1]) * math.prod(sizes)
     cell += channels.reshape(arg.shape[:2] + (1,) * nd)
-    return slice(first, last), cell
+    return read, cell
 
 
 def _window_taps(in_sizes: tuple[int, ...], geo: WindowGeometry, slab: Slab

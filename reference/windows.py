@@ -182,6 +182,14 @@ def sliding_windows(
     )
 
 
+def rows_read(size: int, rows: slice, kernel: int, stride: int, dilation: int, lo: int
+              ) -> slice:
+    """The input rows (first spatial dimension, ``size`` cells, ``lo`` cells of padding
+    before) that the windows of output rows ``rows`` read."""
+    return slice(max(0, rows.start * stride - lo),
+                 min(size, (rows.stop - 1) * stride + (kernel - 1) * dilation - lo + 1))
+
+
 def input_taps(
     size: int, start: int, stop: int, kernel: int, stride: int, dilation: int, lo: int,
 ) -> list[tuple[int, slice, slice]]:
