@@ -155,24 +155,44 @@ def avg_divisor(geo: WindowGeometry, in_sizes: tuple[int, ...], count_include_pa
 def _reduce_axis(a: np.ndarray, dst: np.ndarray, axis: int,
                  taps: list[tuple[int, slice, slice]], combine: np.ufunc) -> None:
     """``combine``-reduce ``a`` along spatial dimension ``axis`` into ``dst``, the taps of
-    each output in order (from :func:`reference.windows.input_taps`): its first tap is
-    copied, the next ones combined."""
+    each output in order (from :func:`reference.windows.input_taps`): its first two taps
+    combined (or its one tap copied), then the next ones combined.
+
+    The outputs of a tap are an interval that starts and ends no later than those of the
+    taps before it; ``held`` is where the outputs that have a value begin."""
     lead = (slice(None),) * (2 + axis)
-    held: int | None = None  # outputs from ``held`` to the end of the first tap's hold a value
-    for _, outputs, cells in taps:
-        src = a[(*lead, cells)]
-        if held is None:
-            dst[(*lead, outputs)] = src
-            held = outputs.start
-            continue
-        # the outputs of a tap are an interval ending no later than the previous taps'
+
+    def src(i: int, lo: int, hi: int) -> np.ndarray:
+        _, outputs, cells = taps[i]
+        return a[(*lead, cells)][(*lead, slice(lo - outputs.start, hi - outputs.start))]
+
+    def into(lo: int, hi: int) -> np.ndarray:
+        return dst[(*lead, slice(lo, hi))]
+
+    first = taps[0][1]
+    if len(taps) == 1:
+        into(first.start, first.stop)[...] = src(0, first.start, first.stop)
+        return
+    second = taps[1][1]
+    assert second.start <= first.start and second.stop <= first.stop
+    if first.start < second.stop:  # outputs of both
+        combine(src(0, first.start, second.stop), src(1, first.start, second.stop),
+                out=into(first.start, second.stop))
+    only = max(second.stop, first.start)
+    if only < first.stop:  # of the first tap only
+        into(only, first.stop)[...] = src(0, only, first.stop)
+    only = min(first.start, second.stop)
+    if second.start < only:  # of the second only: it is their first
+        into(second.start, only)[...] = src(1, second.start, only)
+    held = second.start
+    for i in range(2, len(taps)):
+        outputs = taps[i][1]
         split = min(max(held, outputs.start), outputs.stop)
         if outputs.start < split:  # their first tap
-            fresh = slice(0, split - outputs.start)
-            dst[(*lead, slice(outputs.start, split))] = src[(*lead, fresh)]
+            into(outputs.start, split)[...] = src(i, outputs.start, split)
         if split < outputs.stop:
-            old = dst[(*lead, slice(split, outputs.stop))]
-            combine(old, src[(*lead, slice(split - outputs.start, None))], out=old)
+            old = into(split, outputs.stop)
+            combine(old, src(i, split, outputs.stop), out=old)
         held = min(held, outputs.start)
 
 
