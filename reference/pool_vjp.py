@@ -76,12 +76,15 @@ def max_pool_vjp(
     dx = np.empty(x.shape, dtype=_F64)  # each batch item zeroed by its first slab
     taps = math.prod(geo.kernel)
     tap_dtype = np.min_scalar_type(taps)
-    # per output row: the input rows read, split by phase, and their gradient; per window
-    # its maximum, its tap (twice, and a mask), its cell and dy in float64
+    # per output row, the larger of what the two stages hold at once: the input rows read,
+    # split by phase, and per window its maximum, its tap (twice), two masks; then the
+    # gradient of those rows, and per window its tap, its cell and dy in float64
     input_rows = c * math.prod(geo.padded[1:]) * geo.stride[0]
-    bytes_per_row = (input_rows * (x.dtype.itemsize + 8)
-                     + c * math.prod(geo.out[1:]) * (x.dtype.itemsize
-                                                     + 3 * tap_dtype.itemsize + 8 + 8))
+    windows = c * math.prod(geo.out[1:])
+    bytes_per_row = max(
+        input_rows * x.dtype.itemsize + windows * (x.dtype.itemsize + 2 * tap_dtype.itemsize
+                                                   + 2),
+        input_rows * 8 + windows * (tap_dtype.itemsize + 8 + 8))
     for slab in slabs(n, geo.out, bytes_per_row):
         arg = _first_maxima(x, geo, slab, tap_dtype)
         rows, cell = _routed_cells(arg, x.shape, geo, slab)
