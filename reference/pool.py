@@ -80,7 +80,6 @@ def _reduce_windows(x: np.ndarray, geo: WindowGeometry, dtype: np.dtype, combine
     """
     n, c = x.shape[:2]
     y = np.empty((n, c, *geo.out), dtype=dtype)
-
     for slab in slabs(n, geo.out, reduce_bytes_per_row(geo, c, x.dtype, dtype)):
         reduced = reduce_slab(x, geo, slab, combine, dtype, y[slab.batch, :, slab.rows],
                               zero_padding=divisor is not None)
@@ -103,10 +102,10 @@ def reduce_bytes_per_row(geo: WindowGeometry, c: int, in_dtype: np.dtype, dtype:
 
 
 def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: Slab, combine: np.ufunc,
-                dtype: np.dtype, dst: np.ndarray | None = None, *,
-                zero_padding: bool = False) -> np.ndarray:
+                dtype: np.dtype, dst: np.ndarray, *, zero_padding: bool = False
+                ) -> np.ndarray:
     """``combine``-reduce the windows of ``slab`` over their input cells, in ``dtype``,
-    into ``dst`` (a new array if None).
+    into ``dst`` (returned).
 
     A window is a box, so its reduction is one spatial dimension at a time: the windows
     along the first dimension, then along the second on that result, and so on, each
@@ -131,7 +130,7 @@ def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: Slab, combine: np.ufun
         taps = input_taps(reduced.shape[2 + axis], start, stop, geo.kernel[axis],
                           geo.stride[axis], geo.dilation[axis], lo)
         shape = (*reduced.shape[:2 + axis], stop - start, *reduced.shape[3 + axis:])
-        into = dst if axis == nd - 1 and dst is not None else np.empty(shape, dtype=dtype)
+        into = dst if axis == nd - 1 else np.empty(shape, dtype=dtype)
         _reduce_axis(reduced, into, axis, taps, combine)
         if zero_padding:
             counts = np.zeros(stop - start, dtype=np.intp)

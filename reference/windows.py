@@ -1,10 +1,12 @@
-"""The one windowing primitive, and the memory budget that bounds its temporaries.
+"""The windows, and the memory budget that bounds their temporaries.
 
-Convolution and both poolings are a few lines on top of :func:`sliding_windows`, which
-returns a strided (copy-free) view ``(N, C, *out, *kernel)`` of a padded input, in 1-D,
-2-D and 3-D alike. Large inputs are processed in slabs (:func:`slabs`) over the batch and
-the first spatial dimension, so that no temporary exceeds the budget whatever the input
-size.
+One geometry, read two ways, in 1-D, 2-D and 3-D alike. :func:`sliding_windows` returns a
+strided (copy-free) view ``(N, C, *out, *kernel)`` of a padded input: all the taps at once,
+what the convolution's im2col copies (its gradient scatters back over :func:`tap_slices`).
+:func:`input_taps` gives the same windows one tap and one dimension at a time, without
+building the padding: the poolings reduce over it, and their gradients add into it.
+Large inputs are processed in slabs (:func:`slabs`) over the batch and the first spatial
+dimension, so that no temporary exceeds the budget whatever the input size.
 """
 
 from __future__ import annotations
