@@ -77,13 +77,14 @@ def max_pool_vjp(
     taps = math.prod(geo.kernel)
     tap_dtype = np.min_scalar_type(taps)
     # per output row, the larger of what the two stages hold at once: the input rows read,
-    # split by phase, and per window its maximum, its tap (twice), two masks; then the
-    # gradient of those rows, and per window its tap, its cell and dy in float64
+    # split by phase, and per window its maximum, its tap (twice), a mask and the NaN
+    # pass's three; then the gradient of those rows, and per window its tap, its cell and
+    # dy in float64
     input_rows = c * math.prod(geo.padded[1:]) * geo.stride[0]
     windows = c * math.prod(geo.out[1:])
     bytes_per_row = max(
         input_rows * x.dtype.itemsize + windows * (x.dtype.itemsize + 2 * tap_dtype.itemsize
-                                                   + 2),
+                                                   + 4),
         input_rows * 8 + windows * (tap_dtype.itemsize + 8 + 8))
     for slab in slabs(n, geo.out, bytes_per_row):
         arg = _first_maxima(x, geo, slab, tap_dtype)
@@ -110,17 +111,13 @@ def max_pool_vjp(
 def _first_maxima(x: np.ndarray, geo: WindowGeometry, slab: Slab, tap_dtype: np.dtype
                   ) -> np.ndarray:
     """Row-major number of the tap each window of ``slab`` routes to: its first NaN, else
-    its first tap equal to its maximum. Padding is no tap: it absorbs nothing.
+    its first maximum; its first input cell where no cell beats the smallest value (all
+    ``-inf``, say). Padding is no tap: it absorbs nothing.
 
     Taps are read from the input split by phase (:func:`_phases`), where each is a
-    contiguous block: the maximum is the same whatever the order of its taps (only
-    compared, never returned)."""
+    contiguous block."""
     taps = _window_taps(x.shape[2:], geo, slab)
     phases, first = _phases(x, geo, slab)
-    shape = (slab.batch.stop - slab.batch.start, x.shape[1],
-             slab.rows.stop - slab.rows.start, *geo.out[1:])
-    best = np.full(shape, np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf,
-                   dtype=x.dtype)
     views = []
     for _, outputs, cells in taps:
         phase, at = [], []
@@ -130,20 +127,52 @@ def _first_maxima(x: np.ndarray, geo: WindowGeometry, slab: Slab, tap_dtype: np.
             phase.append(start % s)
             at.append(slice(start // s, start // s + count))
         views.append(phases[tuple(phase)][(slice(None), slice(None), *at)])
-        np.maximum(best[outputs], views[-1], out=best[outputs])
-    nan = x.dtype.kind not in "iu" and bool(np.isnan(best).any())
-    # the first hit has the largest complement: keep the maximum of (last - number)
-    last = tap_dtype.type(math.prod(geo.kernel))
-    flipped = np.zeros(shape, dtype=tap_dtype)
-    hit = np.empty(shape, dtype=bool)
+    arg, best = _sweep(taps, views, geo, slab, tap_dtype, nan=False)
+    if x.dtype.kind not in "iu" and np.isnan(best).any():
+        # a maximum is NaN exactly where its window holds NaN: go again, NaN first
+        arg, best = _sweep(taps, views, geo, slab, tap_dtype, nan=True)
+    return arg
+
+
+def _sweep(taps: list[tuple[int, tuple[slice, ...], tuple[slice, ...]]],
+           views: list[np.ndarray], geo: WindowGeometry, slab: Slab, tap_dtype: np.dtype,
+           nan: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One pass over the taps in order for :func:`_first_maxima` (NaN first only if
+    ``nan``): the tap numbers, and the maxima."""
+    dtype = views[0].dtype
+    shape = (*views[0].shape[:2], slab.rows.stop - slab.rows.start, *geo.out[1:])
+    best = np.full(shape, np.iinfo(dtype).min if dtype.kind in "iu" else -np.inf,
+                   dtype=dtype)
+    arg = np.empty(shape, dtype=tap_dtype)
+    arg[...] = _first_input_tap(geo, slab)  # where no cell is strictly above the smallest
+    better = np.empty(shape, dtype=bool)
     numbered = np.empty(shape, dtype=tap_dtype)
     for (number, outputs, _), tap in zip(taps, views, strict=True):
-        np.equal(tap, best[outputs], out=hit[outputs])
-        if nan:  # a window's maximum is NaN exactly where it holds one
-            hit[outputs] |= np.isnan(tap)
-        np.multiply(hit[outputs], last - tap_dtype.type(number), out=numbered[outputs])
-        np.maximum(flipped[outputs], numbered[outputs], out=flipped[outputs])
-    return np.subtract(last, flipped, out=flipped)
+        hit, most = better[outputs], best[outputs]
+        np.greater(tap, most, out=hit)  # strictly: ties keep the first
+        if nan:  # the first NaN wins, and stays
+            hit |= np.isnan(tap) & ~np.isnan(most)
+        # taps come in increasing number: the last better tap is the largest number
+        np.multiply(hit, tap_dtype.type(number), out=numbered[outputs])
+        np.maximum(arg[outputs], numbered[outputs], out=arg[outputs])
+        np.maximum(most, tap, out=most)
+    return arg, best
+
+
+def _first_input_tap(geo: WindowGeometry, slab: Slab) -> np.ndarray:
+    """Row-major number of each window's first tap on an input cell (not padding), for
+    the windows of ``slab``; broadcastable to them. The input cells of a window form a
+    box, so its first tap is the first one along every dimension;
+    :func:`reference.pool.pool_geometry` guarantees there is one."""
+    number: np.ndarray | int = 0
+    nd = len(geo.kernel)
+    for axis, k in enumerate(geo.kernel):
+        lo, _ = geo.pads[axis]
+        start, stop = (slab.rows.start, slab.rows.stop) if axis == 0 else (0, geo.out[axis])
+        begin = np.arange(start, stop) * geo.stride[axis] - lo
+        tap = np.maximum(0, -(begin // geo.dilation[axis]))  # ceil(-begin / d), >= 0
+        number = number * k + tap.reshape((-1,) + (1,) * (nd - 1 - axis))
+    return np.asarray(number)
 
 
 def _phases(x: np.ndarray, geo: WindowGeometry, slab: Slab
