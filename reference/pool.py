@@ -10,7 +10,7 @@ import numpy as np
 
 from reference._validate import check_input
 from reference.padding import WindowGeometry, cells_counted, window_geometry
-from reference.windows import padded_slab, slabs, sliding_windows
+from reference.windows import Slab, input_taps, rows_read, slabs
 
 _F64 = np.dtype(np.float64)
 
@@ -72,49 +72,74 @@ def pool_geometry(x: Any, kernel_size: Any, *, stride: Any = None, padding: Any 
     return x, geo
 
 
-def _reduce_windows(x: np.ndarray, geo: WindowGeometry, fill: float | int, dtype: np.dtype,
-                    combine: np.ufunc, divisor: np.ndarray | None = None) -> np.ndarray:
-    """``combine``-reduce every window of ``x`` padded with ``fill``; result in ``dtype``,
-    divided by ``divisor`` (one value per output position) if given.
-
-    A window is a box, so its reduction is one spatial dimension at a time: the windows
-    along the first dimension, then along the second on that result, and so on. Each
-    element sees its taps in the same order whatever the slabs.
+def _reduce_windows(x: np.ndarray, geo: WindowGeometry, dtype: np.dtype, combine: np.ufunc,
+                    divisor: np.ndarray | None = None) -> np.ndarray:
+    """``combine``-reduce every window of ``x`` over its input cells; result in ``dtype``,
+    divided by ``divisor`` (one value per output position) if given: the average, whose
+    padding adds zero.
     """
     n, c = x.shape[:2]
     y = np.empty((n, c, *geo.out), dtype=dtype)
-    for slab in slabs(n, geo.out, reduce_bytes_per_row(geo, c, dtype)):
-        padded = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
-                             geo.dilation, fill, dtype)
-        reduced = reduce_slab(padded, geo, slab.rows.stop - slab.rows.start, combine,
-                              y[slab.batch, :, slab.rows])
-        del padded
+    for slab in slabs(n, geo.out, reduce_bytes_per_row(geo, c, x.dtype, dtype)):
+        reduced = reduce_slab(x, geo, slab, combine, dtype, y[slab.batch, :, slab.rows],
+                              zero_padding=divisor is not None)
         if divisor is not None:
             reduced /= divisor[slab.rows]
         del reduced  # free this slab's temporaries before the next is built
     return y
 
 
-def reduce_bytes_per_row(geo: WindowGeometry, c: int, dtype: np.dtype) -> int:
-    """Temporaries of :func:`reduce_slab` per output row and batch item: the padded input
-    rows, and the result of every pass but the last (which goes to its destination)."""
+def reduce_bytes_per_row(geo: WindowGeometry, c: int, in_dtype: np.dtype, dtype: np.dtype
+                         ) -> int:
+    """Temporaries of :func:`reduce_slab` per output row and batch item: the result of
+    every pass but the last (which goes to its destination), and the input rows converted
+    to ``dtype`` if ``in_dtype`` differs."""
     nd = len(geo.out)
     passes = [math.prod((*geo.out[1:axis + 1], *geo.padded[axis + 1:]))
               for axis in range(nd - 1)]
-    return dtype.itemsize * c * (math.prod(geo.padded[1:]) * geo.stride[0] + sum(passes))
+    converted = math.prod(geo.padded[1:]) * geo.stride[0] if in_dtype != dtype else 0
+    return dtype.itemsize * c * (converted + sum(passes))
 
 
-def reduce_slab(padded: np.ndarray, geo: WindowGeometry, rows: int, combine: np.ufunc,
-                dst: np.ndarray | None = None) -> np.ndarray:
-    """``combine``-reduce the windows of ``rows`` output rows of a padded slab (as
-    :func:`reference.windows.padded_slab` builds it), one spatial dimension at a time,
-    into ``dst`` (a new array if None)."""
+def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: Slab, combine: np.ufunc,
+                dtype: np.dtype, dst: np.ndarray, *, zero_padding: bool = False
+                ) -> np.ndarray:
+    """``combine``-reduce the windows of ``slab`` over their input cells, in ``dtype``,
+    into ``dst`` (returned).
+
+    A window is a box, so its reduction is one spatial dimension at a time: the windows
+    along the first dimension, then along the second on that result, and so on, each
+    over its taps in order. The padding is not built: a tap that reads it is skipped,
+    which changes nothing for the maximum (padding is the smallest value, and never
+    wins). For the sum (``zero_padding``), padding adds ``+0.0``, which changes one thing
+    only: a sum of negative zeros becomes ``+0.0``; that ``+0.0`` is added to the outputs
+    whose windows hold padding, so the result is exactly that of summing the padded
+    input. Each output sees its taps in the same order whatever the slabs.
+    """
+    rows = slab.rows
+    # the input rows the slab reads, in dtype (a view if x has it)
+    read = rows_read(x.shape[2], rows, geo.kernel[0], geo.stride[0], geo.dilation[0],
+                     geo.pads[0][0])
+    first, reduced = read.start, x[slab.batch, :, read]
+    if reduced.dtype != dtype:
+        reduced = reduced.astype(dtype)
     nd = len(geo.out)
-    reduced = padded
     for axis in range(nd):
-        size = rows if axis == 0 else geo.out[axis]
-        reduced = _reduce_axis(reduced, geo, axis, size, combine,
-                               dst if axis == nd - 1 else None)
+        start, stop = (rows.start, rows.stop) if axis == 0 else (0, geo.out[axis])
+        lo = geo.pads[axis][0] + (first if axis == 0 else 0)
+        taps = input_taps(reduced.shape[2 + axis], start, stop, geo.kernel[axis],
+                          geo.stride[axis], geo.dilation[axis], lo)
+        shape = (*reduced.shape[:2 + axis], stop - start, *reduced.shape[3 + axis:])
+        into = dst if axis == nd - 1 else np.empty(shape, dtype=dtype)
+        _reduce_axis(reduced, into, axis, taps, combine)
+        if zero_padding:
+            counts = np.zeros(stop - start, dtype=np.intp)
+            for _, outputs, _ in taps:
+                counts[outputs] += 1
+            padded = np.flatnonzero(counts < geo.kernel[axis])
+            if padded.size:
+                into[(slice(None),) * (2 + axis) + (padded,)] += 0.0
+        reduced = into
     return reduced
 
 
@@ -126,25 +151,48 @@ def avg_divisor(geo: WindowGeometry, in_sizes: tuple[int, ...], count_include_pa
                             cells_counted(geo, in_sizes, bool(count_include_pad)))
 
 
-def _reduce_axis(a: np.ndarray, geo: WindowGeometry, axis: int, size: int,
-                 combine: np.ufunc, dst: np.ndarray | None) -> np.ndarray:
-    """``combine``-reduce the ``size`` windows of ``a`` along spatial dimension ``axis``
-    only, taps in order, into ``dst`` (a new array if None)."""
-    nd = a.ndim - 2
+def _reduce_axis(a: np.ndarray, dst: np.ndarray, axis: int,
+                 taps: list[tuple[int, slice, slice]], combine: np.ufunc) -> None:
+    """``combine``-reduce ``a`` along spatial dimension ``axis`` into ``dst``, the taps of
+    each output in order (from :func:`reference.windows.input_taps`): its first two taps
+    combined (or its one tap copied), then the next ones combined.
 
-    def along_axis(value: int) -> tuple[int, ...]:
-        return (*(1,) * axis, value, *(1,) * (nd - 1 - axis))
+    The outputs of a tap are an interval that starts and ends no later than those of the
+    taps before it; ``held`` is where the outputs that have a value begin."""
+    lead = (slice(None),) * (2 + axis)
 
-    sizes = (*a.shape[2:2 + axis], size, *a.shape[3 + axis:])
-    view = sliding_windows(a, along_axis(geo.kernel[axis]), along_axis(geo.stride[axis]),
-                           along_axis(geo.dilation[axis]), sizes)
-    taps = view.reshape(*view.shape[:2 + nd], geo.kernel[axis])  # the other sizes are 1
-    if dst is None:
-        dst = np.empty(taps.shape[:-1], dtype=a.dtype)
-    dst[...] = taps[..., 0]
-    for j in range(1, geo.kernel[axis]):
-        combine(dst, taps[..., j], out=dst)
-    return dst
+    def src(i: int, lo: int, hi: int) -> np.ndarray:
+        _, outputs, cells = taps[i]
+        return a[(*lead, cells)][(*lead, slice(lo - outputs.start, hi - outputs.start))]
+
+    def into(lo: int, hi: int) -> np.ndarray:
+        return dst[(*lead, slice(lo, hi))]
+
+    first = taps[0][1]
+    if len(taps) == 1:
+        into(first.start, first.stop)[...] = src(0, first.start, first.stop)
+        return
+    second = taps[1][1]
+    assert second.start <= first.start and second.stop <= first.stop
+    if first.start < second.stop:  # outputs of both
+        combine(src(0, first.start, second.stop), src(1, first.start, second.stop),
+                out=into(first.start, second.stop))
+    only = max(second.stop, first.start)
+    if only < first.stop:  # of the first tap only
+        into(only, first.stop)[...] = src(0, only, first.stop)
+    only = min(first.start, second.stop)
+    if second.start < only:  # of the second only: it is their first
+        into(second.start, only)[...] = src(1, second.start, only)
+    held = second.start
+    for i in range(2, len(taps)):
+        outputs = taps[i][1]
+        split = min(max(held, outputs.start), outputs.stop)
+        if outputs.start < split:  # their first tap
+            into(outputs.start, split)[...] = src(i, outputs.start, split)
+        if split < outputs.stop:
+            old = into(split, outputs.stop)
+            combine(old, src(i, split, outputs.stop), out=old)
+        held = min(held, outputs.start)
 
 
 def max_pool(
@@ -174,8 +222,7 @@ def max_pool(
     """
     x, geo = pool_geometry(x, kernel_size, stride=stride, padding=padding, dilation=dilation,
                            ceil_mode=ceil_mode)
-    fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
-    return _reduce_windows(x, geo, fill, x.dtype, np.maximum)
+    return _reduce_windows(x, geo, x.dtype, np.maximum)
 
 
 def avg_pool(
@@ -212,4 +259,4 @@ def avg_pool(
     x, geo = pool_geometry(x, kernel_size, stride=stride, padding=padding, dilation=dilation,
                            ceil_mode=ceil_mode, count_include_pad=count_include_pad)
     divisor = avg_divisor(geo, x.shape[2:], bool(count_include_pad))
-    return _reduce_windows(x, geo, 0, _F64, np.add, divisor)
+    return _reduce_windows(x, geo, _F64, np.add, divisor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -10,13 +11,7 @@ import numpy as np
 from reference._validate import check_array
 from reference.padding import WindowGeometry
 from reference.pool import avg_divisor, pool_geometry
-from reference.windows import (
-    add_slab_to_input,
-    padded_slab,
-    slab_regions,
-    slabs,
-    sliding_windows,
-)
+from reference.windows import Slab, input_taps, rows_read, slabs
 
 _F64 = np.dtype(np.float64)
 
@@ -35,80 +30,6 @@ def _check_dy(dy: Any, x: np.ndarray, geo: WindowGeometry) -> np.ndarray:
         raise ValueError(f"dy must have the forward's output shape (N, C, *out) = "
                          f"{expected}, got shape {dy.shape}")
     return dy
-
-
-def _first_input_tap(geo: WindowGeometry, in_sizes: tuple[int, ...], first_row: int,
-                     out: tuple[int, ...]) -> np.ndarray:
-    """Row-major number of each window's first tap on an input cell (not padding), for the
-    ``out`` windows of a slab starting at padded row ``first_row``; broadcastable to
-    ``out``. The input cells of a window form a box, so its first tap is the first one
-    along every dimension; :func:`reference.pool.pool_geometry` guarantees there is one."""
-    number: np.ndarray | int = 0
-    for axis, (o, k) in enumerate(zip(out, geo.kernel, strict=True)):
-        lo, _ = geo.pads[axis]
-        start = (first_row if axis == 0 else 0) + np.arange(o) * geo.stride[axis] - lo
-        first = np.maximum(0, -(start // geo.dilation[axis]))  # ceil(-start / d), >= 0
-        assert (start + first * geo.dilation[axis] < in_sizes[axis]).all()
-        number = number * k + first.reshape((o,) + (1,) * (len(out) - 1 - axis))
-    return np.asarray(number)
-
-
-def _argmax_taps(xp: np.ndarray, geo: WindowGeometry, out: tuple[int, ...],
-                 first_tap: np.ndarray, fill: float | int) -> np.ndarray:
-    """Row-major number of the tap each window of the padded slab ``xp`` routes to: its
-    first NaN, else its first maximum; ``first_tap`` where no input cell beats the
-    padding's ``fill`` (padding equals ``fill`` and is never strictly greater)."""
-    windows = sliding_windows(xp, geo.kernel, geo.stride, geo.dilation, out)
-    arg, best = _first_maxima(windows, geo, first_tap, fill, nan=False)
-    if xp.dtype.kind not in "iu" and np.isnan(best).any():
-        # a maximum is NaN exactly where its window holds NaN: go again, NaN first
-        arg, best = _first_maxima(windows, geo, first_tap, fill, nan=True)
-    return arg
-
-
-def _first_maxima(windows: np.ndarray, geo: WindowGeometry, first_tap: np.ndarray,
-                  fill: float | int, nan: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The taps of :func:`_argmax_taps` (NaN first only if ``nan``), and the maxima."""
-    shape = windows.shape[:windows.ndim - len(geo.kernel)]
-    best = np.full(shape, fill, dtype=windows.dtype)
-    arg = np.empty(shape, dtype=np.min_scalar_type(math.prod(geo.kernel) - 1))
-    arg[...] = first_tap
-    better = np.empty(shape, dtype=bool)
-    numbered = np.empty(shape, dtype=arg.dtype)
-    for number, j in enumerate(np.ndindex(*geo.kernel)):
-        tap = windows[(..., *j)]
-        np.greater(tap, best, out=better)  # strictly: ties keep the first
-        if nan:  # the first NaN wins, and stays
-            better |= np.isnan(tap) & ~np.isnan(best)
-        # taps come in increasing number, and none before a window's first input tap is
-        # ever better: the last better tap is the largest number
-        np.multiply(better, arg.dtype.type(number), out=numbered)
-        np.maximum(arg, numbered, out=arg)
-        np.maximum(best, tap, out=best)
-    return arg, best
-
-
-def _scatter_to_taps(arg: np.ndarray, dy: np.ndarray, geo: WindowGeometry,
-                     part_shape: tuple[int, ...]) -> np.ndarray:
-    """A float64 array of ``part_shape`` (a padded slab) holding the sum of the ``dy`` of
-    every window at the cell of its tap ``arg``."""
-    nd = len(geo.kernel)
-    cell = [math.prod(part_shape[i + 1:]) for i in range(len(part_shape))]  # C order
-    offsets = np.zeros(geo.kernel, dtype=np.intp)
-    for axis in range(nd):
-        along = np.arange(geo.kernel[axis]) * geo.dilation[axis] * cell[2 + axis]
-        offsets += along.reshape((-1,) + (1,) * (nd - 1 - axis))
-    # the first cell of every window: its batch item and channel, then its place
-    origins: np.ndarray | int = 0
-    for axis, size in enumerate(arg.shape[2:]):
-        along = np.arange(size) * geo.stride[axis] * cell[2 + axis]
-        origins = np.add.outer(origins, along)
-    index = offsets.reshape(-1)[arg].reshape(arg.shape[0] * arg.shape[1], -1)
-    index += (np.arange(index.shape[0]) * cell[1])[:, np.newaxis]  # (N, C) with C-order
-    index += np.reshape(origins, (1, -1))
-    weights = np.asarray(dy, dtype=_F64).reshape(-1)
-    return np.bincount(index.reshape(-1), weights=weights,
-                       minlength=math.prod(part_shape)).reshape(part_shape)
 
 
 def max_pool_vjp(
@@ -151,31 +72,174 @@ def max_pool_vjp(
     x, geo = pool_geometry(x, kernel_size, stride=stride, padding=padding, dilation=dilation,
                            ceil_mode=ceil_mode)
     dy = _check_dy(dy, x, geo)
-    n, c, *in_sizes = x.shape
-    fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
-    dx = np.zeros(x.shape, dtype=_F64)
-    rest_out = math.prod(geo.out[1:])
-    # per output row: the padded input and its gradient; per window, the maxima and tap
-    # numbers of two passes (the second where NaN is found), masks, the scatter's indices
-    # and weights
-    bytes_per_row = (c * math.prod(geo.padded[1:]) * geo.stride[0] * (x.dtype.itemsize + 8)
-                     + c * rest_out * (2 * (x.dtype.itemsize + 2) + 3 + 8 + 8))
+    n, c = x.shape[:2]
+    dx = np.empty(x.shape, dtype=_F64)  # each batch item zeroed by its first slab
+    taps = math.prod(geo.kernel)
+    tap_dtype = np.min_scalar_type(taps)
+    # per output row, the larger of what the two stages hold at once: the input rows read,
+    # split by phase, and per window its maximum, its tap (twice), a mask and the NaN
+    # pass's three; then the gradient of those rows, and per window its tap, its cell and
+    # dy in float64
+    input_rows = c * math.prod(geo.padded[1:]) * geo.stride[0]
+    windows = c * math.prod(geo.out[1:])
+    bytes_per_row = max(
+        input_rows * x.dtype.itemsize + windows * (x.dtype.itemsize + 2 * tap_dtype.itemsize
+                                                   + 4),
+        input_rows * 8 + windows * (tap_dtype.itemsize + 8 + 8))
     for slab in slabs(n, geo.out, bytes_per_row):
-        out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
-        first_row = slab.rows.start * geo.stride[0]
-        xp = padded_slab(x, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation,
-                         fill, x.dtype)
-        arg = _argmax_taps(xp, geo, out, _first_input_tap(geo, tuple(in_sizes), first_row,
-                                                          out), fill)
-        del xp
-        part = _scatter_to_taps(arg, dy[slab.batch, :, slab.rows], geo,
-                                slab_regions(x.shape, geo.pads, geo.padded, slab, geo.kernel,
-                                             geo.stride, geo.dilation)[0])
+        arg = _first_maxima(x, geo, slab, tap_dtype)
+        rows, cell = _routed_cells(arg, x.shape, geo, slab)
         del arg
-        add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
-                          geo.dilation)
+        weights = np.asarray(dy[slab.batch, :, slab.rows], dtype=_F64).reshape(-1)
+        part = np.bincount(cell.reshape(-1), weights=weights, minlength=math.prod(
+            (slab.batch.stop - slab.batch.start, *x.shape[1:2], rows.stop - rows.start,
+             *x.shape[3:])))
+        del cell, weights
+        into = dx[slab.batch, :, rows]
+        if slab.rows == slice(0, geo.out[0]):  # whole batch items: nothing to add to
+            into[...] = part.reshape(into.shape)
+            dx[slab.batch, :, :rows.start] = 0  # rows no window reads
+            dx[slab.batch, :, rows.stop:] = 0
+        else:
+            if slab.rows.start == 0:
+                dx[slab.batch] = 0
+            into += part.reshape(into.shape)
         del part  # free this slab's temporaries before the next is built
     return dx
+
+
+def _first_maxima(x: np.ndarray, geo: WindowGeometry, slab: Slab, tap_dtype: np.dtype
+                  ) -> np.ndarray:
+    """Row-major number of the tap each window of ``slab`` routes to: its first NaN, else
+    its first maximum; its first input cell where no cell beats the smallest value (all
+    ``-inf``, say). Padding is no tap: it absorbs nothing.
+
+    Taps are read from the input split by phase (:func:`_phases`), where each is a
+    contiguous block."""
+    taps = _window_taps(x.shape[2:], geo, slab)
+    phases, first = _phases(x, geo, slab)
+    views = []
+    for _, outputs, cells in taps:
+        phase, at = [], []
+        for axis, (cell, s) in enumerate(zip(cells, geo.stride, strict=True)):
+            start = cell.start - (first if axis == 0 else 0)
+            count = outputs[2 + axis].stop - outputs[2 + axis].start
+            phase.append(start % s)
+            at.append(slice(start // s, start // s + count))
+        views.append(phases[tuple(phase)][(slice(None), slice(None), *at)])
+    arg, best = _sweep(taps, views, geo, slab, tap_dtype, nan=False)
+    if x.dtype.kind not in "iu" and np.isnan(best).any():
+        # a maximum is NaN exactly where its window holds NaN: go again, NaN first
+        arg, best = _sweep(taps, views, geo, slab, tap_dtype, nan=True)
+    return arg
+
+
+def _sweep(taps: list[tuple[int, tuple[slice, ...], tuple[slice, ...]]],
+           views: list[np.ndarray], geo: WindowGeometry, slab: Slab, tap_dtype: np.dtype,
+           nan: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One pass over the taps in order for :func:`_first_maxima` (NaN first only if
+    ``nan``): the tap numbers, and the maxima."""
+    dtype = views[0].dtype
+    shape = (*views[0].shape[:2], slab.rows.stop - slab.rows.start, *geo.out[1:])
+    best = np.full(shape, np.iinfo(dtype).min if dtype.kind in "iu" else -np.inf,
+                   dtype=dtype)
+    arg = np.empty(shape, dtype=tap_dtype)
+    arg[...] = _first_input_tap(geo, slab)  # where no cell is strictly above the smallest
+    better = np.empty(shape, dtype=bool)
+    numbered = np.empty(shape, dtype=tap_dtype)
+    for (number, outputs, _), tap in zip(taps, views, strict=True):
+        hit, most = better[outputs], best[outputs]
+        np.greater(tap, most, out=hit)  # strictly: ties keep the first
+        if nan:  # the first NaN wins, and stays
+            hit |= np.isnan(tap) & ~np.isnan(most)
+        # taps come in increasing number: the last better tap is the largest number
+        np.multiply(hit, tap_dtype.type(number), out=numbered[outputs])
+        np.maximum(arg[outputs], numbered[outputs], out=arg[outputs])
+        np.maximum(most, tap, out=most)
+    return arg, best
+
+
+def _first_input_tap(geo: WindowGeometry, slab: Slab) -> np.ndarray:
+    """Row-major number of each window's first tap on an input cell (not padding), for
+    the windows of ``slab``; broadcastable to them. The input cells of a window form a
+    box, so its first tap is the first one along every dimension;
+    :func:`reference.pool.pool_geometry` guarantees there is one."""
+    number: np.ndarray | int = 0
+    nd = len(geo.kernel)
+    for axis, k in enumerate(geo.kernel):
+        lo, _ = geo.pads[axis]
+        start, stop = (slab.rows.start, slab.rows.stop) if axis == 0 else (0, geo.out[axis])
+        begin = np.arange(start, stop) * geo.stride[axis] - lo
+        tap = np.maximum(0, -(begin // geo.dilation[axis]))  # ceil(-begin / d), >= 0
+        number = number * k + tap.reshape((-1,) + (1,) * (nd - 1 - axis))
+    return np.asarray(number)
+
+
+def _phases(x: np.ndarray, geo: WindowGeometry, slab: Slab
+            ) -> tuple[dict[tuple[int, ...], np.ndarray], int]:
+    """The input rows ``slab`` reads, split by phase: for every ``p`` with
+    ``0 <= p < stride``, the contiguous array of the cells ``p + q * stride`` (``q =
+    0, 1, ...``), so that the cells one tap reads for consecutive outputs are consecutive.
+    With stride 1 that is the input itself. Also the first row read."""
+    read = rows_read(x.shape[2], slab.rows, geo.kernel[0], geo.stride[0], geo.dilation[0],
+                     geo.pads[0][0])
+    first, rows = read.start, x[slab.batch, :, read]
+    phases = {}
+    for phase in np.ndindex(*geo.stride):
+        view = rows[(slice(None), slice(None),
+                     *(slice(p, None, s) for p, s in zip(phase, geo.stride, strict=True)))]
+        phases[phase] = view if all(s == 1 for s in geo.stride) else view.copy()
+    return phases, first
+
+
+def _routed_cells(arg: np.ndarray, x_shape: tuple[int, ...], geo: WindowGeometry,
+                  slab: Slab) -> tuple[slice, np.ndarray]:
+    """The input rows that ``slab`` reads, and for each window (tap ``arg``) the flat
+    index of its cell among those rows of the slab's batch items."""
+    nd = len(geo.kernel)
+    lo0 = geo.pads[0][0]
+    read = rows_read(x_shape[2], slab.rows, geo.kernel[0], geo.stride[0], geo.dilation[0],
+                     lo0)
+    first = read.start
+    sizes = (read.stop - first, *x_shape[3:])
+    step = [math.prod(sizes[axis + 1:]) for axis in range(nd)]  # C order, one channel
+    # every tap's place in the window, and every window's first cell (maybe in padding)
+    offsets: np.ndarray | int = 0
+    origins: np.ndarray | int = 0
+    for axis in range(nd):
+        along = np.arange(geo.kernel[axis]) * geo.dilation[axis] * step[axis]
+        offsets = np.add.outer(offsets, along)
+        start = slab.rows.start if axis == 0 else 0
+        lo = lo0 + first if axis == 0 else geo.pads[axis][0]
+        places = (np.arange(start, start + arg.shape[2 + axis]) * geo.stride[axis] - lo)
+        origins = np.add.outer(origins, places * step[axis])
+    cell = np.take(np.ravel(offsets), arg)
+    cell += np.reshape(origins, (1, 1, *arg.shape[2:]))
+    channels = np.arange(arg.shape[0] * arg.shape[1]) * math.prod(sizes)
+    cell += channels.reshape(arg.shape[:2] + (1,) * nd)
+    return read, cell
+
+
+def _window_taps(in_sizes: tuple[int, ...], geo: WindowGeometry, slab: Slab
+                 ) -> list[tuple[int, tuple[slice, ...], tuple[slice, ...]]]:
+    """Every tap of the window that reads input cells for some output of ``slab``, in
+    row-major order: its number in that order, the box of the slab's outputs it reads for
+    (spatial slices, relative to the slab) and the box of input cells they read (spatial
+    slices of the input). :func:`reference.windows.input_taps` in every dimension."""
+    per_axis = [input_taps(size, *((slab.rows.start, slab.rows.stop) if axis == 0
+                                   else (0, geo.out[axis])),
+                           geo.kernel[axis], geo.stride[axis], geo.dilation[axis],
+                           geo.pads[axis][0])
+                for axis, size in enumerate(in_sizes)]
+    lead = (slice(None), slice(None))
+    taps = []
+    for combo in itertools.product(*per_axis):
+        number = 0
+        for k, (t, _, _) in zip(geo.kernel, combo, strict=True):
+            number = number * k + t
+        taps.append((number, (*lead, *(o for _, o, _ in combo)),
+                     tuple(cells for _, _, cells in combo)))
+    return taps
 
 
 def avg_pool_vjp(
@@ -216,34 +280,38 @@ def avg_pool_vjp(
     dy = _check_dy(dy, x, geo)
     n, c = x.shape[:2]
     divisor = avg_divisor(geo, x.shape[2:], bool(count_include_pad))
-    dx = np.zeros(x.shape, dtype=_F64)
+    dx = np.empty(x.shape, dtype=_F64)  # each batch item zeroed by its first slab
     nd = len(geo.out)
-    # per output row: dy / divisor, the result of every pass but the last, the padded
-    # gradient
+    # per output row: dy / divisor, the result of every pass but the last
     passes = [math.prod((*geo.out[1:axis], *geo.padded[axis:])) for axis in range(1, nd)]
-    bytes_per_row = 8 * c * (math.prod(geo.out[1:]) + sum(passes)
-                             + math.prod(geo.padded[1:]) * geo.stride[0])
+    bytes_per_row = 8 * c * (math.prod(geo.out[1:]) + sum(passes))
     for slab in slabs(n, geo.out, bytes_per_row):
+        if slab.rows.start == 0:
+            dx[slab.batch] = 0
         share = np.divide(dy[slab.batch, :, slab.rows], divisor[slab.rows], dtype=_F64)
-        part = _spread_windows(share, geo, slab_regions(
-            x.shape, geo.pads, geo.padded, slab, geo.kernel, geo.stride, geo.dilation)[0])
-        add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
-                          geo.dilation)
-        del share, part  # free this slab's temporaries
+        _spread_windows(share, geo, slab, dx)
+        del share  # free this slab's temporaries
     return dx
 
 
-def _spread_windows(share: np.ndarray, geo: WindowGeometry, part_shape: tuple[int, ...]
-                    ) -> np.ndarray:
-    """Add every window's ``share`` to each of its cells: the transpose of the box sum,
-    separable like it, so one spatial dimension at a time (the last first), each in
-    ``kernel`` strided additions. The result has ``part_shape``, a padded slab."""
+def _spread_windows(share: np.ndarray, geo: WindowGeometry, slab: Slab, dx: np.ndarray
+                    ) -> None:
+    """Add every window's ``share`` to each of its input cells in ``dx``: the transpose
+    of the box sum, separable like it, so one spatial dimension at a time (the last
+    first), each in ``kernel`` strided additions, taps in order. What falls on padding is
+    dropped (never built)."""
     spread = share
     for axis in reversed(range(len(geo.kernel))):
         at = 2 + axis
-        wider = np.zeros((*spread.shape[:at], part_shape[at], *spread.shape[at + 1:]))
-        o, s, d = spread.shape[at], geo.stride[axis], geo.dilation[axis]
-        for t in range(geo.kernel[axis]):
-            wider[(slice(None),) * at + (slice(t * d, t * d + (o - 1) * s + 1, s),)] += spread
+        lead = (slice(None),) * at
+        start, stop = (slab.rows.start, slab.rows.stop) if axis == 0 else (0, geo.out[axis])
+        size = dx.shape[at]
+        if axis == 0:
+            wider = dx[slab.batch]
+        else:
+            wider = np.zeros((*spread.shape[:at], size, *spread.shape[at + 1:]))
+        for _, outputs, cells in input_taps(size, start, stop, geo.kernel[axis],
+                                            geo.stride[axis], geo.dilation[axis],
+                                            geo.pads[axis][0]):
+            wider[(*lead, cells)] += spread[(*lead, outputs)]
         spread = wider
-    return spread

@@ -1,10 +1,12 @@
-"""The one windowing primitive, and the memory budget that bounds its temporaries.
+"""The windows, and the memory budget that bounds their temporaries.
 
-Convolution and both poolings are a few lines on top of :func:`sliding_windows`, which
-returns a strided (copy-free) view ``(N, C, *out, *kernel)`` of a padded input, in 1-D,
-2-D and 3-D alike. Large inputs are processed in slabs (:func:`slabs`) over the batch and
-the first spatial dimension, so that no temporary exceeds the budget whatever the input
-size.
+One geometry, read two ways, in 1-D, 2-D and 3-D alike. :func:`sliding_windows` returns a
+strided (copy-free) view ``(N, C, *out, *kernel)`` of a padded input: all the taps at once,
+what the convolution's im2col copies (its gradient scatters back over :func:`tap_slices`).
+:func:`input_taps` gives the same windows one tap and one dimension at a time, without
+building the padding: the poolings reduce over it, and their gradients add into it.
+Large inputs are processed in slabs (:func:`slabs`) over the batch and the first spatial
+dimension, so that no temporary exceeds the budget whatever the input size.
 """
 
 from __future__ import annotations
@@ -180,6 +182,41 @@ def sliding_windows(
                  *(st * d for st, d in zip(spatial, dilation, strict=True))),
         writeable=False,
     )
+
+
+def rows_read(size: int, rows: slice, kernel: int, stride: int, dilation: int, lo: int
+              ) -> slice:
+    """The input rows (first spatial dimension, ``size`` cells, ``lo`` cells of padding
+    before) that the windows of output rows ``rows`` read."""
+    return slice(max(0, rows.start * stride - lo),
+                 min(size, (rows.stop - 1) * stride + (kernel - 1) * dilation - lo + 1))
+
+
+def input_taps(
+    size: int, start: int, stop: int, kernel: int, stride: int, dilation: int, lo: int,
+) -> list[tuple[int, slice, slice]]:
+    """Along one spatial dimension of an input of ``size`` cells padded with ``lo`` cells
+    before it: every kernel tap ``t`` in ascending order, with the outputs in
+    ``[start, stop)`` whose tap ``t`` reads an input cell (not padding, nor what ceil mode
+    adds past it) and the cells they read. Taps that read no input cell are left out.
+
+    Output ``o`` reads cell ``o * stride + t * dilation - lo`` at tap ``t``: as ``o`` grows
+    so does the cell, so the outputs of one tap are one interval. The outputs come as a
+    slice relative to ``start``, the cells as a slice of the input (step ``stride``):
+    ``a[..., cells]`` lines up with ``b[..., outputs]``. This is :func:`sliding_windows`
+    one tap at a time, without building the padding: poolings reduce over it and their
+    gradients add into it (the cells of one tap are distinct).
+    """
+    taps = []
+    for t in range(kernel):
+        offset = t * dilation - lo
+        first = max(start, -(offset // stride))                # o * stride + offset >= 0
+        last = min(stop, (size - 1 - offset) // stride + 1)    # ... <= size - 1
+        if first < last:
+            taps.append((t, slice(first - start, last - start),
+                         slice(first * stride + offset, (last - 1) * stride + offset + 1,
+                               stride)))
+    return taps
 
 
 def tap_slices(
