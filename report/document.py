@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 import registry
+from report.history import DOCUMENT, changes
 from report.matrix import CLASSES, LABELS, NO_PROBE, SYMBOLS, Matrix
 from report.model import (
     Block,
@@ -22,7 +23,14 @@ from report.model import (
 )
 from report.records import EVIDENCE, FRAMEWORKS
 from report.render import heatmap
-from report.sections import Report, entry_section, evidenced, suite_sections
+from report.sections import (
+    Report,
+    entry_section,
+    evidenced,
+    framework_facets,
+    since_text,
+    suite_sections,
+)
 
 TITLE = "Where the frameworks differ from the oracle"
 TOPIC_TEXT = {
@@ -139,6 +147,49 @@ def topic_blocks(report: Report) -> tuple[list[Block], list[str]]:
     return blocks, notes
 
 
+def history_blocks(report: Report) -> list[Block]:
+    """The history across framework releases: the releases ``nox -s history`` ran, and
+    the entries whose presence changed (since / fixed in); nothing without a history."""
+    doc = report.history
+    if not doc:
+        return []
+    releases = [(b, v, r) for b, vs in doc["releases"].items() for v, r in vs.items()]
+    blocks: list[Block] = [
+        heading(2, "History"),
+        Paragraph((Code("nox -s history"), " runs the suite (a short derandomized profile) "
+                   "and the probes on several releases of each framework and writes ",
+                   Code(str(DOCUMENT.as_posix())), "; this report reads that file and needs "
+                   "no old release installed. Each entry's section shows its status on every "
+                   "release; an entry with version bounds is checked not to reproduce outside "
+                   "them. The releases run:")),
+        Table(("backend", "release", "outcome", "installed"),
+              tuple((b, v, r["outcome"], ", ".join(f"{k} {x}" for k, x in
+                                                   r["frameworks"].items()))
+                    for b, v, r in releases),
+              "The framework releases of the history",
+              row_facets=tuple(framework_facets(b) for b, _, _ in releases)),
+    ]
+    rows = changes(doc)
+    known = {e.id for e in report.entries}
+    rows = [r for r in rows if r["entry"] in known]
+    if not rows:
+        blocks.append(Paragraph("No registered discrepancy changed presence across the "
+                                "releases run."))
+        return blocks
+    cells = []
+    for r in rows:
+        since, fixed = since_text(doc["entries"][r["entry"]][r["backend"]])
+        cells.append((Link(r["entry"], "#" + r["entry"]), r["backend"], since, fixed))
+    blocks += [Paragraph("Registered discrepancies whose presence changed across the "
+                         "releases run: since is the first release where the entry "
+                         "reproduces after one where it did not, fixed in the first where it "
+                         "is absent after one where it reproduced:"),
+               Table(("entry", "backend", "since", "fixed in"), tuple(cells),
+                     "Entries whose presence changed across releases",
+                     row_facets=tuple(framework_facets(r["backend"]) for r in rows))]
+    return blocks
+
+
 def document(report: Report) -> tuple[list[Block], list[str]]:
     """docs/discrepancies.md (and report.html) as blocks, and notes on entries the records
     do not show or reproducers that could not be given."""
@@ -170,6 +221,7 @@ def document(report: Report) -> tuple[list[Block], list[str]]:
                "explains it, or to its topic."),
         *summary(report),
         *topics,
+        *history_blocks(report),
         *suite_sections(report.evidence.suites, {e.id: e for e in report.entries}),
     ]
     return blocks, notes
