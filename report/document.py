@@ -4,7 +4,8 @@ grouped by topic, and the suite evidence of each backend."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import registry
 from report.history import DOCUMENT, changes
@@ -21,7 +22,7 @@ from report.model import (
     Table,
     heading,
 )
-from report.records import EVIDENCE, FRAMEWORKS
+from report.records import BACKENDS, EVIDENCE, FRAMEWORKS
 from report.render import heatmap
 from report.sections import (
     Report,
@@ -147,27 +148,34 @@ def topic_blocks(report: Report) -> tuple[list[Block], list[str]]:
     return blocks, notes
 
 
+def release_text(backend: str, version: str, release: Mapping[str, Any]) -> str:
+    """One release of the history: ``3.8.0 (tensorflow 2.17.1)``, and its outcome where
+    it did not run."""
+    own = BACKENDS[backend][0] if backend in BACKENDS else backend
+    others = ", ".join(f"{k} {v}" for k, v in release["frameworks"].items() if k != own)
+    outcome = "" if release["outcome"] == "ran" else f" — {release['outcome']}"
+    return version + (f" ({others})" if others else "") + outcome
+
+
 def history_blocks(report: Report) -> list[Block]:
     """The history across framework releases: the releases ``nox -s history`` ran, and
     the entries whose presence changed (since / fixed in); nothing without a history."""
     doc = report.history
     if not doc:
         return []
-    releases = [(b, v, r) for b, vs in doc["releases"].items() for v, r in vs.items()]
     blocks: list[Block] = [
         heading(2, "History"),
         Paragraph((Code("nox -s history"), " runs the suite (a short derandomized profile) "
                    "and the probes on several releases of each framework and writes ",
-                   Code(str(DOCUMENT.as_posix())), "; this report reads that file and needs "
-                   "no old release installed. Each entry's section shows its status on every "
+                   Code(DOCUMENT.as_posix()), "; this report reads that file and needs no "
+                   "old release installed. Each entry's section shows its status on every "
                    "release; an entry with version bounds is checked not to reproduce outside "
-                   "them. The releases run:")),
-        Table(("backend", "release", "outcome", "installed"),
-              tuple((b, v, r["outcome"], ", ".join(f"{k} {x}" for k, x in
-                                                   r["frameworks"].items()))
-                    for b, v, r in releases),
+                   "them. The releases run (with what else each installed):")),
+        Table(("backend", "releases"),
+              tuple((b, "; ".join(release_text(b, v, r) for v, r in vs.items()))
+                    for b, vs in doc["releases"].items()),
               "The framework releases of the history",
-              row_facets=tuple(framework_facets(b) for b, _, _ in releases)),
+              row_facets=tuple(framework_facets(b) for b in doc["releases"])),
     ]
     rows = changes(doc)
     known = {e.id for e in report.entries}
