@@ -4,14 +4,16 @@ Bad input reaches code paths frameworks rarely test, and some die on it (MXNet's
 convolution takes ``num_group=0`` to a division by zero: SIGFPE). The bad-input tests call
 the backend through :class:`IsolatedBackend`: one worker process per run (spawned on first
 use, with the run's ``--backend`` spec and environment) takes the calls one at a time and
-sends back what happened; when it dies, the call that was running is a crash, and the next
-call starts a new worker.
+sends back what happened; when it dies, or gives no answer within :data:`CALL_TIMEOUT`
+seconds (it is then killed: ONNX Runtime before 1.27 loops on a zero-sized kernel), the call
+that was running is a crash, and the next call starts a new worker.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import struct
 import subprocess
@@ -20,6 +22,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Seconds a call may take before it counts as hung; the call that starts a worker also
+#: waits for the framework's import (:data:`START_TIMEOUT` more).
+CALL_TIMEOUT = 60
+START_TIMEOUT = 240
 
 
 def send(stream: BinaryIO, obj: Any) -> None:
@@ -59,7 +65,8 @@ class IsolatedBackend:
     """Calls of backend ``spec`` in a worker process.
 
     :meth:`call` returns ``("values", array)``, ``("unsupported", reason)``,
-    ``("error", RemoteError)`` or ``("crash", "killed by SIGFPE")``.
+    ``("error", RemoteError)`` or ``("crash", "killed by SIGFPE")`` (``"hung: ..."`` for a
+    call without an answer in time).
     """
 
     def __init__(self, spec: str) -> None:
@@ -75,11 +82,18 @@ class IsolatedBackend:
 
     def call(self, op: str, arrays: Any, params: Any) -> tuple[str, Any]:
         """Run one call in the worker (starting one if none runs)."""
+        timeout = CALL_TIMEOUT
         if self.proc is None or self.proc.poll() is not None:
             self.proc = self._start()
+            timeout += START_TIMEOUT
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
             send(self.proc.stdin, (op, dict(arrays), dict(params)))
+            # nothing is left buffered between calls: one answer per call
+            ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+            if not ready:
+                self.close()
+                return "crash", f"hung: no answer within {timeout} s (killed)"
             return receive(self.proc.stdout)
         except (EOFError, BrokenPipeError):
             code = self.proc.wait()
