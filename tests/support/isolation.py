@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Seconds a call may take before it counts as hung; the call that starts a worker also
-#: waits for the framework's import (:data:`START_TIMEOUT` more).
+#: Seconds a call may take before it counts as hung, and a new worker to import its
+#: framework and say it is ready.
 CALL_TIMEOUT = 60
 START_TIMEOUT = 240
 
@@ -82,23 +82,32 @@ class IsolatedBackend:
 
     def call(self, op: str, arrays: Any, params: Any) -> tuple[str, Any]:
         """Run one call in the worker (starting one if none runs)."""
-        timeout = CALL_TIMEOUT
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = self._start()
-            timeout += START_TIMEOUT
-        assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
+            if self.proc is None or self.proc.poll() is not None:
+                self.proc = self._start()
+                assert self.proc.stdout is not None
+                if self._answer(START_TIMEOUT) is None:
+                    self.close()
+                    raise RuntimeError(f"the {self.spec} worker did not start within "
+                                       f"{START_TIMEOUT} s")
+            assert self.proc.stdin is not None
             send(self.proc.stdin, (op, dict(arrays), dict(params)))
-            # nothing is left buffered between calls: one answer per call
-            ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-            if not ready:
+            answer = self._answer(CALL_TIMEOUT)
+            if answer is None:
                 self.close()
-                return "crash", f"hung: no answer within {timeout} s (killed)"
-            return receive(self.proc.stdout)
+                return "crash", f"hung: no answer within {CALL_TIMEOUT} s (killed)"
+            return answer
         except (EOFError, BrokenPipeError):
             code = self.proc.wait()
             self.proc = None
             return "crash", _death(code)
+
+    def _answer(self, timeout: float) -> Any:
+        """The worker's next message, None when none comes within ``timeout`` seconds
+        (nothing is left buffered between messages: one answer per call)."""
+        assert self.proc is not None and self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        return receive(self.proc.stdout) if ready else None
 
     def close(self) -> None:
         """Stop the worker."""
@@ -125,6 +134,7 @@ def serve(spec: str) -> None:
 
     backend = backends.load(spec)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    send(stdout, ("ready", spec))
     while True:
         try:
             op, arrays, params = receive(stdin)
