@@ -249,7 +249,11 @@ BACKENDS: tuple[BackendSpec, ...] = (
         requirements=("keras==3.15.*", "jax==0.10.2", "jaxlib==0.10.2"),
         distributions=("keras",), display="Keras 3 on JAX", session="keras",
         env={"KERAS_BACKEND": "jax", "JAX_ENABLE_X64": "1"},
-        probes=(("keras.layers (jax)", "probes.render:keras_jax"),)),
+        probes=(("keras.layers (jax)", "probes.render:keras_jax"),),
+        # each Keras release on the JAX of the history nearest to it
+        history=(Release("3.8.0", ("keras==3.8.0", "jax==0.4.38", "jaxlib==0.4.38")),
+                 Release("3.12.4", ("keras==3.12.4", "jax==0.7.2", "jaxlib==0.7.2")),
+                 Release("3.15.1", ("keras==3.15.1", "jax==0.10.2", "jaxlib==0.10.2")))),
     BackendSpec(
         name="mxnet", framework="mxnet", adapter="backends.mxnet_backend:backend",
         # MXNet 1.9.1 needs numpy < 1.24 (np.bool etc.), so it never shares a virtualenv
@@ -270,14 +274,23 @@ BACKENDS: tuple[BackendSpec, ...] = (
         distributions=("jax",), display="JAX (jax.lax, flax.linen)", session="jax",
         env={"JAX_ENABLE_X64": "1"},
         probes=(("jax.lax", "probes.render:jax_lax"),
-                ("flax.linen", "probes.render:flax_linen"))),
+                ("flax.linen", "probes.render:flax_linen")),
+        # each with the Flax release of its time (Flax pins a lowest JAX)
+        history=(Release("0.4.38", ("jax==0.4.38", "jaxlib==0.4.38", "flax==0.10.2")),
+                 Release("0.7.2", ("jax==0.7.2", "jaxlib==0.7.2", "flax==0.11.2")),
+                 Release("0.10.2", ("jax==0.10.2", "jaxlib==0.10.2", "flax==0.12.8")))),
     BackendSpec(
         name="onnxruntime", framework="onnxruntime",
         adapter="backends.onnxruntime_backend:backend",
         requirements=("onnx==1.23.*", "onnxruntime==1.32.0", ML_DTYPES),
         distributions=("onnxruntime",), display="ONNX Runtime", session="onnxruntime",
         probes=(("onnxruntime", "probes.render:onnxruntime"),
-                ("onnx.reference", "probes.render:onnx_reference"))),
+                ("onnx.reference", "probes.render:onnx_reference")),
+        # each with the newest onnx whose opset it supports: ONNX Runtime refuses a model
+        # stamped with an opset newer than it implements (1.20 stops at opset 21, onnx 1.16)
+        history=(Release("1.20.1", ("onnx==1.16.2", "onnxruntime==1.20.1", ML_DTYPES)),
+                 Release("1.26.0", ("onnx==1.20.1", "onnxruntime==1.26.0", ML_DTYPES)),
+                 Release("1.32.0", ("onnx==1.23.2", "onnxruntime==1.32.0", ML_DTYPES)))),
 )
 
 

@@ -225,7 +225,9 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
                      and _channels_fit(x.shape, w_shape, implied),
                      depthwise=groups == facts["channels"] and groups > 1,
                      out_channels=int(w_shape[0]) if w_shape else 0,
-                     bias=arrays.get("b") is not None)
+                     bias=arrays.get("b") is not None,
+                     bias_fits=arrays.get("b") is None or (
+                         bool(w_shape) and np.shape(arrays["b"]) == (int(w_shape[0]),)))
     else:
         ceil_mode = bool(params.get("ceil_mode", False))
         facts.update(stride_default=stride_arg is None, ceil_mode=ceil_mode)

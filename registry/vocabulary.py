@@ -90,6 +90,8 @@ FACTS: dict[str, str] = {
     "depthwise": "bool: conv with groups == C > 1",
     "out_channels": "conv O",
     "bias": "bool: conv with a bias",
+    "bias_fits": "bool: conv with a bias of shape (O,) (False: a bias of another shape, bad "
+                 "input; True without a bias)",
     "ceil_mode": "bool",
     "ceil_extends": "bool: ceil_mode gives more outputs than floor in some dimension",
     "count_include_pad": "bool (avg_pool)",
@@ -119,7 +121,7 @@ PER_DIM = frozenset({"in_sizes", "kernel", "stride", "dilation", "pads", "gap",
 #: Facts that only some operations have; a condition on another op's fact is an error.
 OP_FACTS: dict[str, frozenset[str]] = {
     "conv": frozenset({"groups", "groups_consistent", "implied_groups_fit", "same_channels",
-                       "depthwise", "out_channels", "bias"}),
+                       "depthwise", "out_channels", "bias", "bias_fits"}),
     "pool": frozenset({"stride_default", "ceil_mode", "ceil_extends"}),
     "avg_pool": frozenset({"count_include_pad"}),
     "max_pool": frozenset({"has_ties", "all_neg_inf_window"}),

@@ -21,7 +21,7 @@ from pathlib import Path
 import registry
 from report import document as doc
 from report import evidence as machine
-from report import jsondoc, porting, same_padding
+from report import history, jsondoc, porting, same_padding
 from report.matrix import build as build_matrix
 from report.records import EVIDENCE, MissingRecords, RecordsError, load, problems, publish
 from report.render import html, markdown
@@ -95,7 +95,8 @@ def build(root: Path = ROOT, records_dir: Path | None = None,
     evidence = publish(records, entries)
     probes = evidence.probe_records()
     kinds = {e.id: e.kind for e in entries}
-    report = Report(entries, evidence, build_matrix(probes, registry.TOPICS, kinds), found)
+    report = Report(entries, evidence, build_matrix(probes, registry.TOPICS, kinds), found,
+                    history.load(root))
     blocks, notes = doc.document(report)
     columns = report.matrix.columns
     readme = (root / "README.md").read_text()

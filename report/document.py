@@ -4,9 +4,11 @@ grouped by topic, and the suite evidence of each backend."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import registry
+from report.history import DOCUMENT, changes
 from report.matrix import CLASSES, LABELS, NO_PROBE, SYMBOLS, Matrix
 from report.model import (
     Block,
@@ -20,9 +22,16 @@ from report.model import (
     Table,
     heading,
 )
-from report.records import EVIDENCE, FRAMEWORKS
+from report.records import BACKENDS, EVIDENCE, FRAMEWORKS
 from report.render import heatmap
-from report.sections import Report, entry_section, evidenced, suite_sections
+from report.sections import (
+    Report,
+    entry_section,
+    evidenced,
+    framework_facets,
+    since_text,
+    suite_sections,
+)
 
 TITLE = "Where the frameworks differ from the oracle"
 TOPIC_TEXT = {
@@ -139,6 +148,56 @@ def topic_blocks(report: Report) -> tuple[list[Block], list[str]]:
     return blocks, notes
 
 
+def release_text(backend: str, version: str, release: Mapping[str, Any]) -> str:
+    """One release of the history: ``3.8.0 (tensorflow 2.17.1)``, and its outcome where
+    it did not run."""
+    own = BACKENDS[backend][0] if backend in BACKENDS else backend
+    others = ", ".join(f"{k} {v}" for k, v in release["frameworks"].items() if k != own)
+    outcome = "" if release["outcome"] == "ran" else f" — {release['outcome']}"
+    return version + (f" ({others})" if others else "") + outcome
+
+
+def history_blocks(report: Report) -> list[Block]:
+    """The history across framework releases: the releases ``nox -s history`` ran, and
+    the entries whose presence changed (since / fixed in); nothing without a history."""
+    doc = report.history
+    if not doc:
+        return []
+    blocks: list[Block] = [
+        heading(2, "History"),
+        Paragraph((Code("nox -s history"), " runs the suite (a short derandomized profile) "
+                   "and the probes on several releases of each framework and writes ",
+                   Code(DOCUMENT.as_posix()), "; this report reads that file and needs no "
+                   "old release installed. Each entry's section shows its status on every "
+                   "release; an entry with version bounds is checked not to reproduce outside "
+                   "them. The releases run (with what else each installed):")),
+        Table(("backend", "releases"),
+              tuple((b, "; ".join(release_text(b, v, r) for v, r in vs.items()))
+                    for b, vs in doc["releases"].items()),
+              "The framework releases of the history",
+              row_facets=tuple(framework_facets(b) for b in doc["releases"])),
+    ]
+    rows = changes(doc)
+    known = {e.id for e in report.entries}
+    rows = [r for r in rows if r["entry"] in known]
+    if not rows:
+        blocks.append(Paragraph("No registered discrepancy changed presence across the "
+                                "releases run."))
+        return blocks
+    cells = []
+    for r in rows:
+        since, fixed = since_text(doc["entries"][r["entry"]][r["backend"]])
+        cells.append((Link(r["entry"], "#" + r["entry"]), r["backend"], since, fixed))
+    blocks += [Paragraph("Registered discrepancies whose presence changed across the "
+                         "releases run: since is the first release where the entry "
+                         "reproduces after one where it did not, fixed in the first where it "
+                         "is absent after one where it reproduced:"),
+               Table(("entry", "backend", "since", "fixed in"), tuple(cells),
+                     "Entries whose presence changed across releases",
+                     row_facets=tuple(framework_facets(r["backend"]) for r in rows))]
+    return blocks
+
+
 def document(report: Report) -> tuple[list[Block], list[str]]:
     """docs/discrepancies.md (and report.html) as blocks, and notes on entries the records
     do not show or reproducers that could not be given."""
@@ -171,6 +230,7 @@ def document(report: Report) -> tuple[list[Block], list[str]]:
                "explains it, or to its topic."),
         *summary(report),
         *topics,
+        *history_blocks(report),
         *suite_sections(report.evidence.suites, {e.id: e for e in report.entries}),
     ]
     return blocks, notes

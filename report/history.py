@@ -25,10 +25,13 @@ from typing import Any
 
 from registry.versions import release as release_numbers
 
-__all__ = ["SCHEMA", "STATUSES", "changes", "entry_status", "history", "load_runs", "main",
-           "markdown_changes"]
+__all__ = ["DOCUMENT", "JUDGED", "SCHEMA", "STATUSES", "changes", "entry_status", "history", "load",
+           "load_runs", "main", "markdown_changes", "presence"]
 
 SCHEMA = "conv-conformance history 1"
+#: The committed history document, relative to the repository root: ``nox -s history``
+#: alone rebuilds it; the report reads it and needs no old release installed.
+DOCUMENT = Path("reports", "history.json")
 
 #: What each status of an entry on one release means, from that release's records.
 STATUSES: dict[str, str] = {
@@ -52,6 +55,9 @@ STATUSES: dict[str, str] = {
                "machine); or neither its reproducer, nor a suite case, nor a probe "
                "exercised it",
 }
+
+#: The statuses that judge an entry on a release (the others pass it over).
+JUDGED = ("reproduces", "absent", "other")
 
 #: Suite reproducer outcomes (tests/support/records.py) and the status each gives.
 _REPRODUCER = {"reproduced": "reproduces", "stale": "absent", "unsupported": "unsupported",
@@ -166,27 +172,44 @@ def _names_probes_of(entry: Any, backend: str, versions: Sequence[str],
     return False
 
 
+def presence(statuses: Mapping[str, str]) -> tuple[str, str]:
+    """``(since, fixed_in)`` of an entry on one backend, from its status per release
+    (oldest first): ``since`` is the first release where it reproduces after one where it
+    was absent or did something else, ``fixed_in`` the first release where it is absent
+    after one where it reproduced; "" where there is none (an entry that reproduces on the
+    oldest release judged has no ``since``: it may be older). Releases ``unsupported`` or
+    ``not-run`` are passed over."""
+    seen = [(v, s) for v, s in statuses.items() if s in JUDGED]
+    since = fixed = ""
+    for (_, before), (version, after) in pairwise(seen):
+        if before != "reproduces" and after == "reproduces" and not since:
+            since = version
+        if before == "reproduces" and after == "absent" and not fixed:
+            fixed = version
+    return since, fixed
+
+
 def changes(doc: Mapping[str, Any]) -> list[dict[str, str]]:
     """Where an entry's presence changed across a backend's releases: one row per entry
-    and backend with ``since`` (the first release where it reproduces after one where it
-    was absent or did something else, else "") and ``fixed_in`` (the first release where
-    it is absent after one where it reproduced, else ""), where either is found.
-    Releases ``unsupported`` or ``not-run`` are passed over."""
+    and backend with ``since`` and ``fixed_in`` (:func:`presence`), where either is
+    found."""
     rows = []
     for ident, per_backend in doc["entries"].items():
         for backend, statuses in per_backend.items():
-            seen = [(v, s) for v, s in statuses.items()
-                    if s in ("reproduces", "absent", "other")]
-            since = fixed = ""
-            for (_, before), (version, after) in pairwise(seen):
-                if before != "reproduces" and after == "reproduces" and not since:
-                    since = version
-                if before == "reproduces" and after == "absent" and not fixed:
-                    fixed = version
+            since, fixed = presence(statuses)
             if since or fixed:
                 rows.append({"entry": ident, "backend": backend, "since": since,
                              "fixed_in": fixed})
     return rows
+
+
+def load(root: Path) -> dict[str, Any] | None:
+    """The committed history document under ``root`` (:data:`DOCUMENT`), or None when
+    there is none."""
+    doc = _read(Path(root) / DOCUMENT)
+    if doc is not None and doc.get("schema") != SCHEMA:
+        raise ValueError(f"{DOCUMENT} is not a {SCHEMA!r} document")
+    return doc
 
 
 def markdown_changes(doc: Mapping[str, Any]) -> str:

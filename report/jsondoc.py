@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from report.history import presence
 from report.matrix import probe_key
 from report.records import BACKENDS, condition
 from report.reproducers import linked
@@ -59,10 +60,22 @@ def affects(entry: Any, report: Report) -> list[dict[str, str]]:
     return [{"backend": b, "api": a, "pass": entry_pass(entry)} for b, a in out]
 
 
+def across_releases(entry_id: str, report: Report) -> dict[str, Any]:
+    """The entry in the history (:mod:`report.history`): ``history`` (per backend and
+    release, oldest first, a status), ``since`` and ``fixed_in`` (per backend, the release
+    :func:`report.history.presence` finds, where it finds one)."""
+    statuses = report.entry_history(entry_id)
+    found = {b: presence(vs) for b, vs in statuses.items()}
+    return {"history": statuses,
+            "since": {b: since for b, (since, _) in found.items() if since},
+            "fixed_in": {b: fixed for b, (_, fixed) in found.items() if fixed}}
+
+
 def discrepancies(report: Report) -> list[dict[str, Any]]:
     """Per registry entry: its fields, who it affects, the probes linked to it, its suite
-    statuses, whether the run shows it, and for an entry with a CPU condition the
-    condition in words."""
+    statuses, whether the run shows it, its history across releases
+    (:func:`across_releases`), and for an entry with a CPU condition the condition in
+    words."""
     out = []
     for entry in sorted(report.entries, key=lambda e: e.id):
         suites = {b: d["registry"][entry.id]["status"]
@@ -70,7 +83,8 @@ def discrepancies(report: Report) -> list[dict[str, Any]]:
         doc = {**plain(dict(entry.raw)), "pass": entry_pass(entry),
                "affects": affects(entry, report),
                "probes": [probe_key(p) for p in linked(entry.id, report.probes)],
-               "suite_status": suites, "shown_by_records": evidenced(entry, report)}
+               "suite_status": suites, "shown_by_records": evidenced(entry, report),
+               **across_releases(entry.id, report)}
         if entry.cpu:
             doc["cpu_condition"] = condition(entry.cpu)
         out.append(doc)
@@ -103,6 +117,9 @@ def document(report: Report, notes: Sequence[str], commit: str = "unknown") -> s
         "notes": list(notes),
         "matrix": matrix(report),
         "discrepancies": discrepancies(report),
+        "history_releases": {b: {v: {"outcome": r["outcome"], "frameworks": r["frameworks"]}
+                                 for v, r in vs.items()}
+                             for b, vs in (report.history or {}).get("releases", {}).items()},
         "suites": plain(report.evidence.suites),
         "probes": plain(probes),
     }

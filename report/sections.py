@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import registry
+from report.history import JUDGED, presence
 from report.matrix import SYMBOLS, Matrix, case_grid, classify
 from report.model import (
     MARKER,
@@ -49,6 +50,13 @@ class Report:
     evidence: Evidence
     matrix: Matrix
     problems: Sequence[str]
+    #: The committed history across releases (:mod:`report.history`), None without one.
+    history: Mapping[str, Any] | None = None
+
+    def entry_history(self, entry_id: str) -> dict[str, dict[str, str]]:
+        """The entry's status per backend and release in the history ({} where the
+        history does not concern it)."""
+        return dict((self.history or {}).get("entries", {}).get(entry_id, {}))
 
     @property
     def probes(self) -> list[dict[str, Any]]:
@@ -166,6 +174,35 @@ def suite_table(entry: registry.Entry, suites: Mapping[str, Mapping[str, Any]]) 
                  row_facets=tuple(framework_facets(b) for b in entry.backends))
 
 
+def since_text(statuses: Mapping[str, str]) -> tuple[str, str]:
+    """The "since" and "fixed in" cells of one backend's statuses (oldest first): the
+    releases :func:`report.history.presence` finds, "… or earlier" for an entry that
+    reproduces on the oldest release judged, "—" for neither."""
+    since, fixed = presence(statuses)
+    judged = [s for s in statuses.values() if s in JUDGED]
+    if not since and judged and judged[0] == "reproduces":
+        since = next(v for v, s in statuses.items() if s in JUDGED) + " or earlier"
+    return since or "—", fixed or "—"
+
+
+def history_table(entry_id: str, report: Report) -> Table | None:
+    """The entry on each framework release of the history (``nox -s history``): its
+    status per release, since which release it shows and in which it was fixed; None
+    where the history judged it on no release."""
+    rows, facets = [], []
+    for backend, statuses in report.entry_history(entry_id).items():
+        if not any(s in JUDGED for s in statuses.values()):
+            continue
+        rows.append((backend, "; ".join(f"{v} {s}" for v, s in statuses.items()),
+                     *since_text(statuses)))
+        facets.append(framework_facets(backend))
+    if not rows:
+        return None
+    return Table(("backend", "status per release", "since", "fixed in"), tuple(rows),
+                 "This entry on each release the history ran",
+                 row_facets=tuple(facets))
+
+
 def _unshown(entry: registry.Entry, suites: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Why no record of the run shows ``entry`` (which has no linked probe), if none does.
     Nothing for an entry with a CPU condition: whether a run shows it depends on the
@@ -251,6 +288,10 @@ def entry_section(entry: registry.Entry, report: Report) -> tuple[Group, list[st
     suite = suite_table(entry, suites)
     if suite is not None:
         blocks += [Paragraph(Strong("In the conformance suite")), suite]
+    across = history_table(entry.id, report)
+    if across is not None:
+        blocks += [Paragraph((Strong("Across releases"), " (", Link("history", "#history"),
+                              ")")), across]
     reproducers, notes = for_entry(entry, report.probes)
     if reproducers:
         blocks.append(Paragraph(Strong("Reproducers")))

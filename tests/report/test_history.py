@@ -6,10 +6,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from registry import Entry
-from report.history import STATUSES, changes, entry_status, history, load_runs, main
+from report.__main__ import ROOT, build
+from report.history import (
+    SCHEMA,
+    STATUSES,
+    changes,
+    entry_status,
+    history,
+    load,
+    load_runs,
+    main,
+    presence,
+)
+from tests.report.synthetic import setup
 
 SUITE_ENTRY = Entry(id="torch-suite-entry", backends=("torch",), op="avg_pool",
                     topic="avg-divisor", kind="convention", summary="s")
@@ -135,3 +148,108 @@ def test_load_runs_and_main_write_the_same_document_twice(tmp_path: Path, capsys
     assert doc["releases"]["torch"]["2.4.1"]["outcome"] == "ran"
     assert "seconds" not in json.dumps(doc)
     assert "torch 2.4.1: ran (suite 3 s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("statuses", "expected"), [
+    # the claim holds from 2.9.1 on: since 2.9.1
+    ({"2.4.1": "absent", "2.9.1": "reproduces", "2.13.0": "reproduces"}, ("2.9.1", "")),
+    # fixed in 2.13.0; the release not run between is passed over
+    ({"2.4.1": "reproduces", "2.9.1": "not-run", "2.13.0": "absent"}, ("", "2.13.0")),
+    # a release that cannot run the case judges nothing
+    ({"2.4.1": "unsupported", "2.9.1": "reproduces", "2.13.0": "reproduces"}, ("", "")),
+    # came, went and came back: the first of each
+    ({"2.4.1": "other", "2.9.1": "reproduces", "2.13.0": "absent", "2.15.0": "reproduces"},
+     ("2.9.1", "2.13.0")),
+    ({"2.4.1": "not-run", "2.9.1": "not-run"}, ("", "")),
+])
+def test_presence_finds_since_and_fixed_in(statuses, expected):
+    assert presence(statuses) == expected
+
+
+def test_load_reads_the_committed_document_and_refuses_another(tmp_path: Path):
+    assert load(tmp_path) is None
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "history.json").write_text(json.dumps({"schema": "other 1"}))
+    with pytest.raises(ValueError, match="history"):
+        load(tmp_path)
+
+
+def test_the_committed_history_is_a_history_document():
+    doc = load(ROOT)
+    assert doc is not None and doc["schema"] == SCHEMA
+    assert set(doc["statuses"]) == set(STATUSES)
+
+
+#: A history of the synthetic registry (tests/report/synthetic.py): one entry that
+#: reproduces from a release on, one fixed in a release, one never judged.
+SYNTHETIC_HISTORY = {
+    "schema": SCHEMA, "statuses": STATUSES,
+    "releases": {b: {v: {"outcome": "ran", "requirements": [f"{b}=={v}"],
+                         "frameworks": {b: v}} for v in vs}
+                 for b, vs in {"torch": ("2.4.1", "2.9.1", "2.13.0"),
+                               "mxnet": ("1.8.0", "1.9.1")}.items()},
+    "entries": {
+        "mxnet-ignores-nan": {"mxnet": {"1.8.0": "absent", "1.9.1": "reproduces"}},
+        "torch-divides-by-inside-cells": {
+            "torch": {"2.4.1": "reproduces", "2.9.1": "not-run", "2.13.0": "absent"}},
+        "torch-no-same-pooling": {
+            "torch": {"2.4.1": "unsupported", "2.9.1": "not-run", "2.13.0": "not-run"}},
+        "an-entry-the-registry-dropped": {"torch": {"2.4.1": "absent", "2.9.1": "reproduces",
+                                                    "2.13.0": "reproduces"}},
+    },
+}
+
+
+def _built(tmp_path: Path, doc: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
+    root, rec, reg = setup(tmp_path)
+    if doc is not None:
+        (root / "reports").mkdir(parents=True, exist_ok=True)
+        (root / "reports" / "history.json").write_text(json.dumps(doc))
+    files = build(root, rec, reg).files
+    report = json.loads(files["reports/discrepancies.json"])
+    jsonschema.Draft202012Validator(json.loads(
+        (ROOT / "docs" / "discrepancies.schema.json").read_text())).validate(report)
+    return {d["id"]: d for d in report["discrepancies"]} | {"": report}, \
+        files["docs/discrepancies.md"]
+
+
+def test_each_entry_carries_its_history_since_and_fixed_in(tmp_path: Path):
+    entries, _ = _built(tmp_path, SYNTHETIC_HISTORY)
+    came, went, never = (entries[i] for i in ("mxnet-ignores-nan",
+                                              "torch-divides-by-inside-cells",
+                                              "torch-no-same-pooling"))
+    assert came["history"] == {"mxnet": {"1.8.0": "absent", "1.9.1": "reproduces"}}
+    assert (came["since"], came["fixed_in"]) == ({"mxnet": "1.9.1"}, {})
+    assert (went["since"], went["fixed_in"]) == ({}, {"torch": "2.13.0"})
+    assert never["history"]["torch"]["2.4.1"] == "unsupported"
+    assert (never["since"], never["fixed_in"]) == ({}, {})
+    assert entries[""]["history_releases"]["mxnet"]["1.9.1"] == {
+        "outcome": "ran", "frameworks": {"mxnet": "1.9.1"}}
+
+
+def _section(page: str, entry_id: str) -> str:
+    """The Markdown of one entry's section (up to the next heading of any level)."""
+    start = page.index(f"#### {entry_id}\n")
+    return page[start:page.index("\n#", start + 1)]
+
+
+def test_the_page_says_since_and_fixed_in(tmp_path: Path):
+    _, page = _built(tmp_path, SYNTHETIC_HISTORY)
+    assert "| mxnet | 1.8.0 absent; 1.9.1 reproduces | 1.9.1 | — |" \
+        in _section(page, "mxnet-ignores-nan")
+    assert "| torch | 2.4.1 reproduces; 2.9.1 not-run; 2.13.0 absent | 2.4.1 or earlier " \
+           "| 2.13.0 |" in _section(page, "torch-divides-by-inside-cells")
+    # a release that only declined the case, or was not run, judges nothing: no row
+    assert "Across releases" not in _section(page, "torch-no-same-pooling")
+    history_section = page[page.index("\n## History"):]
+    assert "[mxnet-ignores-nan](#mxnet-ignores-nan) | mxnet | 1.9.1 | — |" in history_section
+    assert "| torch | 2.4.1; 2.9.1; 2.13.0 |" in history_section
+    # an entry the registry no longer has is not listed
+    assert "an-entry-the-registry-dropped" not in page
+
+
+def test_without_a_history_the_page_has_no_history_and_entries_an_empty_one(tmp_path: Path):
+    entries, page = _built(tmp_path, None)
+    assert "## History" not in page and "Across releases" not in page
+    assert entries["mxnet-ignores-nan"]["history"] == {}
+    assert entries[""]["history_releases"] == {}

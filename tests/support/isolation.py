@@ -4,14 +4,16 @@ Bad input reaches code paths frameworks rarely test, and some die on it (MXNet's
 convolution takes ``num_group=0`` to a division by zero: SIGFPE). The bad-input tests call
 the backend through :class:`IsolatedBackend`: one worker process per run (spawned on first
 use, with the run's ``--backend`` spec and environment) takes the calls one at a time and
-sends back what happened; when it dies, the call that was running is a crash, and the next
-call starts a new worker.
+sends back what happened; when it dies, or gives no answer within :data:`CALL_TIMEOUT`
+seconds (it is then killed: ONNX Runtime before 1.27 loops on a zero-sized kernel), the call
+that was running is a crash, and the next call starts a new worker.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import struct
 import subprocess
@@ -20,6 +22,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Seconds a call may take before it counts as hung, and a new worker to import its
+#: framework and say it is ready.
+CALL_TIMEOUT = 60
+START_TIMEOUT = 240
 
 
 def send(stream: BinaryIO, obj: Any) -> None:
@@ -59,7 +65,8 @@ class IsolatedBackend:
     """Calls of backend ``spec`` in a worker process.
 
     :meth:`call` returns ``("values", array)``, ``("unsupported", reason)``,
-    ``("error", RemoteError)`` or ``("crash", "killed by SIGFPE")``.
+    ``("error", RemoteError)`` or ``("crash", "killed by SIGFPE")`` (``"hung: ..."`` for a
+    call without an answer in time).
     """
 
     def __init__(self, spec: str) -> None:
@@ -75,16 +82,32 @@ class IsolatedBackend:
 
     def call(self, op: str, arrays: Any, params: Any) -> tuple[str, Any]:
         """Run one call in the worker (starting one if none runs)."""
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = self._start()
-        assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
+            if self.proc is None or self.proc.poll() is not None:
+                self.proc = self._start()
+                assert self.proc.stdout is not None
+                if self._answer(START_TIMEOUT) is None:
+                    self.close()
+                    raise RuntimeError(f"the {self.spec} worker did not start within "
+                                       f"{START_TIMEOUT} s")
+            assert self.proc.stdin is not None
             send(self.proc.stdin, (op, dict(arrays), dict(params)))
-            return receive(self.proc.stdout)
+            answer = self._answer(CALL_TIMEOUT)
+            if answer is None:
+                self.close()
+                return "crash", f"hung: no answer within {CALL_TIMEOUT} s (killed)"
+            return answer
         except (EOFError, BrokenPipeError):
             code = self.proc.wait()
             self.proc = None
             return "crash", _death(code)
+
+    def _answer(self, timeout: float) -> Any:
+        """The worker's next message, None when none comes within ``timeout`` seconds
+        (nothing is left buffered between messages: one answer per call)."""
+        assert self.proc is not None and self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        return receive(self.proc.stdout) if ready else None
 
     def close(self) -> None:
         """Stop the worker."""
@@ -111,6 +134,7 @@ def serve(spec: str) -> None:
 
     backend = backends.load(spec)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    send(stdout, ("ready", spec))
     while True:
         try:
             op, arrays, params = receive(stdin)
