@@ -371,8 +371,8 @@ def _conv_run(api: str, dtype: np.dtype, fn: Callable[[], Any], grad: bool = Fal
             return _run(api, dtype, fn, grad)
     except RuntimeError as err:
         # Documented: "padding='same' doesn't support any stride values other than 1".
-        if "not supported for strided convolutions" in str(err):
-            raise Unsupported(f"{api}: {first_line(err)}") from err
+        if "not supported for strided convolutions" in str(_origin(err)):
+            raise Unsupported(f"{api}: {first_line(_origin(err))}") from err
         raise
 
 
