@@ -205,8 +205,8 @@ BACKENDS: tuple[BackendSpec, ...] = (
                     "call: Inductor's generated kernels; the backward pass by "
                     "torch.autograd.grad through the compiled forward (AOTAutograd)",
                     render="probes.render:torch_compile", compiles=True,
-                    on_demand="each new shape and dtype is one more compilation (about "
-                              "12 s to start, 1.4 s per new shape on this machine's CPUs), "
+                    on_demand="each new shape and dtype is one more Inductor "
+                              "compilation (seconds each, after a start of over ten), "
                               "which the test command's time budget does not hold"),
             Variant("no_mkldnn", "torch.backends.mkldnn.flags(enabled=False): PyTorch's own "
                     "CPU kernels, not oneDNN's", render="probes.render:torch_no_mkldnn")),
