@@ -256,9 +256,9 @@ def _reproduced_elsewhere(run: _Run, entry: Any) -> str:
 
     A reproducer that names a variant runs under it: on the running backend when that is
     the variant, else on the same backend loaded under the variant in this process, unless
-    the variant sets environment variables its framework reads at import (then it runs in
-    that variant's session). A reproducer that names none runs on the running backend when
-    the entry's ``when`` admits the running variant."""
+    the variant sets environment variables its framework reads at import or runs on demand
+    (then it runs in that variant's session). A reproducer that names none runs on the
+    running backend when the entry's ``when`` admits the running variant."""
     import registry
 
     variant = entry.reproducer.get("variant")
@@ -271,7 +271,11 @@ def _reproduced_elsewhere(run: _Run, entry: Any) -> str:
     if variant == run.variant or run.name not in backends.BUILTIN:
         return "" if variant == run.variant else \
             f"registered discrepancy {entry.id} runs under variant {variant!r}"
-    env = table.by_name(run.name).variant(variant).env
+    spec = table.by_name(run.name).variant(variant)
+    if spec.on_demand:
+        return (f"registered discrepancy {entry.id} runs under {table.key(run.name, variant)}, "
+                f"a variant run on demand (CONFORMANCE_VARIANTS={variant})")
+    env = spec.env
     if not env:
         return ""
     settings_text = " ".join(f"{k}={v}" for k, v in env.items())

@@ -201,6 +201,13 @@ BACKENDS: tuple[BackendSpec, ...] = (
             Variant("channels_last", "input and weights in channels_last memory "
                     "(channels_last_3d for 3-D), as .to(memory_format=...) gives them",
                     render="probes.render:torch_channels_last"),
+            Variant("compile", "torch.compile(dynamic=False, fullgraph=True) around the "
+                    "call: Inductor's generated kernels; the backward pass by "
+                    "torch.autograd.grad through the compiled forward (AOTAutograd)",
+                    render="probes.render:torch_compile", compiles=True,
+                    on_demand="each new shape and dtype is one more Inductor "
+                              "compilation (seconds each, after a start of over ten), "
+                              "which the test command's time budget does not hold"),
             Variant("no_mkldnn", "torch.backends.mkldnn.flags(enabled=False): PyTorch's own "
                     "CPU kernels, not oneDNN's", render="probes.render:torch_no_mkldnn")),
         history=(Release("2.4.1", ("torch==2.4.1", ML_DTYPES)),

@@ -23,12 +23,17 @@ message. :meth:`TorchBackend.learn_kernel` is the seeds' training loop on
 ``torch.nn.functional.conv2d``.
 
 Variants (``with_variant``; ``backends/table.py`` lists them) are applied where the
-functional op is called, :meth:`TorchBackend._under`, and nowhere else (a backward pass:
-the forward call and ``torch.autograd.grad`` together):
+functional op is called, :meth:`TorchBackend._under` and :meth:`TorchBackend._vjp_under`,
+and nowhere else (a backward pass: the forward call and ``torch.autograd.grad`` together):
 
 - ``channels_last``: the input, the weights (and a backward pass's output gradient) as a
   user converts them, ``.to(memory_format=torch.channels_last)`` (``channels_last_3d`` for
   5-D tensors; 3-D tensors have no such format and stay as they are);
+- ``compile``: the forward op inside ``torch.compile(dynamic=False, fullgraph=True)``
+  (dynamo specializes it per shape and dtype); a backward pass differentiates the compiled
+  forward with ``torch.autograd.grad``, which runs the backward AOTAutograd compiled with
+  it. The recompile limit is lifted and hitting it raises, so no call falls back to eager
+  silently;
 - ``no_mkldnn``: the call inside ``torch.backends.mkldnn.flags(enabled=False)``.
 """
 
@@ -95,16 +100,27 @@ def _run(api: str, dtype: np.dtype, fn: Callable[[], Any], grad: bool = False) -
                 return tuple(_to_numpy(t) for t in out)
             return _to_numpy(out)
     except (RuntimeError, NotImplementedError) as err:
-        text = str(err)
+        origin = _origin(err)
+        text = str(origin)
         if any(marker in text for marker in _NO_KERNEL_MARKERS):
-            raise Unsupported(f"{api} has no CPU kernel for {dtype}: {first_line(err)}") from err
+            raise Unsupported(f"{api} has no CPU kernel for {dtype}: "
+                              f"{first_line(origin)}") from err
         if any(marker in text for marker in _PAD_LIMIT_MARKERS):
             raise Unsupported(f"{api} takes padding of at most half the kernel size: "
-                              f"{first_line(err)}") from err
+                              f"{first_line(origin)}") from err
         if grad and any(marker in text for marker in _NO_GRAD_MARKERS):
             raise Unsupported(f"torch.autograd has no gradients for {dtype} ({api}): "
-                              f"{first_line(err)}") from err
+                              f"{first_line(origin)}") from err
         raise
+
+
+def _origin(err: BaseException) -> BaseException:
+    """The exception ``err`` was raised from, to the first one: under torch.compile
+    PyTorch's own error (``RuntimeError: "avg_pool2d" not implemented for ...``) is the
+    cause of dynamo's, whose message holds the call's tensors."""
+    while err.__cause__ is not None or err.__context__ is not None:
+        err = err.__cause__ or err.__context__
+    return err
 
 
 class TorchBackend:
@@ -115,24 +131,29 @@ class TorchBackend:
     version = torch.__version__
     #: The variant it runs under ('' for the default).
     variant = ""
-    VARIANTS = ("channels_last", "no_mkldnn")
+    VARIANTS = ("channels_last", "compile", "no_mkldnn")
 
     def with_variant(self, variant: str) -> TorchBackend:
         """The same adapter under ``variant`` (see the module docstring)."""
         if variant not in self.VARIANTS:
             raise ValueError(f"the torch adapter has no variant {variant!r}")
+        if variant == "compile":
+            _lift_recompile_limit()
         other = TorchBackend()
         other.variant = variant
         return other
 
     def _under(self, forward: Callable[..., Any]) -> Callable[..., Any]:
         """``forward`` under the adapter's variant: its tensors in channels_last memory
-        (``channels_last``), or called with oneDNN off (``no_mkldnn``). A backward pass
-        wraps its forward call and ``torch.autograd.grad`` together: the gradient kernels
-        run under the variant too (the output gradient in channels_last memory like the
-        output, the gradients taken with respect to the converted tensors)."""
+        (``channels_last``), compiled (``compile``), or called with oneDNN off
+        (``no_mkldnn``). A backward pass (:meth:`_vjp_under`) wraps its forward call and
+        ``torch.autograd.grad`` together: the gradient kernels run under the variant too
+        (the output gradient in channels_last memory like the output, the gradients taken
+        with respect to the converted tensors)."""
         if not self.variant:
             return forward
+        if self.variant == "compile":
+            return _compiled(forward)
 
         def run(*tensors: torch.Tensor | None) -> Any:
             if self.variant == "channels_last":
@@ -145,6 +166,17 @@ class TorchBackend:
                     return forward(*tensors)
 
         return run
+
+    def _vjp_under(self, forward: Callable[..., Any],
+                   vjp_of: Callable[[Callable[..., Any]], Callable[..., Any]]
+                   ) -> Callable[..., Any]:
+        """The backward pass ``vjp_of(forward)`` under the adapter's variant: under
+        ``compile`` the vector-Jacobian product of the compiled forward (``torch.autograd``
+        runs the backward graph AOTAutograd compiled with it); under the others the forward
+        call and ``torch.autograd.grad`` together (:meth:`_under`)."""
+        if self.variant == "compile":
+            return vjp_of(_compiled(forward))
+        return self._under(vjp_of(forward))
 
     def conv(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
              stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
@@ -162,12 +194,14 @@ class TorchBackend:
         """``(dx, dw, db)`` by ``torch.autograd.grad`` through ``conv{1,2,3}d``."""
         api, forward = _conv_forward(x, w, stride, padding, dilation, groups)
 
-        def vjp(inputs: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                out_grad: torch.Tensor) -> tuple[torch.Tensor, ...]:
-            y = forward(inputs, weight, bias)
-            return torch.autograd.grad(y, (inputs, weight, bias), out_grad)
+        def vjp_of(forward: Callable[..., torch.Tensor]) -> Callable[..., Any]:
+            def vjp(inputs: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                    out_grad: torch.Tensor) -> tuple[torch.Tensor, ...]:
+                y = forward(inputs, weight, bias)
+                return torch.autograd.grad(y, (inputs, weight, bias), out_grad)
+            return vjp
 
-        vjp = self._under(vjp)
+        vjp = self._vjp_under(forward, vjp_of)
 
         def grads() -> tuple[torch.Tensor, ...]:
             inputs = _leaf(x)
@@ -189,7 +223,7 @@ class TorchBackend:
                      ceil_mode: bool = False) -> np.ndarray:
         """``dx`` by ``torch.autograd.grad`` through ``max_pool{1,2,3}d``."""
         api, forward = _max_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
-        return _pool_vjp(api, x, dy, forward, self._under)
+        return _pool_vjp(api, x, dy, forward, self._vjp_under)
 
     def avg_pool(self, x: np.ndarray, kernel_size: Any, *, stride: Any = None,
                  padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
@@ -207,7 +241,7 @@ class TorchBackend:
         """``dx`` by ``torch.autograd.grad`` through ``avg_pool{1,2,3}d``."""
         api, forward = _avg_pool_forward(x, kernel_size, stride, padding, dilation, ceil_mode,
                                          count_include_pad)
-        return _pool_vjp(api, x, dy, forward, self._under)
+        return _pool_vjp(api, x, dy, forward, self._vjp_under)
 
     def learn_kernel(self, X: np.ndarray, Y: np.ndarray, init: np.ndarray, lr: float,
                      steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -275,6 +309,24 @@ def _channels_last(t: torch.Tensor | None) -> torch.Tensor | None:
     return t.to(memory_format=torch.channels_last if t.dim() == 4 else torch.channels_last_3d)
 
 
+def _compiled(forward: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """``forward`` through ``torch.compile(dynamic=False, fullgraph=True)``.
+
+    ``forward`` is a Python function calling the op, which dynamo traces (a C builtin passed
+    straight to ``torch.compile`` would run eagerly); dynamo caches its compilations by the
+    function's code and guards on the arguments it closes over, so equal calls compile
+    once."""
+    return torch.compile(forward, dynamic=False, fullgraph=True)
+
+
+def _lift_recompile_limit() -> None:
+    """Let dynamo recompile per shape without limit, and raise where it would fall back
+    to eager (the suite compiles hundreds of signatures; the default limit is 8)."""
+    config = torch._dynamo.config
+    config.recompile_limit = config.accumulated_recompile_limit = 1 << 20
+    config.fail_on_recompile_limit_hit = True
+
+
 def _leaf(a: np.ndarray) -> torch.Tensor:
     """``a`` as a leaf tensor that requires gradients (raises for integer dtypes)."""
     return _to_torch(a).clone().requires_grad_(True)
@@ -302,12 +354,8 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, stride: Any, padding: Any, dilat
 
     def forward(inputs: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
                 ) -> torch.Tensor:
-        with warnings.catch_warnings():
-            # PyTorch warns on every 'same' call with an even kernel that it copies the
-            # input to pad it; a performance note, not a change of result.
-            warnings.filterwarnings("ignore", message="Using padding='same'")
-            return function(inputs, weight, bias, stride=stride, padding=torch_padding,
-                            dilation=dilation, groups=groups)
+        return function(inputs, weight, bias, stride=stride, padding=torch_padding,
+                        dilation=dilation, groups=groups)
 
     return api, forward
 
@@ -316,23 +364,29 @@ def _conv_run(api: str, dtype: np.dtype, fn: Callable[[], Any], grad: bool = Fal
     """:func:`_run` for a convolution: PyTorch's refusal of 'same' with strides is
     Unsupported."""
     try:
-        return _run(api, dtype, fn, grad)
+        with warnings.catch_warnings():
+            # PyTorch warns on every 'same' call with an even kernel that it copies the
+            # input to pad it; a performance note, not a change of result.
+            warnings.filterwarnings("ignore", message="Using padding='same'")
+            return _run(api, dtype, fn, grad)
     except RuntimeError as err:
         # Documented: "padding='same' doesn't support any stride values other than 1".
-        if "not supported for strided convolutions" in str(err):
-            raise Unsupported(f"{api}: {first_line(err)}") from err
+        if "not supported for strided convolutions" in str(_origin(err)):
+            raise Unsupported(f"{api}: {first_line(_origin(err))}") from err
         raise
 
 
 def _pool_vjp(api: str, x: np.ndarray, dy: np.ndarray,
               forward: Callable[[torch.Tensor], torch.Tensor],
-              under: Callable[[Callable[..., Any]], Callable[..., Any]]) -> np.ndarray:
+              under: Callable[..., Callable[..., Any]]) -> np.ndarray:
     """The gradient of ``forward`` at ``x`` against ``dy``, by ``torch.autograd.grad``,
-    the forward and backward calls both ``under`` the adapter's variant."""
-    def vjp(inputs: torch.Tensor, out_grad: torch.Tensor) -> torch.Tensor:
-        return torch.autograd.grad(forward(inputs), inputs, out_grad)[0]
+    ``under`` the adapter's variant (:meth:`TorchBackend._vjp_under`)."""
+    def vjp_of(forward: Callable[..., torch.Tensor]) -> Callable[..., Any]:
+        def vjp(inputs: torch.Tensor, out_grad: torch.Tensor) -> torch.Tensor:
+            return torch.autograd.grad(forward(inputs), inputs, out_grad)[0]
+        return vjp
 
-    vjp = under(vjp)
+    vjp = under(forward, vjp_of)
     return _run(api, x.dtype, lambda: vjp(_leaf(x), _to_torch(dy)), grad=True)
 
 

@@ -797,15 +797,16 @@ def _retarget(rendered: Rendered, column: str, code: str) -> Rendered:
     return Rendered(column, rendered.api, code, rendered.channels_last)
 
 
-def _wrap_result(code: str, wrap: str) -> str:
-    """``code`` with its result line ``y = CALL`` written as ``y = wrap(CALL)``
-    (``wrap`` holds ``{call}``), indentation kept."""
+def _wrap_result(code: str, wrap: str, name: str = "y") -> str:
+    """``code`` with its result line ``y = CALL`` (``name = CALL``) written as
+    ``y = wrap(CALL)`` (``wrap`` holds ``{call}``), indentation kept."""
     lines = []
+    prefix = f"{name} = "
     for line in code.splitlines():
         stripped = line.lstrip()
-        if stripped.startswith("y = "):
+        if stripped.startswith(prefix):
             indent = line[:len(line) - len(stripped)]
-            line = indent + "y = " + wrap.format(call=stripped.removeprefix("y = "))
+            line = indent + prefix + wrap.format(call=stripped.removeprefix(prefix))
         lines.append(line)
     return "\n".join(lines) + "\n"
 
@@ -830,6 +831,16 @@ def torch_channels_last(case: Case, rendered: Rendered) -> str:
                   [f"x = x.to(memory_format={fmt})  # variant channels_last"])
     return _after(code, "w = torch.from_numpy",
                   [f"w = w.to(memory_format={fmt})  # variant channels_last"])
+
+
+def torch_compile(case: Case, rendered: Rendered) -> str:
+    """The call through ``torch.compile(dynamic=False, fullgraph=True)``: a backward
+    script's forward call (``out = ...``, differentiated by autograd through the compiled
+    graph), else the result's."""
+    wrap = "torch.compile(lambda: {call}, dynamic=False, fullgraph=True)()  # variant compile"
+    if any(line.lstrip().startswith("out = ") for line in rendered.code.splitlines()):
+        return _wrap_result(rendered.code, wrap, "out")
+    return _wrap_result(rendered.code, wrap)
 
 
 def torch_no_mkldnn(case: Case, rendered: Rendered) -> str:

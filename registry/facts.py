@@ -166,17 +166,21 @@ def _windows(x: np.ndarray, geo: Any) -> np.ndarray:
 
 
 def _max_window_facts(x: np.ndarray, geo: Any) -> dict[str, bool]:
-    """``has_ties`` and ``all_neg_inf_window`` of a max pooling (padding never counts;
-    a NaN is nobody's tie)."""
+    """``has_ties``, ``all_neg_inf_window`` and ``neg_inf_window_from_padding`` of a max
+    pooling (padding never counts; a NaN is nobody's tie)."""
     if x.size == 0:
-        return {"has_ties": False, "all_neg_inf_window": False}
+        return {"has_ties": False, "all_neg_inf_window": False,
+                "neg_inf_window_from_padding": False}
     inside = ~np.isnan(_windows(np.zeros(x.shape), geo))
     values = np.where(inside, _windows(x, geo), -np.inf)
     with np.errstate(invalid="ignore"):
         top = np.max(np.where(np.isnan(values), -np.inf, values), axis=-1, keepdims=True)
     ties = np.sum(inside & (values == top), axis=-1) > 1
     neg_inf = np.all(~inside | np.isneginf(values), axis=-1)
-    return {"has_ties": bool(ties.any()), "all_neg_inf_window": bool(neg_inf.any())}
+    # the window's first cell in row-major order is the last axis' first entry
+    from_padding = neg_inf & ~inside[..., 0]
+    return {"has_ties": bool(ties.any()), "all_neg_inf_window": bool(neg_inf.any()),
+            "neg_inf_window_from_padding": bool(from_padding.any())}
 
 
 def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dtype: str,

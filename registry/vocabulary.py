@@ -104,6 +104,9 @@ FACTS: dict[str, str] = {
                 "input cells hold",
     "all_neg_inf_window": "bool: a max pooling (or its VJP) has a window whose input cells "
                           "are all -inf",
+    "neg_inf_window_from_padding": "bool: a max pooling (or its VJP) has a window whose "
+                                   "input cells are all -inf and whose first cell (in "
+                                   "row-major order) is padding",
     "empty": "bool: the input has no element (N = 0 or C = 0)",
     "input_below_kernel": "bool: some input size is smaller than the kernel (padding "
                           "may still make the window fit)",
@@ -124,7 +127,7 @@ OP_FACTS: dict[str, frozenset[str]] = {
                        "depthwise", "out_channels", "bias", "bias_fits"}),
     "pool": frozenset({"stride_default", "ceil_mode", "ceil_extends"}),
     "avg_pool": frozenset({"count_include_pad"}),
-    "max_pool": frozenset({"has_ties", "all_neg_inf_window"}),
+    "max_pool": frozenset({"has_ties", "all_neg_inf_window", "neg_inf_window_from_padding"}),
 }
 
 

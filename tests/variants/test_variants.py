@@ -48,6 +48,9 @@ def test_on_demand_variants_say_why_and_stay_out_of_the_test_command_keys():
     assert "tensorflow[xla]" in keys and "tensorflow[no_onednn]" in keys
     assert "tensorflow[onednn]" not in keys and "keras-tensorflow[onednn]" not in keys
     assert "tensorflow[onednn]" in table.variant_keys()
+    assert "torch[compile]" not in keys and "torch[compile]" in table.variant_keys()
+    assert table.variant_groups()["torch_variants"] == (
+        "torch[channels_last]", "torch[compile]", "torch[no_mkldnn]")
     for spec in table.BACKENDS:
         for variant in spec.variants:
             assert (table.key(spec.name, variant.name) in keys) != bool(variant.on_demand)
@@ -66,12 +69,19 @@ def test_variant_probes_are_the_default_scripts_under_the_setting():
     assert "torch.backends.mkldnn.enabled = False" in unfused.code
     last = _probe("torch[channels_last]", "conv-same-stride-2")[0].code
     assert "memory_format=torch.channels_last" in last
+    compiled = _probe("torch[compile]", "max-pool-int32")[0]
+    assert compiled.column == "torch.nn.functional[compile]"
+    assert "y = torch.compile(lambda: F.max_pool" in compiled.code
+    assert "dynamic=False, fullgraph=True)()" in compiled.code
+    backward = _probe("torch[compile]", "max-pool-vjp-nan")[0].code
+    assert "out = torch.compile(lambda: F.max_pool1d" in backward  # the forward compiled
+    assert "y = x.grad\n" in backward  # and differentiated by autograd
     xla = _probe("tensorflow[xla]", "max-pool-minus-inf")[0].code
     assert "tf.function(lambda: tf.nn.max_pool" in xla and "jit_compile=True" in xla
     onednn = _probe("tensorflow[no_onednn]", "max-pool-minus-inf")[0].code
     assert onednn.startswith("import os")
     assert onednn.index('"TF_ENABLE_ONEDNN_OPTS"] = "0"') < onednn.index("import tensorflow")
-    for code in (unfused.code, last, xla, onednn):
+    for code in (unfused.code, last, compiled.code, backward, xla, onednn):
         compile(code, "<probe>", "exec")
 
 
