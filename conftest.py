@@ -21,7 +21,7 @@ import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 import backends
 from backends import table
@@ -34,8 +34,11 @@ settings.register_profile("ci", max_examples=100, derandomize=True, deadline=Non
                           print_blob=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow])
 # One run per framework release of the history (nox -s history): few cases, reproducible.
+# A failing case there is an observation, not a bug to minimise: no shrinking (which on an
+# old release can wander into inputs that never return).
 settings.register_profile("history", max_examples=20, derandomize=True, deadline=None,
                           print_blob=True, database=None,
+                          phases=(Phase.explicit, Phase.reuse, Phase.generate),
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow,
