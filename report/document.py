@@ -225,7 +225,8 @@ def document(report: Report) -> tuple[list[Block], list[str]]:
                    "and cases are left out. ", Code("python -m report build"), " writes what "
                    "the machine it runs on observed to ", Code(EVIDENCE),
                    " (not committed).")),
-        Figure(heatmap(report.matrix, lambda t, c: cell_target(report.matrix, t, c)),
+        Figure(heatmap(report.matrix, lambda t, c: cell_target(report.matrix, t, c),
+                       report.matrix_column_facets),
                "The summary matrix as a heat map; a cell links to the registry entry that "
                "explains it, or to its topic."),
         *summary(report),

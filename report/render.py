@@ -144,7 +144,8 @@ td code, th code { white-space: nowrap; }
 """
 
 #: Shows the filters and applies them: an element with ``data-facets`` stays shown when,
-#: for every chosen facet, it has no such attribute or lists the chosen value.
+#: for every chosen facet, it has no such attribute or lists the chosen value (an SVG element,
+#: which has no ``hidden``, through its ``display``).
 SCRIPT = """
 (function () {
   var form = document.getElementById("filters");
@@ -158,7 +159,8 @@ SCRIPT = """
         var v = el.getAttribute("data-" + k);
         return v === null || v.split(" ").indexOf(want[k]) >= 0;
       });
-      el.hidden = !ok;
+      if (el instanceof SVGElement) { el.style.display = ok ? "" : "none"; }
+      else { el.hidden = !ok; }
       if (el.classList.contains("entry")) { total += 1; shown += ok ? 1 : 0; }
     });
     status.textContent = shown + " of " + total + " registry entries shown";
@@ -335,10 +337,12 @@ def _wrap(label: str) -> list[str]:
     return [head, "(" + tail] if sep else [label]
 
 
-def heatmap(matrix: Matrix, target: Callable[[str, str], str]) -> str:
+def heatmap(matrix: Matrix, target: Callable[[str, str], str],
+            facets: Callable[[str], Facets] = lambda column: ()) -> str:
     """The matrix as an SVG: one cell per topic × API, split into bars proportional to the
     probes of each class, with the counts written on it. A topic label links to
-    ``#topic``, a cell to ``target(topic, column)``."""
+    ``#topic``, a cell to ``target(topic, column)``; a column's label and cells carry
+    ``facets(column)``, so the filters hide them as they hide the matrix table's column."""
     labels = [f"{SYMBOLS[c]} {LABELS[c].split(' (')[0]}" for c in CLASSES]
     legend_w = 10 + sum(22 + 6.2 * len(label) for label in labels)
     width = max(LABEL_W + COL_W * len(matrix.columns) + 10, round(legend_w))
@@ -355,7 +359,9 @@ def heatmap(matrix: Matrix, target: Callable[[str, str], str]) -> str:
         lines = _wrap(column)
         for k, line in enumerate(lines):
             y = HEAD_H - 8 - 13 * (len(lines) - 1 - k)
-            out.append(_svg_text(LABEL_W + COL_W * (j + 0.5), y, line, "middle", "bold"))
+            out.append(f"<g{facet_attrs(facets(column))}>"
+                       + _svg_text(LABEL_W + COL_W * (j + 0.5), y, line, "middle", "bold")
+                       + "</g>")
     for i, topic in enumerate(matrix.topics):
         y0 = HEAD_H + ROW_H * i
         out.append(f'<a href="#{html_escape(topic)}">'
@@ -365,8 +371,8 @@ def heatmap(matrix: Matrix, target: Callable[[str, str], str]) -> str:
             x0 = LABEL_W + COL_W * j
             tip = f"{topic} on {column}: " + (", ".join(
                 f"{cell.counts[c]} {c}" for c in CLASSES if cell.counts.get(c)) or "no probe")
-            out.append(f'<a href="{html_escape(target(topic, column))}">'
-                       f"<title>{html_escape(tip)}</title>")
+            out.append(f'<a href="{html_escape(target(topic, column))}"'
+                       f"{facet_attrs(facets(column))}><title>{html_escape(tip)}</title>")
             if not cell.total:
                 out.append(f'<rect x="{x0 + 1}" y="{y0 + 1}" width="{COL_W - 2}" '
                            f'height="{ROW_H - 2}" fill="{EMPTY}"/>')

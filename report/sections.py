@@ -71,8 +71,12 @@ class Report:
     def column_facets(self) -> tuple[Facets, ...]:
         """The facets of a table whose first column heads the rows and whose others are
         the matrix's columns: each column's framework."""
-        frameworks = {p["column"]: p["framework"] for p in self.probes}
-        return ((), *((("framework", frameworks[c]),) for c in self.matrix.columns))
+        return ((), *(self.matrix_column_facets(c) for c in self.matrix.columns))
+
+    def matrix_column_facets(self, column: str) -> Facets:
+        """The facets of one of the matrix's columns: its framework."""
+        return next(((("framework", p["framework"]),) for p in self.probes
+                     if p["column"] == column), ())
 
     def versions(self) -> dict[str, str]:
         """Per probe or suite backend, its frameworks and versions as one label."""

@@ -124,6 +124,10 @@ def test_choosing_a_framework_hides_the_others(browser):
     cells = _visible(page, "th[data-framework], td[data-framework], tr[data-framework]")
     assert any(c["shown"] for c in cells if c["framework"] == "mxnet")
     assert not any(c["shown"] for c in cells if c["framework"] != "mxnet")
+    # so do the heat map's columns of other frameworks
+    heat = _visible(page, "svg [data-framework]")
+    assert any(c["shown"] for c in heat if c["framework"] == "mxnet")
+    assert not any(c["shown"] for c in heat if c["framework"] != "mxnet")
     suites = _visible(page, "section.suite")
     # MXNet's suite sections (the default and each variant) stay, every other one goes
     assert {s["framework"] for s in suites if s["shown"]} == {"mxnet"}

@@ -86,8 +86,9 @@ def test_heat_map_and_matrix_cells_link_to_their_entry(tmp_path):
     text = built_page(tmp_path)["docs/report.html"]
     svg = re.search(r"<svg.*?</svg>", text, flags=re.S).group(0)
     # the avg-divisor cell of torch.nn.functional holds the probe the entry explains
-    assert re.search(r'<a href="#torch-divides-by-inside-cells"><title>avg-divisor on '
-                     r"torch.nn.functional", svg)
+    # and carries its framework, for the filters
+    assert re.search(r'<a href="#torch-divides-by-inside-cells" data-facets '
+                     r'data-framework="torch"><title>avg-divisor on torch.nn.functional', svg)
     matrix = text[text.index("<caption>Summary matrix"):]
     row = re.search(r"<tr>.*?avg-divisor.*?</tr>", matrix, flags=re.S).group(0)
     assert 'href="#torch-divides-by-inside-cells"' in row
