@@ -210,7 +210,8 @@ def same_reversed_pads(inner: Computation) -> Computation:
     dimension, the pads are applied to the dimensions in reverse order (the last
     dimension's to the first). Otherwise each dimension gets its own: a negative side
     crops the input, a positive one pads it with copies of the edge values (pooling) or
-    zeros (convolution), and the window slides over the result unpadded."""
+    zeros (convolution), and the window slides over the result unpadded. Output sizes
+    round down, as 'same' itself never leaves a partial window (ceil mode adds none)."""
     def run(op, arrays, params, dtype):
         if params.get("padding") != "same":
             return inner(op, arrays, params, dtype)
@@ -225,6 +226,8 @@ def same_reversed_pads(inner: Computation) -> Computation:
             stride = reference.normalize_sizes(params.get("stride") or kernel, nd, "stride")
         dilation = reference.normalize_sizes(params.get("dilation", 1), nd, "dilation")
         pairs = split_same_pads(x.shape[2:], kernel, stride, dilation)
+        if not conv:  # 'same' leaves no partial window: ceil mode has nothing to add
+            params = {**params, "ceil_mode": False}
         if all(lo == hi for lo, hi in pairs):
             return inner(op, arrays, {**params, "padding": tuple(pairs[::-1])}, dtype)
         crop = [(max(-lo, 0), max(-hi, 0)) for lo, hi in pairs]
