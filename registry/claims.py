@@ -41,6 +41,7 @@ import numpy as np
 import reference
 from reference.dtypes import lowest_finite
 from reference.tolerances import magnitude_arrays
+from registry.facts import split_same_pads
 
 #: An oracle computation: (op, arrays, params, dtype) -> alternative expected arrays.
 Computation = Callable[[str, Mapping[str, Any], Mapping[str, Any], str], list[np.ndarray]]
@@ -194,6 +195,55 @@ def same_unclamped(inner: Computation) -> Computation:
             pairs.append((max(lo, 0), max(hi, 0)))
         return inner(op, _with_x(arrays, x[tuple(crop)]),
                      {**params, "padding": tuple(pairs)}, dtype)
+    return run
+
+
+def _grow(grad: np.ndarray, crop: Sequence[tuple[int, int]]) -> np.ndarray:
+    """A gradient of the cropped input put back in the input's shape (the cropped cells
+    get none)."""
+    return np.pad(grad, ((0, 0), (0, 0), *crop))
+
+
+def same_reversed_pads(inner: Computation) -> Computation:
+    """'same' padding split without clamping (``registry.facts.split_same_pads``: the
+    total ``(k - 1) * d - (n - 1) % s``, its floor half at the start). Symmetric in every
+    dimension, the pads are applied to the dimensions in reverse order (the last
+    dimension's to the first). Otherwise each dimension gets its own: a negative side
+    crops the input, a positive one pads it with copies of the edge values (pooling) or
+    zeros (convolution), and the window slides over the result unpadded. Output sizes
+    round down, as 'same' itself never leaves a partial window (ceil mode adds none)."""
+    def run(op, arrays, params, dtype):
+        if params.get("padding") != "same":
+            return inner(op, arrays, params, dtype)
+        x = np.asarray(arrays["x"])
+        nd = x.ndim - 2
+        conv = op in ("conv", "conv_vjp")
+        if conv:
+            kernel = np.shape(arrays["w"])[2:]
+            stride = reference.normalize_sizes(params.get("stride", 1), nd, "stride")
+        else:
+            kernel = reference.normalize_sizes(params["kernel_size"], nd, "kernel_size")
+            stride = reference.normalize_sizes(params.get("stride") or kernel, nd, "stride")
+        dilation = reference.normalize_sizes(params.get("dilation", 1), nd, "dilation")
+        pairs = split_same_pads(x.shape[2:], kernel, stride, dilation)
+        if not conv:  # 'same' leaves no partial window: ceil mode has nothing to add
+            params = {**params, "ceil_mode": False}
+        if all(lo == hi for lo, hi in pairs):
+            return inner(op, arrays, {**params, "padding": tuple(pairs[::-1])}, dtype)
+        crop = [(max(-lo, 0), max(-hi, 0)) for lo, hi in pairs]
+        pads = tuple((max(lo, 0), max(hi, 0)) for lo, hi in pairs)
+        cut = x[(slice(None), slice(None),
+                 *(slice(a, n - b) for (a, b), n in zip(crop, x.shape[2:], strict=True)))]
+        if conv:
+            out = inner(op, _with_x(arrays, cut), {**params, "padding": pads}, dtype)
+            if op == "conv":
+                return out
+            return [(_grow(dx, crop), *rest) for dx, *rest in out]
+        padded = np.pad(cut, ((0, 0), (0, 0), *pads), mode="edge")
+        out = inner(op, _with_x(arrays, padded), {**params, "padding": 0}, dtype)
+        if op.endswith("_vjp"):  # a copy's gradient goes to the edge cell it copies
+            return [_grow(_unpad(r, pads, "edge"), crop) for r in out]
+        return out
     return run
 
 
@@ -555,6 +605,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "edge-replicated": edge_replicated,
     "zero-padding": zero_padding,
     "same-unclamped": same_unclamped,
+    "same-reversed-pads": same_reversed_pads,
     "same-pads-without-dilation": same_pads_without_dilation,
     "full-convention": full_convention,
     "negative-padding-crops": negative_padding_crops,

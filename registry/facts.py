@@ -140,6 +140,48 @@ def _same_undilated_fits(in_sizes: Sequence[int], kernel: Sequence[int],
     return True
 
 
+def split_same_pads(in_sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
+                    dilation: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """'same' padding split without clamping: per dimension the total
+    ``t = (k - 1) * d - (n - 1) % s``, which is ``(ceil(n / s) - 1) * s + (k - 1) * d + 1 - n``
+    and negative where the window is shorter than the stride, as ``(t // 2, t - t // 2)``
+    (floor division: a negative odd total crops one more cell at the start)."""
+    pairs = []
+    for n, k, s, d in zip(in_sizes, kernel, stride, dilation, strict=True):
+        total = (k - 1) * d - (n - 1) % s
+        pairs.append((total // 2, total - total // 2))
+    return tuple(pairs)
+
+
+def same_reversed(op: str, in_sizes: Sequence[int], kernel: Sequence[int],
+                  stride: Sequence[int], dilation: Sequence[int], padding: Any) -> str | None:
+    """What 'same' padding gives when, every dimension's (unclamped, :func:`split_same_pads`)
+    padding being symmetric, the pads are applied to the dimensions in reverse order (the
+    last dimension's to the first): ``"asymmetric"`` (some total is odd: nothing is
+    reversed), ``"cropped"`` (some total is odd and one is negative), ``"rejected"`` (a
+    reversed pad is below 0 or leaves a window larger than the padded input, or a pool's
+    is over half its kernel), ``"unchanged"``, ``"moved"`` (other pads, the same
+    output shape) or ``"reshaped"`` (another output shape); None for other padding."""
+    if padding != "same":
+        return None
+    pairs = split_same_pads(in_sizes, kernel, stride, dilation)
+    if any(lo != hi for lo, hi in pairs):
+        return "cropped" if any(lo < 0 or hi < 0 for lo, hi in pairs) else "asymmetric"
+    pads = [lo for lo, _ in pairs]
+    moved = pads[::-1]
+    extents = [(k - 1) * d + 1 for k, d in zip(kernel, dilation, strict=True)]
+    pool = forward_op(op) != "conv"
+    if any(p < 0 or n + 2 * p < e or (pool and p > k // 2)
+           for p, k, n, e in zip(moved, kernel, in_sizes, extents, strict=True)):
+        return "rejected"
+    if moved == pads:
+        return "unchanged"
+    def out(ps: Sequence[int]) -> list[int]:
+        return [(n + 2 * p - e) // s + 1
+                for n, p, e, s in zip(in_sizes, ps, extents, stride, strict=True)]
+    return "moved" if out(moved) == out(pads) else "reshaped"
+
+
 def _channels_fit(x_shape: Sequence[int], w_shape: Sequence[int] | None, groups: Any) -> bool:
     """Whether a convolution's channels, weight and groups are consistent."""
     if (w_shape is None or len(w_shape) != len(x_shape) or len(x_shape) < 2
@@ -257,6 +299,7 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
         same_undilated_fits=_same_undilated_fits(in_sizes, kernel_n, stride_n, dilation_n,
                                                  padding),
         invalid=False, window_larger=False,
+        same_reversed=same_reversed(op, in_sizes, kernel_n, stride_n, dilation_n, padding),
         same_total_negative=padding in ("same", "same_lower") and any(
             (math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n < 0
             for n, k, s, d in zip(in_sizes, kernel_n, stride_n, dilation_n, strict=True)),

@@ -79,6 +79,14 @@ FACTS: dict[str, str] = {
     "same_total_negative": "bool: 'same' padding whose total before clamping at 0, "
                            "(ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, is negative in some "
                            "dimension (the window is shorter than the stride there)",
+    "same_reversed": "'same' padding split without clamping, (t // 2, t - t // 2) of the "
+                     "total t = (k - 1) * d - (n - 1) % s, and when every dimension's is "
+                     "symmetric applied to the dimensions in reverse order: 'asymmetric' "
+                     "(some t odd: not reversed), 'cropped' (some t odd, some t < 0), "
+                     "'rejected' (a reversed pad < 0 or leaving the window larger than the "
+                     "padded input, or a pool's > kernel // 2), 'unchanged', 'moved' (the same "
+                     "output shape) or 'reshaped' (registry.facts.same_reversed); absent "
+                     "for other padding",
     "asymmetric": "bool: some resolved (lo, hi) has lo != hi",
     "pad_over_half": "bool: some resolved pad side is > kernel // 2 (pooling's usual limit)",
     "groups": "conv groups (as passed, possibly bad input)",

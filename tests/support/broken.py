@@ -522,6 +522,26 @@ class MaxPoolSameUnclamped1d(_Oracle):
         return reference.max_pool(cropped, kernel_size, stride=s, **kw)
 
 
+class MaxPoolSameReversed2d(_Oracle):
+    """2-D max pooling whose 'same' pads, when symmetric in both dimensions, are applied
+    to the dimensions the other way round (the rows' to the columns and back)."""
+
+    name = "convention-max-pool-same-reversed"
+
+    def max_pool(self, x: Any, kernel_size: Any, *, stride: Any = None, padding: Any = 0,
+                 **kw: Any) -> np.ndarray:
+        x = np.asarray(x)
+        if padding != "same" or x.ndim != 4:
+            return reference.max_pool(x, kernel_size, stride=stride, padding=padding, **kw)
+        kernel = reference.normalize_sizes(kernel_size, 2, "kernel_size")
+        strides = reference.normalize_sizes(stride or kernel, 2, "stride")
+        (a, b), (c, d) = reference.resolve_padding("same", x.shape[2:], kernel, strides,
+                                                   (1, 1))
+        if a != b or c != d:
+            return reference.max_pool(x, kernel, stride=strides, padding="same", **kw)
+        return reference.max_pool(x, kernel, stride=strides, padding=(c, a), **kw)
+
+
 class MaxPoolFullCeil1d(_Oracle):
     """1-D max pooling in ceil mode with Caffe's 'full' output count: no last-window rule;
     a window of padding only gives the lowest finite value."""
