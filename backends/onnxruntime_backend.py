@@ -52,8 +52,15 @@ _AUTO_PAD = {"valid": "VALID", "same": "SAME_UPPER", "same_lower": "SAME_LOWER"}
 
 
 def _elem_type(dtype: np.dtype) -> int:
-    """The ONNX tensor element type of a NumPy dtype (bfloat16 from ml_dtypes)."""
-    return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    """The ONNX tensor element type of a NumPy dtype (bfloat16 from ml_dtypes).
+
+    ``onnx.helper`` maps ml_dtypes' bfloat16 only from onnx 1.17 on; ONNX itself has
+    ``TensorProto.BFLOAT16`` in every release the backend runs, so bfloat16 is named by
+    its dtype name, and ONNX Runtime judges the model."""
+    dtype = np.dtype(dtype)
+    if dtype.name == "bfloat16":
+        return onnx.TensorProto.BFLOAT16
+    return helper.np_dtype_to_tensor_dtype(dtype)
 
 
 def _padding_attrs(padding: Any, in_sizes: Sequence[int], kernel: Sequence[int],

@@ -288,6 +288,25 @@ def full_convention(inner: Computation) -> Computation:
     return run
 
 
+def ceil_overhang_counted(inner: Computation) -> Computation:
+    """Average pooling whose divisor counts the cells a ceil-mode window reaches past the
+    padded input: the input padded beforehand at the end of each dimension with the zeros
+    that make the last window fit, and pooled without ceil mode. With count_include_pad
+    every window then divides by the whole kernel; without it the divisor is unchanged."""
+    def run(op, arrays, params, dtype):
+        if not params.get("ceil_mode"):
+            return inner(op, arrays, params, dtype)
+        x = np.asarray(arrays["x"])
+        geo = _pool_geometry(op, x, params)
+        out = reference.output_size(x.shape[2:], geo.kernel, geo.stride, geo.pads,
+                                    geo.dilation, True)
+        pads = tuple((lo, hi + max((o - 1) * s + (k - 1) * d + 1 - (n + lo + hi), 0))
+                     for n, o, (lo, hi), k, s, d in zip(x.shape[2:], out, geo.pads, geo.kernel,
+                                                        geo.stride, geo.dilation, strict=True))
+        return inner(op, arrays, {**params, "padding": pads, "ceil_mode": False}, dtype)
+    return run
+
+
 def _raw_pairs(padding: Any, nd: int) -> tuple[tuple[Any, Any], ...] | None:
     """Explicit padding as ``(lo, hi)`` pairs without validation (negative values kept);
     None for the named forms."""
@@ -608,6 +627,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "same-reversed-pads": same_reversed_pads,
     "same-pads-without-dilation": same_pads_without_dilation,
     "full-convention": full_convention,
+    "ceil-overhang-counted": ceil_overhang_counted,
     "negative-padding-crops": negative_padding_crops,
     "window-larger-empty": window_larger_empty,
     "identity-padding": identity_padding,

@@ -15,7 +15,7 @@ import pytest
 
 import registry
 from reference.dtypes import HAS_BFLOAT16
-from tests.support.checks import check_reproducer, oracle
+from tests.support.checks import ClaimBroken, check_reproducer, oracle
 
 
 def _entries_or_none() -> list[registry.Entry]:
@@ -54,9 +54,12 @@ def test_registered_discrepancy_reproduces(suite, registered_entry):
         check_reproducer(suite, registered_entry)
         return
     # outside its version bounds the entry does not apply: the backend must not do what
-    # it claims there (else the bounds are too narrow)
+    # it claims there (else the bounds are too narrow); following the default, or doing
+    # something else again (what another entry bounded to this release claims), is fine
     try:
         check_reproducer(suite, registered_entry)
+    except ClaimBroken:
+        return
     except AssertionError as exc:
         raise AssertionError(
             f"registry entry {registered_entry.id} is bounded to {', '.join(bounds)} yet "

@@ -565,6 +565,29 @@ class MaxPoolFullCeil1d(_Oracle):
         return np.where(np.isneginf(out), low, out).astype(x.dtype)
 
 
+class AvgPoolCeilWholeKernel1d(_Oracle):
+    """1-D average pooling in ceil mode (count_include_pad) that divides every window by
+    the kernel size, the cells a last window reaches past the padded input included."""
+
+    name = "convention-avg-pool-ceil-whole-kernel"
+
+    def avg_pool(self, x: Any, kernel_size: int, *, stride: int | None = None,
+                 padding: int = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 **kw: Any) -> np.ndarray:
+        x = np.asarray(x)
+        if not (ceil_mode and count_include_pad) or x.ndim != 3:
+            return reference.avg_pool(x, kernel_size, stride=stride, padding=padding,
+                                      ceil_mode=ceil_mode,
+                                      count_include_pad=count_include_pad, **kw)
+        s, n = stride or kernel_size, x.shape[2]
+        (count,) = reference.output_size((n,), (kernel_size,), (s,), ((padding, padding),),
+                                         (1,), True)
+        xp = np.zeros((*x.shape[:2], max(n + 2 * padding, (count - 1) * s + kernel_size)))
+        xp[:, :, padding:padding + n] = x
+        return np.stack([xp[:, :, i * s:i * s + kernel_size].sum(axis=-1) / kernel_size
+                         for i in range(count)], axis=-1)
+
+
 class RaisesOnPadding(_Oracle):
     """Average pooling with padding raises RuntimeError("padded pooling has no kernel")."""
 

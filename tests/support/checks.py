@@ -476,7 +476,8 @@ def require_op(suite: Suite, op: str) -> None:
 
 
 def check_case(suite: Suite, case: Case, test: str = "") -> str:
-    """Run one property case on the backend and judge it (see :func:`judge`)."""
+    """Run one property case on the backend and judge it (see :func:`judge`); in a worker
+    process when a matching entry claims the call crashes (:func:`crash_claimed`)."""
     __tracebackhide__ = True
     arrays = make_arrays(case)
     suite.records.cases_run[suite.records.current_test] += 1
@@ -484,9 +485,18 @@ def check_case(suite: Suite, case: Case, test: str = "") -> str:
     def repro(claim: registry.Claim | None) -> str:
         return reproducer(case, suite.spec, claim)
 
-    called = call_backend(suite, case.op, arrays, case.params)
+    isolated = crash_claimed(suite, case.op, arrays, case.params, case.dtype, case.fill)
+    called = call_backend(suite, case.op, arrays, case.params, isolated=isolated)
     return judge(suite, case.op, arrays, case.params, case.dtype, case.fill, called, repro,
                  test)
+
+
+def crash_claimed(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
+                  dtype: str, fill: str) -> bool:
+    """Whether an entry matching the call claims that it crashes (kills its process or
+    never returns): such a call runs in a worker process, where that is observed."""
+    return any(e.claim is not None and e.claim.form == "crashes"
+               for e in matching_entries(suite, op, arrays, params, dtype, fill))
 
 
 def check_arrays(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],

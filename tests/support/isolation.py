@@ -1,7 +1,9 @@
 """Backend calls in a worker process: a call that kills its process is an observation.
 
 Bad input reaches code paths frameworks rarely test, and some die on it (MXNet's
-convolution takes ``num_group=0`` to a division by zero: SIGFPE). The bad-input tests call
+convolution takes ``num_group=0`` to a division by zero: SIGFPE). The bad-input tests, and
+any case a registry entry claims crashes (``claim = { crashes = true }``: ONNX Runtime before
+1.32 never returns from a strided or padded convolution over 0 input channels), call
 the backend through :class:`IsolatedBackend`: one worker process per run (spawned on first
 use, with the run's ``--backend`` spec and environment) takes the calls one at a time and
 sends back what happened; when it dies, or gives no answer within :data:`CALL_TIMEOUT`
