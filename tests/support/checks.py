@@ -507,7 +507,8 @@ def check_arrays(suite: Suite, op: str, arrays: Mapping[str, Any], params: Mappi
     def repro(claim: registry.Claim | None) -> str:
         return reproducer_for_arrays(op, arrays, params, dtype, suite.spec)
 
-    called = call_backend(suite, op, arrays, params)
+    isolated = crash_claimed(suite, op, arrays, params, dtype, "reproducer")
+    called = call_backend(suite, op, arrays, params, isolated=isolated)
     return judge(suite, op, arrays, params, dtype, "reproducer", called, repro, test)
 
 
