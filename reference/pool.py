@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from reference._validate import check_input
 from reference.padding import WindowGeometry, cells_counted, window_geometry
-from reference.windows import Slab, input_taps, rows_read, slabs
+from reference.windows import PlaneSlab, input_taps, plane_slabs, rows_read
 
 _F64 = np.dtype(np.float64)
 
@@ -80,8 +81,9 @@ def _reduce_windows(x: np.ndarray, geo: WindowGeometry, dtype: np.dtype, combine
     """
     n, c = x.shape[:2]
     y = np.empty((n, c, *geo.out), dtype=dtype)
-    for slab in slabs(n, geo.out, reduce_bytes_per_row(geo, c, x.dtype, dtype)):
-        reduced = reduce_slab(x, geo, slab, combine, dtype, y[slab.batch, :, slab.rows],
+    for slab in plane_slabs(n, c, geo.out, *reduce_bytes_per_row(geo, x.dtype, dtype)):
+        reduced = reduce_slab(x, geo, slab, combine, dtype,
+                              y[slab.batch, slab.channels, slab.rows],
                               zero_padding=divisor is not None)
         if divisor is not None:
             reduced /= divisor[slab.rows]
@@ -89,19 +91,38 @@ def _reduce_windows(x: np.ndarray, geo: WindowGeometry, dtype: np.dtype, combine
     return y
 
 
-def reduce_bytes_per_row(geo: WindowGeometry, c: int, in_dtype: np.dtype, dtype: np.dtype
-                         ) -> int:
-    """Temporaries of :func:`reduce_slab` per output row and batch item: the result of
-    every pass but the last (which goes to its destination), and the input rows converted
-    to ``dtype`` if ``in_dtype`` differs."""
+def reduce_bytes_per_row(geo: WindowGeometry, in_dtype: np.dtype, dtype: np.dtype
+                         ) -> tuple[int, int]:
+    """Per output row of one plane, the temporaries of :func:`reduce_slab` (the result of
+    every pass but the last, which goes to its destination, and the input rows converted
+    to ``dtype`` if ``in_dtype`` differs), and all the memory it touches (those, the
+    input rows it reads and its result)."""
     nd = len(geo.out)
     passes = [math.prod((*geo.out[1:axis + 1], *geo.padded[axis + 1:]))
               for axis in range(nd - 1)]
-    converted = math.prod(geo.padded[1:]) * geo.stride[0] if in_dtype != dtype else 0
-    return dtype.itemsize * c * (converted + sum(passes))
+    read = math.prod(geo.padded[1:]) * geo.stride[0]
+    converted = read if in_dtype != dtype else 0
+    temporaries = dtype.itemsize * (converted + sum(passes))
+    return temporaries, (temporaries + in_dtype.itemsize * read
+                         + dtype.itemsize * math.prod(geo.out[1:]))
 
 
-def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: Slab, combine: np.ufunc,
+@functools.lru_cache(maxsize=256)
+def axis_plan(size: int, start: int, stop: int, kernel: int, stride: int, dilation: int,
+              lo: int) -> tuple[tuple[tuple[int, slice, slice], ...], np.ndarray]:
+    """Along one spatial dimension: :func:`reference.windows.input_taps` of outputs
+    ``[start, stop)``, and those of the outputs (relative to ``start``) whose window holds
+    padding (fewer taps than ``kernel`` read the input)."""
+    taps = tuple(input_taps(size, start, stop, kernel, stride, dilation, lo))
+    counts = np.zeros(stop - start, dtype=np.intp)
+    for _, outputs, _ in taps:
+        counts[outputs] += 1
+    padded = np.flatnonzero(counts < kernel)
+    padded.flags.writeable = False
+    return taps, padded
+
+
+def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, combine: np.ufunc,
                 dtype: np.dtype, dst: np.ndarray, *, zero_padding: bool = False
                 ) -> np.ndarray:
     """``combine``-reduce the windows of ``slab`` over their input cells, in ``dtype``,
@@ -120,25 +141,20 @@ def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: Slab, combine: np.ufun
     # the input rows the slab reads, in dtype (a view if x has it)
     read = rows_read(x.shape[2], rows, geo.kernel[0], geo.stride[0], geo.dilation[0],
                      geo.pads[0][0])
-    first, reduced = read.start, x[slab.batch, :, read]
+    first, reduced = read.start, x[slab.batch, slab.channels, read]
     if reduced.dtype != dtype:
         reduced = reduced.astype(dtype)
     nd = len(geo.out)
     for axis in range(nd):
         start, stop = (rows.start, rows.stop) if axis == 0 else (0, geo.out[axis])
         lo = geo.pads[axis][0] + (first if axis == 0 else 0)
-        taps = input_taps(reduced.shape[2 + axis], start, stop, geo.kernel[axis],
-                          geo.stride[axis], geo.dilation[axis], lo)
+        taps, padded = axis_plan(reduced.shape[2 + axis], start, stop, geo.kernel[axis],
+                                 geo.stride[axis], geo.dilation[axis], lo)
         shape = (*reduced.shape[:2 + axis], stop - start, *reduced.shape[3 + axis:])
         into = dst if axis == nd - 1 else np.empty(shape, dtype=dtype)
-        _reduce_axis(reduced, into, axis, taps, combine)
-        if zero_padding:
-            counts = np.zeros(stop - start, dtype=np.intp)
-            for _, outputs, _ in taps:
-                counts[outputs] += 1
-            padded = np.flatnonzero(counts < geo.kernel[axis])
-            if padded.size:
-                into[(slice(None),) * (2 + axis) + (padded,)] += 0.0
+        reduce_axis(reduced, into, axis, taps, combine)
+        if zero_padding and padded.size:
+            into[(slice(None),) * (2 + axis) + (padded,)] += 0.0
         reduced = into
     return reduced
 
@@ -151,8 +167,8 @@ def avg_divisor(geo: WindowGeometry, in_sizes: tuple[int, ...], count_include_pa
                             cells_counted(geo, in_sizes, bool(count_include_pad)))
 
 
-def _reduce_axis(a: np.ndarray, dst: np.ndarray, axis: int,
-                 taps: list[tuple[int, slice, slice]], combine: np.ufunc) -> None:
+def reduce_axis(a: np.ndarray, dst: np.ndarray, axis: int,
+                 taps: Sequence[tuple[int, slice, slice]], combine: np.ufunc) -> None:
     """``combine``-reduce ``a`` along spatial dimension ``axis`` into ``dst``, the taps of
     each output in order (from :func:`reference.windows.input_taps`): its first two taps
     combined (or its one tap copied), then the next ones combined.
