@@ -12,6 +12,8 @@ dimension, so that no temporary exceeds the budget whatever the input size.
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -305,3 +307,115 @@ def add_slab_to_input(
     _, src, dst = slab_regions(dx.shape, pads, padded_sizes, slab, kernel, stride, dilation)
     dx[src] += part[dst]
 
+
+@dataclass(frozen=True)
+class PhaseLayout:
+    """Where the windows of one slab read a copy of its input split by phase
+    (:func:`phase_layout`).
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Per plane: the number of phases (``prod(stride)``), then their sizes ``E``.
+    length : int
+        ``L``: the windows of a plane, numbered ``sum(o[i] * pitch[i])`` with ``pitch`` the
+        C-order strides of ``E``, run from 0 to ``L - 1`` (numbers whose ``o`` is past
+        the output along a dimension are junk, and only those).
+    taps : tuple of (int, int, int)
+        Every kernel tap in row-major order: its number, its phase and the flat offset in
+        that phase where window 0 reads it; window ``e`` reads it ``e`` cells further on.
+    copies : tuple of (int, tuple of slice, tuple of slice)
+        Per phase: its number, the box of it that input cells fill, and those cells.
+    """
+
+    shape: tuple[int, ...]
+    length: int
+    taps: tuple[tuple[int, int, int], ...]
+    copies: tuple[tuple[int, tuple[slice, ...], tuple[slice, ...]], ...]
+
+    @property
+    def pitch(self) -> tuple[int, ...]:
+        """The C-order strides of the phases' sizes ``E``."""
+        return tuple(math.prod(self.shape[2 + axis:]) for axis in range(len(self.shape) - 1))
+
+
+@functools.lru_cache(maxsize=64)
+def phase_layout(sizes: tuple[int, ...], out: tuple[int, ...], kernel: tuple[int, ...],
+                 stride: tuple[int, ...], dilation: tuple[int, ...], lo: tuple[int, ...]
+                 ) -> PhaseLayout:
+    """The layout of :func:`phase_planes` for windows ``0 <= o < out`` over an input of
+    ``sizes`` cells with ``lo`` cells of padding before it, per spatial dimension.
+
+    Along one dimension, window ``o`` reads cell ``o * stride + t * dilation - lo`` at tap
+    ``t``; with ``t * dilation - lo = q * stride + p`` (``0 <= p < stride``) that is cell
+    ``(o + q) * stride + p``: entry ``o + q - min(q)`` of phase ``p``, the cells ``p, p +
+    stride, ...``. A phase holds ``E = out + max(q) - min(q)`` entries, what the taps
+    reach, input cells or not. Each tap then reads a contiguous run of every phase,
+    whatever the dimension: a shift, the same for every window.
+    """
+    nd = len(sizes)
+    qs, ps, extents = [], [], []
+    for axis in range(nd):
+        offset = [t * dilation[axis] - lo[axis] for t in range(kernel[axis])]
+        qs.append([o // stride[axis] for o in offset])
+        ps.append([o % stride[axis] for o in offset])
+        extents.append(out[axis] + max(qs[axis]) - min(qs[axis]))
+    pitch = [math.prod(extents[axis + 1:]) for axis in range(nd)]
+    length = sum((o - 1) * p for o, p in zip(out, pitch, strict=True)) + 1
+    taps = []
+    for number, tap in enumerate(np.ndindex(*kernel)):
+        phase = 0
+        offset = 0
+        for axis, t in enumerate(tap):
+            phase = phase * stride[axis] + ps[axis][t]
+            offset += (qs[axis][t] - min(qs[axis])) * pitch[axis]
+        taps.append((number, phase, offset))
+    copies = []
+    for number, phase in enumerate(np.ndindex(*stride)):
+        box, cells = [], []
+        for axis, p in enumerate(phase):
+            q0 = min(qs[axis])
+            # entry u holds cell (u + q0) * stride + p, an input cell for 0 <= it < size
+            first = max(0, -q0)
+            last = min(extents[axis], (sizes[axis] - 1 - p) // stride[axis] - q0 + 1)
+            last = max(first, last)
+            box.append(slice(first, last))
+            start = (first + q0) * stride[axis] + p
+            cells.append(slice(start, start + (last - first - 1) * stride[axis] + 1,
+                               stride[axis]) if last > first else slice(0, 0))
+        copies.append((number, tuple(box), tuple(cells)))
+    return PhaseLayout((math.prod(stride), *extents), length, tuple(taps), tuple(copies))
+
+
+def phase_planes(part: np.ndarray, layout: PhaseLayout, fill: float | int,
+                 dtype: np.dtype | None = None) -> np.ndarray:
+    """``part`` (``(N, C, *sizes)``) split by phase as :func:`phase_layout` says, in
+    ``dtype`` (default its own), the cells no input is at filled with ``fill``; shape
+    ``(N * C, phases, prod(E))``, the last axis each phase's entries in C order."""
+    planes = math.prod(part.shape[:2])
+    split = np.full((planes, *layout.shape), fill, dtype=part.dtype if dtype is None else dtype)
+    flat = part.reshape(planes, *part.shape[2:])
+    lead = (slice(None),)
+    for number, box, cells in layout.copies:
+        if all(b.stop > b.start for b in box):
+            split[(*lead, number, *box)] = flat[(*lead, *cells)]
+    return split.reshape(planes, layout.shape[0], -1)
+
+
+def phase_taps(split: np.ndarray, layout: PhaseLayout
+               ) -> Iterator[tuple[int, np.ndarray]]:
+    """Every tap's number and what it reads, for every window ``0 <= e < L`` of every
+    plane: views ``(planes, L)`` of ``split`` (from :func:`phase_planes`)."""
+    for number, phase, offset in layout.taps:
+        yield number, split[:, phase, offset:offset + layout.length]
+
+
+def phase_windows(values: np.ndarray, layout: PhaseLayout, out: Sequence[int]
+                  ) -> np.ndarray:
+    """The real windows of ``values`` (``(planes, >= L)``, one per window number):
+    a view ``(planes, *out)``."""
+    planes = values.shape[0]
+    pitch = layout.pitch
+    return np.lib.stride_tricks.as_strided(
+        values, shape=(planes, *out),
+        strides=(values.strides[0], *(p * values.strides[1] for p in pitch)))
