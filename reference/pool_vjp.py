@@ -13,6 +13,7 @@ from reference._validate import check_array
 from reference.padding import WindowGeometry
 from reference.pool import avg_divisor, pool_geometry, reduce_bytes_per_row, reduce_slab
 from reference.windows import (
+    POOL_SLAB_BYTES,
     PlaneSlab,
     input_taps,
     phase_layout,
@@ -84,15 +85,21 @@ def max_pool_vjp(
     dy = _check_dy(dy, x, geo)
     n, c = x.shape[:2]
     dx = np.empty(x.shape, dtype=_F64)  # each plane zeroed or assigned by its slabs
-    # per output row of one plane: the maxima (and what computing them holds), per window
-    # its tap, a mask, its cell's index and dy in float64; then the gradient of the rows
-    # read, which the slab also reads
-    maxima, _ = reduce_bytes_per_row(geo, x.dtype, x.dtype)
+    # per output row of one plane: the larger of what the two searches hold (the input
+    # split by phase, and per window number its maximum, a mark, its rank and a mask; or
+    # the maxima and what computing them holds, and per window the same three), then per
+    # window its cell, its first cell and dy in float64, and the gradient of the rows read
+    itemsize, rows_out = x.dtype.itemsize, geo.out[0]
+    whole = phase_layout(x.shape[2:], geo.out, geo.kernel, geo.stride, geo.dilation,
+                         tuple(lo for lo, _ in geo.pads))
+    by_phase = -(-(math.prod(whole.shape) * itemsize + whole.length * (itemsize + 5))
+                 // rows_out)
+    windows = math.prod(geo.out[1:])
+    by_box = reduce_bytes_per_row(geo, x.dtype, x.dtype)[0] + windows * (itemsize + 5)
     read = geo.stride[0] * math.prod(geo.padded[1:])
-    temporaries = (maxima + math.prod(geo.out[1:]) * (x.dtype.itemsize + 2 + 1 + 8 + 8)
-                   + read * 8)
+    temporaries = max(by_phase, by_box) + windows * 24 + read * 8
     touched = temporaries + read * x.dtype.itemsize
-    for slab in plane_slabs(n, c, geo.out, temporaries, touched):
+    for slab in plane_slabs(n, c, geo.out, temporaries, touched, _ROUTING_SLAB_BYTES):
         rows = rows_read(x.shape[2], slab.rows, geo.kernel[0], geo.stride[0],
                          geo.dilation[0], geo.pads[0][0])
         part = x[slab.batch, slab.channels, rows]
@@ -114,6 +121,12 @@ def max_pool_vjp(
     return dx
 
 
+#: The data of one slab of :func:`max_pool_vjp`, at most: it makes some 40 passes over its
+#: windows, whose fixed cost per call larger slabs spread (measured: 4 MiB is faster
+#: than 1 and no slower than 8).
+_ROUTING_SLAB_BYTES = 4 * POOL_SLAB_BYTES
+
+
 def _routed_cells(x: np.ndarray, part: np.ndarray, geo: WindowGeometry, slab: PlaneSlab,
                   first: int) -> np.ndarray:
     """For each window of ``slab``, the flat index in ``part`` (the input rows the slab
@@ -126,18 +139,13 @@ def _routed_cells(x: np.ndarray, part: np.ndarray, geo: WindowGeometry, slab: Pl
     branch on every window.) :func:`_first_taps` finds the ranks, or
     :func:`_first_taps_by_box` where it cannot.
     """
-    shape = (*part.shape[:2], slab.rows.stop - slab.rows.start, *geo.out[1:])
     rank = _first_taps(part, geo, slab, first)
     if rank is None:
         rank = _first_taps_by_box(x, part, geo, slab, first)
-    _, offsets, origins = _routing_plan(geo, part.shape[2:], slab.rows.start,
-                                        slab.rows.stop, first)
-    cell = np.take(offsets[::-1], rank - 1).reshape(shape)  # rank r: tap count - r
-    del rank
+    by_rank, origins = _routing_plan(geo, part.shape[:2], part.shape[2:], slab.rows.start,
+                                     slab.rows.stop, first)[1:]
+    cell = np.take(by_rank, rank).reshape(origins.shape)
     cell += origins
-    planes = math.prod(part.shape[:2])
-    cell += (np.arange(planes, dtype=np.intp) * math.prod(part.shape[2:])).reshape(
-        (*part.shape[:2], *(1,) * (part.ndim - 2)))
     return cell
 
 
@@ -146,9 +154,8 @@ def _first_taps(part: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, first: i
     """The ranks of :func:`_routed_cells`, ``(planes, *out)``, from the input split by
     phase (:func:`reference.windows.phase_planes`), where every tap reads whole runs: the
     padding is the dtype's smallest value (``-inf`` for floats), so never a maximum, and
-    never equal to one unless a window's maximum is that smallest value. ``None`` where a
-    maximum is NaN or that value (or the dtype has no infinity), for
-    :func:`_first_taps_by_box` to do."""
+    never equal to one as long as no input cell holds that value. ``None`` where one
+    does, or a NaN (or the dtype has no infinity), for :func:`_first_taps_by_box`."""
     dtype = part.dtype
     if dtype.kind in "iu":
         fill: float | int = np.iinfo(dtype).min
@@ -156,32 +163,33 @@ def _first_taps(part: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, first: i
         fill = -np.inf
     else:  # ml_dtypes floats: not all have an infinity
         return None
+    if not part.min() > fill:  # (False for NaN too)
+        return None
     out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
     lo = (geo.pads[0][0] + first - slab.rows.start * geo.stride[0],
           *(lo for lo, _ in geo.pads[1:]))
     layout = phase_layout(part.shape[2:], out, geo.kernel, geo.stride, geo.dilation, lo)
     split = phase_planes(part, layout, fill)
     taps = list(phase_taps(split, layout))
-    best = np.empty(taps[0][1].shape, dtype=dtype)
+    numbers = (split.shape[0], out[0] * layout.pitch[0])  # whole rows of window numbers
+    best = np.empty(numbers, dtype=dtype)[:, :layout.length]
     if len(taps) == 1:
         best[...] = taps[0][1]
     else:
         np.maximum(taps[0][1], taps[1][1], out=best)
     for _, tap in taps[2:]:
         np.maximum(best, tap, out=best)
-    smallest = phase_windows(best, layout, out).min()
-    if not smallest > fill:  # (False for NaN too)
-        return None
     count = len(taps)
     mark_dtype = np.min_scalar_type(count)
-    rank = np.zeros(best.shape, dtype=mark_dtype)
+    ranks = np.zeros(numbers, dtype=mark_dtype)
+    rank = ranks[:, :layout.length]
     hit = np.empty(best.shape, dtype=bool)
     mark = np.empty(best.shape, dtype=mark_dtype)
     for number, tap in taps:
         np.equal(tap, best, out=hit)
         np.multiply(hit.view(np.uint8), mark_dtype.type(count - number), out=mark)
         np.maximum(rank, mark, out=rank)
-    return phase_windows(rank, layout, out)
+    return phase_windows(ranks, layout, out)
 
 
 def _first_taps_by_box(x: np.ndarray, part: np.ndarray, geo: WindowGeometry,
@@ -191,7 +199,8 @@ def _first_taps_by_box(x: np.ndarray, part: np.ndarray, geo: WindowGeometry,
     shape = (*part.shape[:2], slab.rows.stop - slab.rows.start, *geo.out[1:])
     best = reduce_slab(x, geo, slab, np.maximum, x.dtype, np.empty(shape, dtype=x.dtype))
     nan = part.dtype.kind not in "iu" and bool(np.isnan(best).any())
-    taps, _, _ = _routing_plan(geo, part.shape[2:], slab.rows.start, slab.rows.stop, first)
+    taps = _routing_plan(geo, part.shape[:2], part.shape[2:], slab.rows.start,
+                         slab.rows.stop, first)[0]
     count = math.prod(geo.kernel)
     mark_dtype = np.min_scalar_type(count)
     rank = np.zeros(shape, dtype=mark_dtype)  # every window gets a mark: it has a maximum
@@ -208,16 +217,18 @@ def _first_taps_by_box(x: np.ndarray, part: np.ndarray, geo: WindowGeometry,
     return rank
 
 
-@functools.lru_cache(maxsize=64)
-def _routing_plan(geo: WindowGeometry, sizes: tuple[int, ...], start: int, stop: int,
-                  first: int) -> tuple[tuple[tuple[int, tuple[slice, ...], tuple[slice, ...]],
-                                             ...], np.ndarray, np.ndarray]:
-    """For the windows of output rows ``[start, stop)`` over input rows from ``first``
-    (``sizes``: the spatial sizes of those rows): every tap that reads input cells for
-    some of them, in row-major order (its number, the box of windows, relative to
-    ``start``, and the box of cells, relative to ``first``; :func:`input_taps` in every
-    dimension); each tap's place in a window, and each window's first cell (maybe in the
-    padding), as flat indices in a plane of ``sizes``."""
+@functools.lru_cache(maxsize=16)
+def _routing_plan(geo: WindowGeometry, lead: tuple[int, ...], sizes: tuple[int, ...],
+                  start: int, stop: int, first: int
+                  ) -> tuple[tuple[tuple[int, tuple[slice, ...], tuple[slice, ...]], ...],
+                             np.ndarray, np.ndarray]:
+    """For the windows of output rows ``[start, stop)`` of ``lead`` (batch items,
+    channels) planes over input rows from ``first`` (``sizes``: the spatial sizes of those
+    rows): every tap that reads input cells for some of them, in row-major order (its
+    number, the box of windows, relative to ``start``, and the box of cells, relative to
+    ``first``; :func:`input_taps` in every dimension); each tap's place in a window as a
+    flat index, by rank (``taps - number``; rank 0 is no tap), and each window's first
+    cell (maybe in the padding) as a flat index among the planes' cells."""
     nd = len(sizes)
     per_axis = []
     for axis, size in enumerate(sizes):
@@ -241,9 +252,11 @@ def _routing_plan(geo: WindowGeometry, sizes: tuple[int, ...], start: int, stop:
         lo = geo.pads[axis][0] + (first if axis == 0 else 0)
         origins = np.add.outer(origins, (np.arange(begin, end) * geo.stride[axis] - lo)
                                * step[axis])
-    offsets, origins = np.ravel(offsets).astype(np.intp), np.asarray(origins, dtype=np.intp)
-    offsets.flags.writeable = origins.flags.writeable = False
-    return tuple(taps), offsets, origins
+    by_rank = np.concatenate(([0], np.ravel(offsets)[::-1])).astype(np.intp)
+    planes = (np.arange(math.prod(lead)) * math.prod(sizes)).reshape(*lead, *(1,) * nd)
+    origins = (planes + np.asarray(origins)).astype(np.intp)
+    by_rank.flags.writeable = origins.flags.writeable = False
+    return tuple(taps), by_rank, origins
 
 
 def avg_pool_vjp(

@@ -111,10 +111,10 @@ class PlaneSlab:
     rows: slice
 
 
-def plane_slabs(n: int, c: int, out: Sequence[int], bytes_per_row: int, touched_per_row: int
-                ) -> Iterator[PlaneSlab]:
+def plane_slabs(n: int, c: int, out: Sequence[int], bytes_per_row: int, touched_per_row: int,
+                cache: int = POOL_SLAB_BYTES) -> Iterator[PlaneSlab]:
     """Split ``n`` batch items × ``c`` channels × ``out[0]`` output rows into pieces whose
-    temporaries fit the budget and whose data fit :data:`POOL_SLAB_BYTES`.
+    temporaries fit the budget and whose data fit ``cache`` bytes.
 
     Per output row of one plane (one channel of one batch item), ``bytes_per_row`` is the
     temporary memory the piece needs, ``touched_per_row`` all the memory it reads or
@@ -126,7 +126,7 @@ def plane_slabs(n: int, c: int, out: Sequence[int], bytes_per_row: int, touched_
         return
     usable = _budget - UFUNC_BUFFERS
     rows_fit = max(1, min(usable // max(bytes_per_row, 1),
-                          POOL_SLAB_BYTES // max(touched_per_row, 1)))
+                          cache // max(touched_per_row, 1)))
     planes = rows_fit // out[0]
     if planes >= c:
         per_batch = _even_step(n, planes // c)
@@ -393,12 +393,19 @@ def phase_planes(part: np.ndarray, layout: PhaseLayout, fill: float | int,
     ``dtype`` (default its own), the cells no input is at filled with ``fill``; shape
     ``(N * C, phases, prod(E))``, the last axis each phase's entries in C order."""
     planes = math.prod(part.shape[:2])
-    split = np.full((planes, *layout.shape), fill, dtype=part.dtype if dtype is None else dtype)
+    split = np.empty((planes, *layout.shape), dtype=part.dtype if dtype is None else dtype)
     flat = part.reshape(planes, *part.shape[2:])
     lead = (slice(None),)
     for number, box, cells in layout.copies:
-        if all(b.stop > b.start for b in box):
-            split[(*lead, number, *box)] = flat[(*lead, *cells)]
+        phase = split[:, number]
+        if not all(b.stop > b.start for b in box):
+            phase[...] = fill
+            continue
+        phase[(*lead, *box)] = flat[(*lead, *cells)]
+        for axis, b in enumerate(box):  # the rest: before and after the box
+            for border in (slice(0, b.start), slice(b.stop, phase.shape[1 + axis])):
+                if border.start < border.stop:
+                    phase[(*lead, *(slice(None),) * axis, border)] = fill
     return split.reshape(planes, layout.shape[0], -1)
 
 
@@ -412,10 +419,9 @@ def phase_taps(split: np.ndarray, layout: PhaseLayout
 
 def phase_windows(values: np.ndarray, layout: PhaseLayout, out: Sequence[int]
                   ) -> np.ndarray:
-    """The real windows of ``values`` (``(planes, >= L)``, one per window number):
-    a view ``(planes, *out)``."""
+    """The real windows of ``values``, ``(planes, n)`` with one value per window number
+    (``n >= out[0] * pitch[0]``; the first ``L`` are the windows): a view
+    ``(planes, *out)``."""
     planes = values.shape[0]
-    pitch = layout.pitch
-    return np.lib.stride_tricks.as_strided(
-        values, shape=(planes, *out),
-        strides=(values.strides[0], *(p * values.strides[1] for p in pitch)))
+    grid = values[:, :out[0] * layout.pitch[0]].reshape(planes, out[0], *layout.shape[2:])
+    return grid[(slice(None), slice(None), *(slice(0, o) for o in out[1:]))]
