@@ -162,9 +162,11 @@ def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, combine: np
 def avg_divisor(geo: WindowGeometry, in_sizes: tuple[int, ...], count_include_pad: bool
                 ) -> np.ndarray:
     """The average's divisor of every output position (one channel): the product of the
-    per-dimension :func:`reference.cells_counted`."""
+    per-dimension :func:`reference.cells_counted`, in float64 (exact: a count), so that
+    dividing by it casts nothing."""
     return functools.reduce(np.multiply.outer,
-                            cells_counted(geo, in_sizes, bool(count_include_pad)))
+                            cells_counted(geo, in_sizes, bool(count_include_pad))
+                            ).astype(_F64)
 
 
 def reduce_axis(a: np.ndarray, dst: np.ndarray, axis: int,

@@ -13,7 +13,6 @@ from reference._validate import check_array
 from reference.padding import WindowGeometry
 from reference.pool import avg_divisor, pool_geometry, reduce_bytes_per_row, reduce_slab
 from reference.windows import (
-    POOL_SLAB_BYTES,
     PlaneSlab,
     input_taps,
     phase_layout,
@@ -124,7 +123,7 @@ def max_pool_vjp(
 #: The data of one slab of :func:`max_pool_vjp`, at most: it makes some 40 passes over its
 #: windows, whose fixed cost per call larger slabs spread (measured: 4 MiB is faster
 #: than 1 and no slower than 8).
-_ROUTING_SLAB_BYTES = 4 * POOL_SLAB_BYTES
+_ROUTING_SLAB_BYTES = 4 * 2**20
 
 
 def _routed_cells(x: np.ndarray, part: np.ndarray, geo: WindowGeometry, slab: PlaneSlab,

@@ -112,9 +112,10 @@ class PlaneSlab:
 
 
 def plane_slabs(n: int, c: int, out: Sequence[int], bytes_per_row: int, touched_per_row: int,
-                cache: int = POOL_SLAB_BYTES) -> Iterator[PlaneSlab]:
+                cache: int | None = None) -> Iterator[PlaneSlab]:
     """Split ``n`` batch items × ``c`` channels × ``out[0]`` output rows into pieces whose
-    temporaries fit the budget and whose data fit ``cache`` bytes.
+    temporaries fit the budget and whose data fit ``cache`` bytes (default
+    :data:`POOL_SLAB_BYTES`).
 
     Per output row of one plane (one channel of one batch item), ``bytes_per_row`` is the
     temporary memory the piece needs, ``touched_per_row`` all the memory it reads or
@@ -125,6 +126,7 @@ def plane_slabs(n: int, c: int, out: Sequence[int], bytes_per_row: int, touched_
     if n == 0 or c == 0:  # an empty input: nothing to compute
         return
     usable = _budget - UFUNC_BUFFERS
+    cache = POOL_SLAB_BYTES if cache is None else cache
     rows_fit = max(1, min(usable // max(bytes_per_row, 1),
                           cache // max(touched_per_row, 1)))
     planes = rows_fit // out[0]
