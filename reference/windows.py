@@ -1,12 +1,17 @@
 """The windows, and the memory budget that bounds their temporaries.
 
-One geometry, read two ways, in 1-D, 2-D and 3-D alike. :func:`sliding_windows` returns a
-strided (copy-free) view ``(N, C, *out, *kernel)`` of a padded input: all the taps at once,
-what the convolution's im2col copies (its gradient scatters back over :func:`tap_slices`).
-:func:`input_taps` gives the same windows one tap and one dimension at a time, without
-building the padding: the poolings reduce over it, and their gradients add into it.
-Large inputs are processed in slabs (:func:`slabs`) over the batch and the first spatial
-dimension, so that no temporary exceeds the budget whatever the input size.
+One geometry, read three ways, in 1-D, 2-D and 3-D alike. :func:`sliding_windows` returns
+a strided (copy-free) view ``(N, C, *out, *kernel)`` of a padded input: all the taps at
+once, what the convolution's im2col copies (its gradient scatters back over
+:func:`tap_slices`). :func:`input_taps` gives the same windows one tap and one dimension
+at a time, without building the padding: the poolings reduce over it, and their gradients
+add into it. :func:`phase_planes` copies an input split by stride phase, padding
+included, where every tap reads one contiguous run for all the windows: the max-pool
+gradient searches each window's first maximum there.
+Large inputs are processed in slabs, so that no temporary exceeds the budget whatever the
+input size: the convolution's (:func:`slabs`) over the batch and the first spatial
+dimension, the poolings' (:func:`plane_slabs`) over planes (a channel of a batch item)
+and the first spatial dimension, small enough to stay in a core's cache.
 """
 
 from __future__ import annotations
