@@ -109,17 +109,23 @@ def reduce_bytes_per_row(geo: WindowGeometry, in_dtype: np.dtype, dtype: np.dtyp
 
 @functools.lru_cache(maxsize=256)
 def axis_plan(size: int, start: int, stop: int, kernel: int, stride: int, dilation: int,
-              lo: int) -> tuple[tuple[tuple[int, slice, slice], ...], np.ndarray]:
-    """Along one spatial dimension: :func:`reference.windows.input_taps` of outputs
-    ``[start, stop)``, and those of the outputs (relative to ``start``) whose window holds
-    padding (fewer taps than ``kernel`` read the input)."""
-    taps = tuple(input_taps(size, start, stop, kernel, stride, dilation, lo))
+              lo: int) -> tuple[tuple[Step, ...], tuple[slice, ...]]:
+    """Along one spatial dimension: the :func:`axis_steps` of the
+    :func:`reference.windows.input_taps` of outputs ``[start, stop)``, and the runs of
+    outputs (relative to ``start``) whose window holds padding (fewer taps than ``kernel``
+    read the input)."""
+    taps = input_taps(size, start, stop, kernel, stride, dilation, lo)
     counts = np.zeros(stop - start, dtype=np.intp)
     for _, outputs, _ in taps:
         counts[outputs] += 1
-    padded = np.flatnonzero(counts < kernel)
-    padded.flags.writeable = False
-    return taps, padded
+    padded = np.flatnonzero(counts < kernel).tolist()
+    runs: list[slice] = []
+    for o in padded:
+        if runs and runs[-1].stop == o:
+            runs[-1] = slice(runs[-1].start, o + 1)
+        else:
+            runs.append(slice(o, o + 1))
+    return axis_steps(taps), tuple(runs)
 
 
 def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, combine: np.ufunc,
@@ -148,13 +154,14 @@ def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, combine: np
     for axis in range(nd):
         start, stop = (rows.start, rows.stop) if axis == 0 else (0, geo.out[axis])
         lo = geo.pads[axis][0] + (first if axis == 0 else 0)
-        taps, padded = axis_plan(reduced.shape[2 + axis], start, stop, geo.kernel[axis],
-                                 geo.stride[axis], geo.dilation[axis], lo)
+        steps, padded = axis_plan(reduced.shape[2 + axis], start, stop, geo.kernel[axis],
+                                  geo.stride[axis], geo.dilation[axis], lo)
         shape = (*reduced.shape[:2 + axis], stop - start, *reduced.shape[3 + axis:])
         into = dst if axis == nd - 1 else np.empty(shape, dtype=dtype)
-        reduce_axis(reduced, into, axis, taps, combine)
-        if zero_padding and padded.size:
-            into[(slice(None),) * (2 + axis) + (padded,)] += 0.0
+        reduce_axis(reduced, into, axis, steps, combine)
+        if zero_padding:
+            for run in padded:
+                into[(slice(None),) * (2 + axis) + (run,)] += 0.0
         reduced = into
     return reduced
 
@@ -169,48 +176,68 @@ def avg_divisor(geo: WindowGeometry, in_sizes: tuple[int, ...], count_include_pa
                             ).astype(_F64)
 
 
-def reduce_axis(a: np.ndarray, dst: np.ndarray, axis: int,
-                 taps: Sequence[tuple[int, slice, slice]], combine: np.ufunc) -> None:
-    """``combine``-reduce ``a`` along spatial dimension ``axis`` into ``dst``, the taps of
-    each output in order (from :func:`reference.windows.input_taps`): its first two taps
-    combined (or its one tap copied), then the next ones combined.
+#: One operation of :func:`reduce_axis`: ``"both"`` combines two taps of the input,
+#: ``"copy"`` copies one, ``"add"`` combines the result so far with one; the input's cells
+#: (or ``None``), the input's cells (or ``None``), the outputs (slices along the axis).
+Step = tuple[str, slice | None, slice | None, slice]
+
+
+def reduce_axis(a: np.ndarray, dst: np.ndarray, axis: int, steps: Sequence[Step],
+                combine: np.ufunc) -> None:
+    """``combine``-reduce ``a`` along spatial dimension ``axis`` into ``dst`` by the
+    ``steps`` of :func:`axis_steps`."""
+    lead = (slice(None),) * (2 + axis)
+    for kind, first, second, outputs in steps:
+        into = dst[(*lead, outputs)]
+        if kind == "copy":
+            into[...] = a[(*lead, first)]
+        elif kind == "both":
+            combine(a[(*lead, first)], a[(*lead, second)], out=into)
+        else:
+            combine(into, a[(*lead, second)], out=into)
+
+
+def axis_steps(taps: Sequence[tuple[int, slice, slice]]) -> tuple[Step, ...]:
+    """The operations that reduce one spatial dimension, the taps of each output in order
+    (from :func:`reference.windows.input_taps`): its first two taps combined (or its one
+    tap copied), then the next ones combined into it.
 
     The outputs of a tap are an interval that starts and ends no later than those of the
     taps before it; ``held`` is where the outputs that have a value begin."""
-    lead = (slice(None),) * (2 + axis)
 
-    def src(i: int, lo: int, hi: int) -> np.ndarray:
+    def src(i: int, lo: int, hi: int) -> slice:  # the cells tap i reads for [lo, hi)
         _, outputs, cells = taps[i]
-        return a[(*lead, cells)][(*lead, slice(lo - outputs.start, hi - outputs.start))]
+        step = cells.step
+        begin = cells.start + (lo - outputs.start) * step
+        return slice(begin, begin + (hi - lo - 1) * step + 1, step)
 
-    def into(lo: int, hi: int) -> np.ndarray:
-        return dst[(*lead, slice(lo, hi))]
-
+    steps: list[Step] = []
     first = taps[0][1]
     if len(taps) == 1:
-        into(first.start, first.stop)[...] = src(0, first.start, first.stop)
-        return
+        return (("copy", src(0, first.start, first.stop), None, first),)
     second = taps[1][1]
     assert second.start <= first.start and second.stop <= first.stop
     if first.start < second.stop:  # outputs of both
-        combine(src(0, first.start, second.stop), src(1, first.start, second.stop),
-                out=into(first.start, second.stop))
+        steps.append(("both", src(0, first.start, second.stop),
+                      src(1, first.start, second.stop), slice(first.start, second.stop)))
     only = max(second.stop, first.start)
     if only < first.stop:  # of the first tap only
-        into(only, first.stop)[...] = src(0, only, first.stop)
+        steps.append(("copy", src(0, only, first.stop), None, slice(only, first.stop)))
     only = min(first.start, second.stop)
     if second.start < only:  # of the second only: it is their first
-        into(second.start, only)[...] = src(1, second.start, only)
+        steps.append(("copy", src(1, second.start, only), None, slice(second.start, only)))
     held = second.start
     for i in range(2, len(taps)):
         outputs = taps[i][1]
         split = min(max(held, outputs.start), outputs.stop)
         if outputs.start < split:  # their first tap
-            into(outputs.start, split)[...] = src(i, outputs.start, split)
+            steps.append(("copy", src(i, outputs.start, split), None,
+                          slice(outputs.start, split)))
         if split < outputs.stop:
-            old = into(split, outputs.stop)
-            combine(old, src(i, split, outputs.stop), out=old)
+            steps.append(("add", None, src(i, split, outputs.stop),
+                          slice(split, outputs.stop)))
         held = min(held, outputs.start)
+    return tuple(steps)
 
 
 def max_pool(
