@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from reference._validate import check_input
 from reference.padding import WindowGeometry, cells_counted, window_geometry
-from reference.windows import Slab, input_taps, rows_read, slabs
+from reference.windows import PlaneSlab, input_taps, plane_slabs, rows_read
 
 _F64 = np.dtype(np.float64)
 
@@ -80,8 +81,9 @@ def _reduce_windows(x: np.ndarray, geo: WindowGeometry, dtype: np.dtype, combine
     """
     n, c = x.shape[:2]
     y = np.empty((n, c, *geo.out), dtype=dtype)
-    for slab in slabs(n, geo.out, reduce_bytes_per_row(geo, c, x.dtype, dtype)):
-        reduced = reduce_slab(x, geo, slab, combine, dtype, y[slab.batch, :, slab.rows],
+    for slab in plane_slabs(n, c, geo.out, *reduce_bytes_per_row(geo, x.dtype, dtype)):
+        reduced = reduce_slab(x, geo, slab, combine, dtype,
+                              y[slab.batch, slab.channels, slab.rows],
                               zero_padding=divisor is not None)
         if divisor is not None:
             reduced /= divisor[slab.rows]
@@ -89,19 +91,44 @@ def _reduce_windows(x: np.ndarray, geo: WindowGeometry, dtype: np.dtype, combine
     return y
 
 
-def reduce_bytes_per_row(geo: WindowGeometry, c: int, in_dtype: np.dtype, dtype: np.dtype
-                         ) -> int:
-    """Temporaries of :func:`reduce_slab` per output row and batch item: the result of
-    every pass but the last (which goes to its destination), and the input rows converted
-    to ``dtype`` if ``in_dtype`` differs."""
+def reduce_bytes_per_row(geo: WindowGeometry, in_dtype: np.dtype, dtype: np.dtype
+                         ) -> tuple[int, int]:
+    """Per output row of one plane, the temporaries of :func:`reduce_slab` (the result of
+    every pass but the last, which goes to its destination, and the input rows converted
+    to ``dtype`` if ``in_dtype`` differs), and all the memory it touches (those, the
+    input rows it reads and its result)."""
     nd = len(geo.out)
     passes = [math.prod((*geo.out[1:axis + 1], *geo.padded[axis + 1:]))
               for axis in range(nd - 1)]
-    converted = math.prod(geo.padded[1:]) * geo.stride[0] if in_dtype != dtype else 0
-    return dtype.itemsize * c * (converted + sum(passes))
+    read = math.prod(geo.padded[1:]) * geo.stride[0]
+    converted = read if in_dtype != dtype else 0
+    temporaries = dtype.itemsize * (converted + sum(passes))
+    return temporaries, (temporaries + in_dtype.itemsize * read
+                         + dtype.itemsize * math.prod(geo.out[1:]))
 
 
-def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: Slab, combine: np.ufunc,
+@functools.lru_cache(maxsize=256)
+def axis_plan(size: int, start: int, stop: int, kernel: int, stride: int, dilation: int,
+              lo: int) -> tuple[tuple[Step, ...], tuple[slice, ...]]:
+    """Along one spatial dimension: the :func:`axis_steps` of the
+    :func:`reference.windows.input_taps` of outputs ``[start, stop)``, and the runs of
+    outputs (relative to ``start``) whose window holds padding (fewer taps than ``kernel``
+    read the input)."""
+    taps = input_taps(size, start, stop, kernel, stride, dilation, lo)
+    counts = np.zeros(stop - start, dtype=np.intp)
+    for _, outputs, _ in taps:
+        counts[outputs] += 1
+    padded = np.flatnonzero(counts < kernel).tolist()
+    runs: list[slice] = []
+    for o in padded:
+        if runs and runs[-1].stop == o:
+            runs[-1] = slice(runs[-1].start, o + 1)
+        else:
+            runs.append(slice(o, o + 1))
+    return axis_steps(taps), tuple(runs)
+
+
+def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, combine: np.ufunc,
                 dtype: np.dtype, dst: np.ndarray, *, zero_padding: bool = False
                 ) -> np.ndarray:
     """``combine``-reduce the windows of ``slab`` over their input cells, in ``dtype``,
@@ -120,25 +147,21 @@ def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: Slab, combine: np.ufun
     # the input rows the slab reads, in dtype (a view if x has it)
     read = rows_read(x.shape[2], rows, geo.kernel[0], geo.stride[0], geo.dilation[0],
                      geo.pads[0][0])
-    first, reduced = read.start, x[slab.batch, :, read]
+    first, reduced = read.start, x[slab.batch, slab.channels, read]
     if reduced.dtype != dtype:
         reduced = reduced.astype(dtype)
     nd = len(geo.out)
     for axis in range(nd):
         start, stop = (rows.start, rows.stop) if axis == 0 else (0, geo.out[axis])
         lo = geo.pads[axis][0] + (first if axis == 0 else 0)
-        taps = input_taps(reduced.shape[2 + axis], start, stop, geo.kernel[axis],
-                          geo.stride[axis], geo.dilation[axis], lo)
+        steps, padded = axis_plan(reduced.shape[2 + axis], start, stop, geo.kernel[axis],
+                                  geo.stride[axis], geo.dilation[axis], lo)
         shape = (*reduced.shape[:2 + axis], stop - start, *reduced.shape[3 + axis:])
         into = dst if axis == nd - 1 else np.empty(shape, dtype=dtype)
-        _reduce_axis(reduced, into, axis, taps, combine)
+        reduce_axis(reduced, into, axis, steps, combine)
         if zero_padding:
-            counts = np.zeros(stop - start, dtype=np.intp)
-            for _, outputs, _ in taps:
-                counts[outputs] += 1
-            padded = np.flatnonzero(counts < geo.kernel[axis])
-            if padded.size:
-                into[(slice(None),) * (2 + axis) + (padded,)] += 0.0
+            for run in padded:
+                into[(slice(None),) * (2 + axis) + (run,)] += 0.0
         reduced = into
     return reduced
 
@@ -146,53 +169,75 @@ def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: Slab, combine: np.ufun
 def avg_divisor(geo: WindowGeometry, in_sizes: tuple[int, ...], count_include_pad: bool
                 ) -> np.ndarray:
     """The average's divisor of every output position (one channel): the product of the
-    per-dimension :func:`reference.cells_counted`."""
+    per-dimension :func:`reference.cells_counted`, in float64 (exact: a count), so that
+    dividing by it casts nothing."""
     return functools.reduce(np.multiply.outer,
-                            cells_counted(geo, in_sizes, bool(count_include_pad)))
+                            cells_counted(geo, in_sizes, bool(count_include_pad))
+                            ).astype(_F64)
 
 
-def _reduce_axis(a: np.ndarray, dst: np.ndarray, axis: int,
-                 taps: list[tuple[int, slice, slice]], combine: np.ufunc) -> None:
-    """``combine``-reduce ``a`` along spatial dimension ``axis`` into ``dst``, the taps of
-    each output in order (from :func:`reference.windows.input_taps`): its first two taps
-    combined (or its one tap copied), then the next ones combined.
+#: One operation of :func:`reduce_axis`: ``"both"`` combines two taps of the input,
+#: ``"copy"`` copies one, ``"add"`` combines the result so far with one; the input's cells
+#: (or ``None``), the input's cells (or ``None``), the outputs (slices along the axis).
+Step = tuple[str, slice | None, slice | None, slice]
+
+
+def reduce_axis(a: np.ndarray, dst: np.ndarray, axis: int, steps: Sequence[Step],
+                combine: np.ufunc) -> None:
+    """``combine``-reduce ``a`` along spatial dimension ``axis`` into ``dst`` by the
+    ``steps`` of :func:`axis_steps`."""
+    lead = (slice(None),) * (2 + axis)
+    for kind, first, second, outputs in steps:
+        into = dst[(*lead, outputs)]
+        if kind == "copy":
+            into[...] = a[(*lead, first)]
+        elif kind == "both":
+            combine(a[(*lead, first)], a[(*lead, second)], out=into)
+        else:
+            combine(into, a[(*lead, second)], out=into)
+
+
+def axis_steps(taps: Sequence[tuple[int, slice, slice]]) -> tuple[Step, ...]:
+    """The operations that reduce one spatial dimension, the taps of each output in order
+    (from :func:`reference.windows.input_taps`): its first two taps combined (or its one
+    tap copied), then the next ones combined into it.
 
     The outputs of a tap are an interval that starts and ends no later than those of the
     taps before it; ``held`` is where the outputs that have a value begin."""
-    lead = (slice(None),) * (2 + axis)
 
-    def src(i: int, lo: int, hi: int) -> np.ndarray:
+    def src(i: int, lo: int, hi: int) -> slice:  # the cells tap i reads for [lo, hi)
         _, outputs, cells = taps[i]
-        return a[(*lead, cells)][(*lead, slice(lo - outputs.start, hi - outputs.start))]
+        step = cells.step
+        begin = cells.start + (lo - outputs.start) * step
+        return slice(begin, begin + (hi - lo - 1) * step + 1, step)
 
-    def into(lo: int, hi: int) -> np.ndarray:
-        return dst[(*lead, slice(lo, hi))]
-
+    steps: list[Step] = []
     first = taps[0][1]
     if len(taps) == 1:
-        into(first.start, first.stop)[...] = src(0, first.start, first.stop)
-        return
+        return (("copy", src(0, first.start, first.stop), None, first),)
     second = taps[1][1]
     assert second.start <= first.start and second.stop <= first.stop
     if first.start < second.stop:  # outputs of both
-        combine(src(0, first.start, second.stop), src(1, first.start, second.stop),
-                out=into(first.start, second.stop))
+        steps.append(("both", src(0, first.start, second.stop),
+                      src(1, first.start, second.stop), slice(first.start, second.stop)))
     only = max(second.stop, first.start)
     if only < first.stop:  # of the first tap only
-        into(only, first.stop)[...] = src(0, only, first.stop)
+        steps.append(("copy", src(0, only, first.stop), None, slice(only, first.stop)))
     only = min(first.start, second.stop)
     if second.start < only:  # of the second only: it is their first
-        into(second.start, only)[...] = src(1, second.start, only)
+        steps.append(("copy", src(1, second.start, only), None, slice(second.start, only)))
     held = second.start
     for i in range(2, len(taps)):
         outputs = taps[i][1]
         split = min(max(held, outputs.start), outputs.stop)
         if outputs.start < split:  # their first tap
-            into(outputs.start, split)[...] = src(i, outputs.start, split)
+            steps.append(("copy", src(i, outputs.start, split), None,
+                          slice(outputs.start, split)))
         if split < outputs.stop:
-            old = into(split, outputs.stop)
-            combine(old, src(i, split, outputs.stop), out=old)
+            steps.append(("add", None, src(i, split, outputs.stop),
+                          slice(split, outputs.stop)))
         held = min(held, outputs.start)
+    return tuple(steps)
 
 
 def max_pool(

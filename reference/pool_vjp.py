@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import Any
@@ -10,8 +11,17 @@ import numpy as np
 
 from reference._validate import check_array
 from reference.padding import WindowGeometry
-from reference.pool import avg_divisor, pool_geometry
-from reference.windows import Slab, input_taps, rows_read, slabs
+from reference.pool import avg_divisor, pool_geometry, reduce_bytes_per_row, reduce_slab
+from reference.windows import (
+    PlaneSlab,
+    input_taps,
+    phase_layout,
+    phase_planes,
+    phase_taps,
+    phase_windows,
+    plane_slabs,
+    rows_read,
+)
 
 _F64 = np.dtype(np.float64)
 
@@ -73,173 +83,179 @@ def max_pool_vjp(
                            ceil_mode=ceil_mode)
     dy = _check_dy(dy, x, geo)
     n, c = x.shape[:2]
-    dx = np.empty(x.shape, dtype=_F64)  # each batch item zeroed by its first slab
-    taps = math.prod(geo.kernel)
-    tap_dtype = np.min_scalar_type(taps)
-    # per output row, the larger of what the two stages hold at once: the input rows read,
-    # split by phase, and per window its maximum, its tap (twice), a mask and the NaN
-    # pass's three; then the gradient of those rows, and per window its tap, its cell and
-    # dy in float64
-    input_rows = c * math.prod(geo.padded[1:]) * geo.stride[0]
-    windows = c * math.prod(geo.out[1:])
-    bytes_per_row = max(
-        input_rows * x.dtype.itemsize + windows * (x.dtype.itemsize + 2 * tap_dtype.itemsize
-                                                   + 4),
-        input_rows * 8 + windows * (tap_dtype.itemsize + 8 + 8))
-    for slab in slabs(n, geo.out, bytes_per_row):
-        arg = _first_maxima(x, geo, slab, tap_dtype)
-        rows, cell = _routed_cells(arg, x.shape, geo, slab)
-        del arg
-        weights = np.asarray(dy[slab.batch, :, slab.rows], dtype=_F64).reshape(-1)
-        part = np.bincount(cell.reshape(-1), weights=weights, minlength=math.prod(
-            (slab.batch.stop - slab.batch.start, *x.shape[1:2], rows.stop - rows.start,
-             *x.shape[3:])))
+    dx = np.empty(x.shape, dtype=_F64)  # each plane zeroed or assigned by its slabs
+    # per output row of one plane: the larger of what the two searches hold (the input
+    # split by phase, and per window number its maximum, a mark, its rank and a mask; or
+    # the maxima and what computing them holds, and per window the same three), then per
+    # window its cell, its first cell and dy in float64, and the gradient of the rows read
+    itemsize, rows_out = x.dtype.itemsize, geo.out[0]
+    whole = phase_layout(x.shape[2:], geo.out, geo.kernel, geo.stride, geo.dilation,
+                         tuple(lo for lo, _ in geo.pads))
+    by_phase = -(-(math.prod(whole.shape) * itemsize + whole.length * (itemsize + 5))
+                 // rows_out)
+    windows = math.prod(geo.out[1:])
+    by_box = reduce_bytes_per_row(geo, x.dtype, x.dtype)[0] + windows * (itemsize + 5)
+    read = geo.stride[0] * math.prod(geo.padded[1:])
+    temporaries = max(by_phase, by_box) + windows * 24 + read * 8
+    touched = temporaries + read * x.dtype.itemsize
+    for slab in plane_slabs(n, c, geo.out, temporaries, touched, _ROUTING_SLAB_BYTES):
+        rows = rows_read(x.shape[2], slab.rows, geo.kernel[0], geo.stride[0],
+                         geo.dilation[0], geo.pads[0][0])
+        part = x[slab.batch, slab.channels, rows]
+        cell = _routed_cells(x, part, geo, slab, rows.start)
+        weights = np.asarray(dy[slab.batch, slab.channels, slab.rows], dtype=_F64)
+        grad = np.bincount(cell.reshape(-1), weights=weights.reshape(-1),
+                           minlength=part.size).reshape(part.shape)
         del cell, weights
-        into = dx[slab.batch, :, rows]
-        if slab.rows == slice(0, geo.out[0]):  # whole batch items: nothing to add to
-            into[...] = part.reshape(into.shape)
-            dx[slab.batch, :, :rows.start] = 0  # rows no window reads
-            dx[slab.batch, :, rows.stop:] = 0
+        planes = dx[slab.batch, slab.channels]
+        if slab.rows == slice(0, geo.out[0]):  # whole planes: nothing to add to
+            planes[:, :, rows] = grad
+            planes[:, :, :rows.start] = 0  # rows no window reads
+            planes[:, :, rows.stop:] = 0
         else:
             if slab.rows.start == 0:
-                dx[slab.batch] = 0
-            into += part.reshape(into.shape)
-        del part  # free this slab's temporaries before the next is built
+                planes[...] = 0
+            planes[:, :, rows] += grad
+        del grad  # free this slab's temporaries before the next is built
     return dx
 
 
-def _first_maxima(x: np.ndarray, geo: WindowGeometry, slab: Slab, tap_dtype: np.dtype
-                  ) -> np.ndarray:
-    """Row-major number of the tap each window of ``slab`` routes to: its first NaN, else
-    its first maximum; its first input cell where no cell beats the smallest value (all
-    ``-inf``, say). Padding is no tap: it absorbs nothing.
-
-    Taps are read from the input split by phase (:func:`_phases`), where each is a
-    contiguous block."""
-    taps = _window_taps(x.shape[2:], geo, slab)
-    phases, first = _phases(x, geo, slab)
-    views = []
-    for _, outputs, cells in taps:
-        phase, at = [], []
-        for axis, (cell, s) in enumerate(zip(cells, geo.stride, strict=True)):
-            start = cell.start - (first if axis == 0 else 0)
-            count = outputs[2 + axis].stop - outputs[2 + axis].start
-            phase.append(start % s)
-            at.append(slice(start // s, start // s + count))
-        views.append(phases[tuple(phase)][(slice(None), slice(None), *at)])
-    arg, best = _sweep(taps, views, geo, slab, tap_dtype, nan=False)
-    if x.dtype.kind not in "iu" and np.isnan(best).any():
-        # a maximum is NaN exactly where its window holds NaN: go again, NaN first
-        arg, best = _sweep(taps, views, geo, slab, tap_dtype, nan=True)
-    return arg
+#: The data of one slab of :func:`max_pool_vjp`, at most: it makes some 40 passes over its
+#: windows, whose fixed cost per call larger slabs spread (measured: 4 MiB is faster
+#: than 1 and no slower than 8).
+_ROUTING_SLAB_BYTES = 4 * 2**20
 
 
-def _sweep(taps: list[tuple[int, tuple[slice, ...], tuple[slice, ...]]],
-           views: list[np.ndarray], geo: WindowGeometry, slab: Slab, tap_dtype: np.dtype,
-           nan: bool) -> tuple[np.ndarray, np.ndarray]:
-    """One pass over the taps in order for :func:`_first_maxima` (NaN first only if
-    ``nan``): the tap numbers, and the maxima."""
-    dtype = views[0].dtype
-    shape = (*views[0].shape[:2], slab.rows.stop - slab.rows.start, *geo.out[1:])
-    best = np.full(shape, np.iinfo(dtype).min if dtype.kind in "iu" else -np.inf,
-                   dtype=dtype)
-    arg = np.empty(shape, dtype=tap_dtype)
-    arg[...] = _first_input_tap(geo, slab)  # where no cell is strictly above the smallest
-    better = np.empty(shape, dtype=bool)
-    numbered = np.empty(shape, dtype=tap_dtype)
-    for (number, outputs, _), tap in zip(taps, views, strict=True):
-        hit, most = better[outputs], best[outputs]
-        np.greater(tap, most, out=hit)  # strictly: ties keep the first
-        if nan:  # the first NaN wins, and stays
-            hit |= np.isnan(tap) & ~np.isnan(most)
-        # taps come in increasing number: the last better tap is the largest number
-        np.multiply(hit, tap_dtype.type(number), out=numbered[outputs])
-        np.maximum(arg[outputs], numbered[outputs], out=arg[outputs])
-        np.maximum(most, tap, out=most)
-    return arg, best
+def _routed_cells(x: np.ndarray, part: np.ndarray, geo: WindowGeometry, slab: PlaneSlab,
+                  first: int) -> np.ndarray:
+    """For each window of ``slab``, the flat index in ``part`` (the input rows the slab
+    reads, from row ``first``) of the cell its gradient goes to: its first NaN, else its
+    first maximum, in row-major tap order; padding is no tap.
+
+    The windows' maxima come first; then every tap marks the windows where it holds the
+    maximum with its rank from the end, ``taps - number``: the largest mark of a window
+    is its first tap holding it. (Marks are kept with ``maximum``: a masked copy would
+    branch on every window.) :func:`_first_taps` finds the ranks, or
+    :func:`_first_taps_by_box` where it cannot.
+    """
+    rank = _first_taps(part, geo, slab, first)
+    if rank is None:
+        rank = _first_taps_by_box(x, part, geo, slab, first)
+    by_rank, origins = _routing_plan(geo, part.shape[:2], part.shape[2:], slab.rows.start,
+                                     slab.rows.stop, first)[1:]
+    cell = np.take(by_rank, rank).reshape(origins.shape)
+    cell += origins
+    return cell
 
 
-def _first_input_tap(geo: WindowGeometry, slab: Slab) -> np.ndarray:
-    """Row-major number of each window's first tap on an input cell (not padding), for
-    the windows of ``slab``; broadcastable to them. The input cells of a window form a
-    box, so its first tap is the first one along every dimension;
-    :func:`reference.pool.pool_geometry` guarantees there is one."""
-    number: np.ndarray | int = 0
-    nd = len(geo.kernel)
-    for axis, k in enumerate(geo.kernel):
-        lo, _ = geo.pads[axis]
-        start, stop = (slab.rows.start, slab.rows.stop) if axis == 0 else (0, geo.out[axis])
-        begin = np.arange(start, stop) * geo.stride[axis] - lo
-        tap = np.maximum(0, -(begin // geo.dilation[axis]))  # ceil(-begin / d), >= 0
-        number = number * k + tap.reshape((-1,) + (1,) * (nd - 1 - axis))
-    return np.asarray(number)
+def _first_taps(part: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, first: int
+                ) -> np.ndarray | None:
+    """The ranks of :func:`_routed_cells`, ``(planes, *out)``, from the input split by
+    phase (:func:`reference.windows.phase_planes`), where every tap reads whole runs: the
+    padding is the dtype's smallest value (``-inf`` for floats), so never a maximum, and
+    never equal to one as long as no input cell holds that value. ``None`` where one
+    does, or a NaN (or the dtype has no infinity), for :func:`_first_taps_by_box`."""
+    dtype = part.dtype
+    if dtype.kind in "iu":
+        fill: float | int = np.iinfo(dtype).min
+    elif dtype.kind == "f":
+        fill = -np.inf
+    else:  # ml_dtypes floats: not all have an infinity
+        return None
+    if not part.min() > fill:  # (False for NaN too)
+        return None
+    out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
+    lo = (geo.pads[0][0] + first - slab.rows.start * geo.stride[0],
+          *(lo for lo, _ in geo.pads[1:]))
+    layout = phase_layout(part.shape[2:], out, geo.kernel, geo.stride, geo.dilation, lo)
+    split = phase_planes(part, layout, fill)
+    taps = list(phase_taps(split, layout))
+    numbers = (split.shape[0], out[0] * layout.pitch[0])  # whole rows of window numbers
+    best = np.empty(numbers, dtype=dtype)[:, :layout.length]
+    if len(taps) == 1:
+        best[...] = taps[0][1]
+    else:
+        np.maximum(taps[0][1], taps[1][1], out=best)
+    for _, tap in taps[2:]:
+        np.maximum(best, tap, out=best)
+    count = len(taps)
+    mark_dtype = np.min_scalar_type(count)
+    ranks = np.zeros(numbers, dtype=mark_dtype)
+    rank = ranks[:, :layout.length]
+    hit = np.empty(best.shape, dtype=bool)
+    mark = np.empty(best.shape, dtype=mark_dtype)
+    for number, tap in taps:
+        np.equal(tap, best, out=hit)
+        np.multiply(hit.view(np.uint8), mark_dtype.type(count - number), out=mark)
+        np.maximum(rank, mark, out=rank)
+    return phase_windows(ranks, layout, out)
 
 
-def _phases(x: np.ndarray, geo: WindowGeometry, slab: Slab
-            ) -> tuple[dict[tuple[int, ...], np.ndarray], int]:
-    """The input rows ``slab`` reads, split by phase: for every ``p`` with
-    ``0 <= p < stride``, the contiguous array of the cells ``p + q * stride`` (``q =
-    0, 1, ...``), so that the cells one tap reads for consecutive outputs are consecutive.
-    With stride 1 that is the input itself. Also the first row read."""
-    read = rows_read(x.shape[2], slab.rows, geo.kernel[0], geo.stride[0], geo.dilation[0],
-                     geo.pads[0][0])
-    first, rows = read.start, x[slab.batch, :, read]
-    phases = {}
-    for phase in np.ndindex(*geo.stride):
-        view = rows[(slice(None), slice(None),
-                     *(slice(p, None, s) for p, s in zip(phase, geo.stride, strict=True)))]
-        phases[phase] = view if all(s == 1 for s in geo.stride) else view.copy()
-    return phases, first
-
-
-def _routed_cells(arg: np.ndarray, x_shape: tuple[int, ...], geo: WindowGeometry,
-                  slab: Slab) -> tuple[slice, np.ndarray]:
-    """The input rows that ``slab`` reads, and for each window (tap ``arg``) the flat
-    index of its cell among those rows of the slab's batch items."""
-    nd = len(geo.kernel)
-    lo0 = geo.pads[0][0]
-    read = rows_read(x_shape[2], slab.rows, geo.kernel[0], geo.stride[0], geo.dilation[0],
-                     lo0)
-    first = read.start
-    sizes = (read.stop - first, *x_shape[3:])
-    step = [math.prod(sizes[axis + 1:]) for axis in range(nd)]  # C order, one channel
-    # every tap's place in the window, and every window's first cell (maybe in padding)
-    offsets: np.ndarray | int = 0
-    origins: np.ndarray | int = 0
-    for axis in range(nd):
-        along = np.arange(geo.kernel[axis]) * geo.dilation[axis] * step[axis]
-        offsets = np.add.outer(offsets, along)
-        start = slab.rows.start if axis == 0 else 0
-        lo = lo0 + first if axis == 0 else geo.pads[axis][0]
-        places = (np.arange(start, start + arg.shape[2 + axis]) * geo.stride[axis] - lo)
-        origins = np.add.outer(origins, places * step[axis])
-    cell = np.take(np.ravel(offsets), arg)
-    cell += np.reshape(origins, (1, 1, *arg.shape[2:]))
-    channels = np.arange(arg.shape[0] * arg.shape[1]) * math.prod(sizes)
-    cell += channels.reshape(arg.shape[:2] + (1,) * nd)
-    return read, cell
-
-
-def _window_taps(in_sizes: tuple[int, ...], geo: WindowGeometry, slab: Slab
-                 ) -> list[tuple[int, tuple[slice, ...], tuple[slice, ...]]]:
-    """Every tap of the window that reads input cells for some output of ``slab``, in
-    row-major order: its number in that order, the box of the slab's outputs it reads for
-    (spatial slices, relative to the slab) and the box of input cells they read (spatial
-    slices of the input). :func:`reference.windows.input_taps` in every dimension."""
-    per_axis = [input_taps(size, *((slab.rows.start, slab.rows.stop) if axis == 0
-                                   else (0, geo.out[axis])),
-                           geo.kernel[axis], geo.stride[axis], geo.dilation[axis],
-                           geo.pads[axis][0])
-                for axis, size in enumerate(in_sizes)]
+def _first_taps_by_box(x: np.ndarray, part: np.ndarray, geo: WindowGeometry,
+                       slab: PlaneSlab, first: int) -> np.ndarray:
+    """The ranks of :func:`_routed_cells`, every tap reading the box of input cells it
+    reaches, NaN first where a maximum is NaN (exactly where its window holds one)."""
+    shape = (*part.shape[:2], slab.rows.stop - slab.rows.start, *geo.out[1:])
+    best = reduce_slab(x, geo, slab, np.maximum, x.dtype, np.empty(shape, dtype=x.dtype))
+    nan = part.dtype.kind not in "iu" and bool(np.isnan(best).any())
+    taps = _routing_plan(geo, part.shape[:2], part.shape[2:], slab.rows.start,
+                         slab.rows.stop, first)[0]
+    count = math.prod(geo.kernel)
+    mark_dtype = np.min_scalar_type(count)
+    rank = np.zeros(shape, dtype=mark_dtype)  # every window gets a mark: it has a maximum
+    hit = np.empty(shape, dtype=bool)
+    mark = np.empty(shape, dtype=mark_dtype)
     lead = (slice(None), slice(None))
+    for number, outputs, cells in taps:
+        tap, at = part[(*lead, *cells)], (*lead, *outputs)
+        np.equal(tap, best[at], out=hit[at])
+        if nan:
+            hit[at] |= np.isnan(tap)
+        np.multiply(hit[at].view(np.uint8), mark_dtype.type(count - number), out=mark[at])
+        np.maximum(rank[at], mark[at], out=rank[at])
+    return rank
+
+
+@functools.lru_cache(maxsize=16)
+def _routing_plan(geo: WindowGeometry, lead: tuple[int, ...], sizes: tuple[int, ...],
+                  start: int, stop: int, first: int
+                  ) -> tuple[tuple[tuple[int, tuple[slice, ...], tuple[slice, ...]], ...],
+                             np.ndarray, np.ndarray]:
+    """For the windows of output rows ``[start, stop)`` of ``lead`` (batch items,
+    channels) planes over input rows from ``first`` (``sizes``: the spatial sizes of those
+    rows): every tap that reads input cells for some of them, in row-major order (its
+    number, the box of windows, relative to ``start``, and the box of cells, relative to
+    ``first``; :func:`input_taps` in every dimension); each tap's place in a window as a
+    flat index, by rank (``taps - number``; rank 0 is no tap), and each window's first
+    cell (maybe in the padding) as a flat index among the planes' cells."""
+    nd = len(sizes)
+    per_axis = []
+    for axis, size in enumerate(sizes):
+        begin, end = (start, stop) if axis == 0 else (0, geo.out[axis])
+        lo = geo.pads[axis][0] + (first if axis == 0 else 0)
+        per_axis.append(input_taps(size, begin, end, geo.kernel[axis], geo.stride[axis],
+                                   geo.dilation[axis], lo))
     taps = []
     for combo in itertools.product(*per_axis):
         number = 0
         for k, (t, _, _) in zip(geo.kernel, combo, strict=True):
             number = number * k + t
-        taps.append((number, (*lead, *(o for _, o, _ in combo)),
-                     tuple(cells for _, _, cells in combo)))
-    return taps
+        taps.append((number, tuple(o for _, o, _ in combo), tuple(c for _, _, c in combo)))
+    step = [math.prod(sizes[axis + 1:]) for axis in range(nd)]  # C order, one plane
+    offsets: np.ndarray | int = 0
+    origins: np.ndarray | int = 0
+    for axis in range(nd):
+        offsets = np.add.outer(offsets, np.arange(geo.kernel[axis]) * geo.dilation[axis]
+                               * step[axis])
+        begin, end = (start, stop) if axis == 0 else (0, geo.out[axis])
+        lo = geo.pads[axis][0] + (first if axis == 0 else 0)
+        origins = np.add.outer(origins, (np.arange(begin, end) * geo.stride[axis] - lo)
+                               * step[axis])
+    by_rank = np.concatenate(([0], np.ravel(offsets)[::-1])).astype(np.intp)
+    planes = (np.arange(math.prod(lead)) * math.prod(sizes)).reshape(*lead, *(1,) * nd)
+    origins = (planes + np.asarray(origins)).astype(np.intp)
+    by_rank.flags.writeable = origins.flags.writeable = False
+    return tuple(taps), by_rank, origins
 
 
 def avg_pool_vjp(
@@ -280,38 +296,78 @@ def avg_pool_vjp(
     dy = _check_dy(dy, x, geo)
     n, c = x.shape[:2]
     divisor = avg_divisor(geo, x.shape[2:], bool(count_include_pad))
-    dx = np.empty(x.shape, dtype=_F64)  # each batch item zeroed by its first slab
+    dx = np.empty(x.shape, dtype=_F64)  # each plane assigned or zeroed by its slabs
     nd = len(geo.out)
-    # per output row: dy / divisor, the result of every pass but the last
+    # per output row of one plane: dy / divisor, the result of every pass but the last;
+    # and the gradient rows written
     passes = [math.prod((*geo.out[1:axis], *geo.padded[axis:])) for axis in range(1, nd)]
-    bytes_per_row = 8 * c * (math.prod(geo.out[1:]) + sum(passes))
-    for slab in slabs(n, geo.out, bytes_per_row):
-        if slab.rows.start == 0:
-            dx[slab.batch] = 0
-        share = np.divide(dy[slab.batch, :, slab.rows], divisor[slab.rows], dtype=_F64)
+    temporaries = 8 * (math.prod(geo.out[1:]) + sum(passes))
+    touched = temporaries + 8 * geo.stride[0] * math.prod(geo.padded[1:])
+    for slab in plane_slabs(n, c, geo.out, temporaries, touched):
+        share = np.divide(dy[slab.batch, slab.channels, slab.rows], divisor[slab.rows],
+                          dtype=_F64)
         _spread_windows(share, geo, slab, dx)
         del share  # free this slab's temporaries
     return dx
 
 
-def _spread_windows(share: np.ndarray, geo: WindowGeometry, slab: Slab, dx: np.ndarray
+def _spread_windows(share: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, dx: np.ndarray
                     ) -> None:
     """Add every window's ``share`` to each of its input cells in ``dx``: the transpose
     of the box sum, separable like it, so one spatial dimension at a time (the last
     first), each in ``kernel`` strided additions, taps in order. What falls on padding is
-    dropped (never built)."""
+    dropped (never built).
+
+    Each pass writes a fresh array (or, for the first dimension, whole planes of ``dx``):
+    the first tap to reach a cell writes ``0.0 + share`` there (what adding to zeros
+    gives), the next ones add, and cells no tap reaches are zeroed. Where a plane's
+    output rows are split over several slabs, they add into it."""
     spread = share
+    planes = dx[slab.batch, slab.channels]
+    whole = slab.rows == slice(0, geo.out[0])
+    if not whole and slab.rows.start == 0:
+        planes[...] = 0
     for axis in reversed(range(len(geo.kernel))):
         at = 2 + axis
         lead = (slice(None),) * at
         start, stop = (slab.rows.start, slab.rows.stop) if axis == 0 else (0, geo.out[axis])
         size = dx.shape[at]
-        if axis == 0:
-            wider = dx[slab.batch]
-        else:
-            wider = np.zeros((*spread.shape[:at], size, *spread.shape[at + 1:]))
-        for _, outputs, cells in input_taps(size, start, stop, geo.kernel[axis],
-                                            geo.stride[axis], geo.dilation[axis],
-                                            geo.pads[axis][0]):
-            wider[(*lead, cells)] += spread[(*lead, outputs)]
+        wider = planes if axis == 0 else np.empty(
+            (*spread.shape[:at], size, *spread.shape[at + 1:]))
+        steps, untouched = spread_plan(size, start, stop, geo.kernel[axis], geo.stride[axis],
+                                       geo.dilation[axis], geo.pads[axis][0])
+        for add, outputs, cells in steps:
+            into, share_ = wider[(*lead, cells)], spread[(*lead, outputs)]
+            if add or not (whole or axis > 0):
+                np.add(into, share_, out=into)
+            else:
+                np.add(share_, 0.0, out=into)
+        if whole or axis > 0:
+            for cells in untouched:
+                wider[(*lead, cells)] = 0
         spread = wider
+
+
+@functools.lru_cache(maxsize=256)
+def spread_plan(size: int, start: int, stop: int, kernel: int, stride: int, dilation: int,
+                lo: int) -> tuple[tuple[tuple[bool, slice, slice], ...], tuple[slice, ...]]:
+    """Along one spatial dimension of ``size`` cells: the taps of outputs ``[start,
+    stop)`` (:func:`reference.windows.input_taps`) in order, each cut where the cells it
+    reaches go from reached by an earlier tap to not: ``(add, outputs, cells)`` with
+    ``add`` False for the cells no earlier tap reached. Also the runs of cells no tap
+    reaches."""
+    reached = np.zeros(size, dtype=bool)
+    steps = []
+    for _, outputs, cells in input_taps(size, start, stop, kernel, stride, dilation, lo):
+        index = np.arange(cells.start, cells.stop, cells.step)
+        seen = reached[index]
+        cuts = [0, *(np.flatnonzero(seen[1:] != seen[:-1]) + 1).tolist(), len(index)]
+        for a, b in itertools.pairwise(cuts):
+            steps.append((bool(seen[a]), slice(outputs.start + a, outputs.start + b),
+                          slice(int(index[a]), int(index[b - 1]) + 1, cells.step)))
+        reached[index] = True
+    untouched = np.flatnonzero(~reached)
+    cuts = [0, *(np.flatnonzero(np.diff(untouched) != 1) + 1).tolist(), len(untouched)]
+    runs = tuple(slice(int(untouched[a]), int(untouched[b - 1]) + 1)
+                 for a, b in itertools.pairwise(cuts) if a < b)
+    return tuple(steps), runs

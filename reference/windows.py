@@ -1,17 +1,24 @@
 """The windows, and the memory budget that bounds their temporaries.
 
-One geometry, read two ways, in 1-D, 2-D and 3-D alike. :func:`sliding_windows` returns a
-strided (copy-free) view ``(N, C, *out, *kernel)`` of a padded input: all the taps at once,
-what the convolution's im2col copies (its gradient scatters back over :func:`tap_slices`).
-:func:`input_taps` gives the same windows one tap and one dimension at a time, without
-building the padding: the poolings reduce over it, and their gradients add into it.
-Large inputs are processed in slabs (:func:`slabs`) over the batch and the first spatial
-dimension, so that no temporary exceeds the budget whatever the input size.
+One geometry, read three ways, in 1-D, 2-D and 3-D alike. :func:`sliding_windows` returns
+a strided (copy-free) view ``(N, C, *out, *kernel)`` of a padded input: all the taps at
+once, what the convolution's im2col copies (its gradient scatters back over
+:func:`tap_slices`). :func:`input_taps` gives the same windows one tap and one dimension
+at a time, without building the padding: the poolings reduce over it, and their gradients
+add into it. :func:`phase_planes` copies an input split by stride phase, padding
+included, where every tap reads one contiguous run for all the windows: the max-pool
+gradient searches each window's first maximum there.
+Large inputs are processed in slabs, so that no temporary exceeds the budget whatever the
+input size: the convolution's (:func:`slabs`) over the batch and the first spatial
+dimension, the poolings' (:func:`plane_slabs`) over planes (a channel of a batch item)
+and the first spatial dimension, small enough to stay in a core's cache.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -91,6 +98,60 @@ def slabs(n: int, out: Sequence[int], bytes_per_row: int) -> Iterator[Slab]:
     for b in range(n):
         for r in range(0, out[0], per_slab):
             yield Slab(slice(b, b + 1), slice(r, min(r + per_slab, out[0])))
+
+
+#: Temporaries of one pooling slab, at most, whatever the budget. The poolings make a few
+#: cheap passes over each slab, so they run at the speed their data comes from: slabs
+#: that stay in a core's own cache are several times faster than slabs that spill out.
+POOL_SLAB_BYTES = 1 * 2**20
+
+
+@dataclass(frozen=True)
+class PlaneSlab:
+    """One piece of a pooling: channels ``channels`` of batch items ``batch`` (every pair
+    one plane, pooled on its own), output rows ``rows`` (first dim)."""
+
+    batch: slice
+    channels: slice
+    rows: slice
+
+
+def plane_slabs(n: int, c: int, out: Sequence[int], bytes_per_row: int, touched_per_row: int,
+                cache: int | None = None) -> Iterator[PlaneSlab]:
+    """Split ``n`` batch items × ``c`` channels × ``out[0]`` output rows into pieces whose
+    temporaries fit the budget and whose data fit ``cache`` bytes (default
+    :data:`POOL_SLAB_BYTES`).
+
+    Per output row of one plane (one channel of one batch item), ``bytes_per_row`` is the
+    temporary memory the piece needs, ``touched_per_row`` all the memory it reads or
+    writes (its input, temporaries and result). Whole batch items are grouped while they
+    fit; else the channels of one item; else a single plane is split by rows. Pieces are
+    of about the same size. One row of one plane is the smallest piece.
+    """
+    if n == 0 or c == 0:  # an empty input: nothing to compute
+        return
+    usable = _budget - UFUNC_BUFFERS
+    cache = POOL_SLAB_BYTES if cache is None else cache
+    rows_fit = max(1, min(usable // max(bytes_per_row, 1),
+                          cache // max(touched_per_row, 1)))
+    planes = rows_fit // out[0]
+    if planes >= c:
+        per_batch = _even_step(n, planes // c)
+        for b in range(0, n, per_batch):
+            yield PlaneSlab(slice(b, min(b + per_batch, n)), slice(0, c), slice(0, out[0]))
+    elif planes >= 1:
+        per_slab = _even_step(c, planes)
+        for b in range(n):
+            for ch in range(0, c, per_slab):
+                yield PlaneSlab(slice(b, b + 1), slice(ch, min(ch + per_slab, c)),
+                                slice(0, out[0]))
+    else:
+        per_slab = _even_step(out[0], rows_fit)
+        for b in range(n):
+            for ch in range(c):
+                for r in range(0, out[0], per_slab):
+                    yield PlaneSlab(slice(b, b + 1), slice(ch, ch + 1),
+                                    slice(r, min(r + per_slab, out[0])))
 
 
 def _even_step(total: int, most: int) -> int:
@@ -252,3 +313,122 @@ def add_slab_to_input(
     dropped: they are not part of the input. Slabs whose windows share input rows add up."""
     _, src, dst = slab_regions(dx.shape, pads, padded_sizes, slab, kernel, stride, dilation)
     dx[src] += part[dst]
+
+
+@dataclass(frozen=True)
+class PhaseLayout:
+    """Where the windows of one slab read a copy of its input split by phase
+    (:func:`phase_layout`).
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Per plane: the number of phases (``prod(stride)``), then their sizes ``E``.
+    length : int
+        ``L``: the windows of a plane, numbered ``sum(o[i] * pitch[i])`` with ``pitch`` the
+        C-order strides of ``E``, run from 0 to ``L - 1`` (numbers whose ``o`` is past
+        the output along a dimension are junk, and only those).
+    taps : tuple of (int, int, int)
+        Every kernel tap in row-major order: its number, its phase and the flat offset in
+        that phase where window 0 reads it; window ``e`` reads it ``e`` cells further on.
+    copies : tuple of (int, tuple of slice, tuple of slice)
+        Per phase: its number, the box of it that input cells fill, and those cells.
+    """
+
+    shape: tuple[int, ...]
+    length: int
+    taps: tuple[tuple[int, int, int], ...]
+    copies: tuple[tuple[int, tuple[slice, ...], tuple[slice, ...]], ...]
+
+    @property
+    def pitch(self) -> tuple[int, ...]:
+        """The C-order strides of the phases' sizes ``E``."""
+        return tuple(math.prod(self.shape[2 + axis:]) for axis in range(len(self.shape) - 1))
+
+
+@functools.lru_cache(maxsize=64)
+def phase_layout(sizes: tuple[int, ...], out: tuple[int, ...], kernel: tuple[int, ...],
+                 stride: tuple[int, ...], dilation: tuple[int, ...], lo: tuple[int, ...]
+                 ) -> PhaseLayout:
+    """The layout of :func:`phase_planes` for windows ``0 <= o < out`` over an input of
+    ``sizes`` cells with ``lo`` cells of padding before it, per spatial dimension.
+
+    Along one dimension, window ``o`` reads cell ``o * stride + t * dilation - lo`` at tap
+    ``t``; with ``t * dilation - lo = q * stride + p`` (``0 <= p < stride``) that is cell
+    ``(o + q) * stride + p``: entry ``o + q - min(q)`` of phase ``p``, the cells ``p, p +
+    stride, ...``. A phase holds ``E = out + max(q) - min(q)`` entries, what the taps
+    reach, input cells or not. Each tap then reads a contiguous run of every phase,
+    whatever the dimension: a shift, the same for every window.
+    """
+    nd = len(sizes)
+    qs, ps, extents = [], [], []
+    for axis in range(nd):
+        offset = [t * dilation[axis] - lo[axis] for t in range(kernel[axis])]
+        qs.append([o // stride[axis] for o in offset])
+        ps.append([o % stride[axis] for o in offset])
+        extents.append(out[axis] + max(qs[axis]) - min(qs[axis]))
+    pitch = [math.prod(extents[axis + 1:]) for axis in range(nd)]
+    length = sum((o - 1) * p for o, p in zip(out, pitch, strict=True)) + 1
+    taps = []
+    for number, tap in enumerate(np.ndindex(*kernel)):
+        phase = 0
+        offset = 0
+        for axis, t in enumerate(tap):
+            phase = phase * stride[axis] + ps[axis][t]
+            offset += (qs[axis][t] - min(qs[axis])) * pitch[axis]
+        taps.append((number, phase, offset))
+    copies = []
+    for number, phase in enumerate(np.ndindex(*stride)):
+        box, cells = [], []
+        for axis, p in enumerate(phase):
+            q0 = min(qs[axis])
+            # entry u holds cell (u + q0) * stride + p, an input cell for 0 <= it < size
+            first = max(0, -q0)
+            last = min(extents[axis], (sizes[axis] - 1 - p) // stride[axis] - q0 + 1)
+            last = max(first, last)
+            box.append(slice(first, last))
+            start = (first + q0) * stride[axis] + p
+            cells.append(slice(start, start + (last - first - 1) * stride[axis] + 1,
+                               stride[axis]) if last > first else slice(0, 0))
+        copies.append((number, tuple(box), tuple(cells)))
+    return PhaseLayout((math.prod(stride), *extents), length, tuple(taps), tuple(copies))
+
+
+def phase_planes(part: np.ndarray, layout: PhaseLayout, fill: float | int,
+                 dtype: np.dtype | None = None) -> np.ndarray:
+    """``part`` (``(N, C, *sizes)``) split by phase as :func:`phase_layout` says, in
+    ``dtype`` (default its own), the cells no input is at filled with ``fill``; shape
+    ``(N * C, phases, prod(E))``, the last axis each phase's entries in C order."""
+    planes = math.prod(part.shape[:2])
+    split = np.empty((planes, *layout.shape), dtype=part.dtype if dtype is None else dtype)
+    flat = part.reshape(planes, *part.shape[2:])
+    lead = (slice(None),)
+    for number, box, cells in layout.copies:
+        phase = split[:, number]
+        if not all(b.stop > b.start for b in box):
+            phase[...] = fill
+            continue
+        phase[(*lead, *box)] = flat[(*lead, *cells)]
+        for axis, b in enumerate(box):  # the rest: before and after the box
+            for border in (slice(0, b.start), slice(b.stop, phase.shape[1 + axis])):
+                if border.start < border.stop:
+                    phase[(*lead, *(slice(None),) * axis, border)] = fill
+    return split.reshape(planes, layout.shape[0], -1)
+
+
+def phase_taps(split: np.ndarray, layout: PhaseLayout
+               ) -> Iterator[tuple[int, np.ndarray]]:
+    """Every tap's number and what it reads, for every window ``0 <= e < L`` of every
+    plane: views ``(planes, L)`` of ``split`` (from :func:`phase_planes`)."""
+    for number, phase, offset in layout.taps:
+        yield number, split[:, phase, offset:offset + layout.length]
+
+
+def phase_windows(values: np.ndarray, layout: PhaseLayout, out: Sequence[int]
+                  ) -> np.ndarray:
+    """The real windows of ``values``, ``(planes, n)`` with one value per window number
+    (``n >= out[0] * pitch[0]``; the first ``L`` are the windows): a view
+    ``(planes, *out)``."""
+    planes = values.shape[0]
+    grid = values[:, :out[0] * layout.pitch[0]].reshape(planes, out[0], *layout.shape[2:])
+    return grid[(slice(None), slice(None), *(slice(0, o) for o in out[1:]))]
