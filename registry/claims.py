@@ -170,20 +170,27 @@ zero_padding = _padded_beforehand(
                 "a maximum and counts in an average).")
 
 
+def _window_sizes(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any]
+                  ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Per spatial dimension, the window's kernel, stride and dilation of a call (a
+    pooling's stride defaulting to its kernel)."""
+    nd = np.ndim(arrays["x"]) - 2
+    if op in ("conv", "conv_vjp"):
+        kernel = tuple(np.shape(arrays["w"])[2:])
+        stride = reference.normalize_sizes(params.get("stride", 1), nd, "stride")
+    else:
+        kernel = reference.normalize_sizes(params["kernel_size"], nd, "kernel_size")
+        stride = reference.normalize_sizes(params.get("stride") or kernel, nd, "stride")
+    return kernel, stride, reference.normalize_sizes(params.get("dilation", 1), nd, "dilation")
+
+
 def same_unclamped(inner: Computation) -> Computation:
     """'same' padding whose total is not clamped at 0: where the window is shorter than
     the stride the negative total crops the input instead (half of it, rounded toward
     zero, at the start), which moves every window into the input."""
     def run(op, arrays, params, dtype):
         x = np.asarray(arrays["x"])
-        nd = x.ndim - 2
-        if op == "conv":
-            kernel = np.shape(arrays["w"])[2:]
-            stride = reference.normalize_sizes(params.get("stride", 1), nd, "stride")
-        else:
-            kernel = reference.normalize_sizes(params["kernel_size"], nd, "kernel_size")
-            stride = reference.normalize_sizes(params.get("stride") or kernel, nd, "stride")
-        dilation = reference.normalize_sizes(params.get("dilation", 1), nd, "dilation")
+        kernel, stride, dilation = _window_sizes(op, arrays, params)
         pairs, crop = [], [slice(None), slice(None)]
         for n, k, s, d in zip(x.shape[2:], kernel, stride, dilation, strict=True):
             total = (math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n
@@ -216,15 +223,8 @@ def same_reversed_pads(inner: Computation) -> Computation:
         if params.get("padding") != "same":
             return inner(op, arrays, params, dtype)
         x = np.asarray(arrays["x"])
-        nd = x.ndim - 2
         conv = op in ("conv", "conv_vjp")
-        if conv:
-            kernel = np.shape(arrays["w"])[2:]
-            stride = reference.normalize_sizes(params.get("stride", 1), nd, "stride")
-        else:
-            kernel = reference.normalize_sizes(params["kernel_size"], nd, "kernel_size")
-            stride = reference.normalize_sizes(params.get("stride") or kernel, nd, "stride")
-        dilation = reference.normalize_sizes(params.get("dilation", 1), nd, "dilation")
+        kernel, stride, dilation = _window_sizes(op, arrays, params)
         pairs = split_same_pads(x.shape[2:], kernel, stride, dilation)
         if not conv:  # 'same' leaves no partial window: ceil mode has nothing to add
             params = {**params, "ceil_mode": False}
