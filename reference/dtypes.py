@@ -50,9 +50,9 @@ def lowest_finite(name: str) -> float:
 
 def smallest_normal(name: str) -> float:
     """The smallest positive normal value of floating dtype ``name`` (below it, a nonzero
-    value is subnormal); 0 for an integer dtype."""
+    value is subnormal); 0 for a dtype that is not floating (integers, bool, complex)."""
     dtype = numpy_dtype(name)
-    if dtype.kind in "iu":
+    if dtype.kind not in "fV":
         return 0.0
     info = ml_dtypes.finfo(dtype) if dtype.kind == "V" else np.finfo(dtype)
     return float(info.tiny)

@@ -99,7 +99,9 @@ def _has_subnormal(arrays: Mapping[str, Any], dtype: str) -> bool:
     ``dtype`` (nonzero, below its smallest normal value)."""
     try:
         tiny = smallest_normal(dtype)
-    except (ImportError, TypeError):
+    except (ImportError, TypeError, ValueError):
+        return False
+    if not tiny:
         return False
     return _special(arrays, lambda a: (a != 0) & (np.abs(a) < tiny))
 
