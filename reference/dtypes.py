@@ -10,7 +10,7 @@ try:  # bfloat16 exists only where ml_dtypes is installed
 except ImportError:  # pragma: no cover - depends on the environment
     ml_dtypes = None
 
-__all__ = ["HAS_BFLOAT16", "dtype_expr", "lowest_finite", "numpy_dtype"]
+__all__ = ["HAS_BFLOAT16", "dtype_expr", "lowest_finite", "numpy_dtype", "smallest_normal"]
 
 #: Whether ``numpy_dtype("bfloat16")`` works here.
 HAS_BFLOAT16 = ml_dtypes is not None
@@ -46,3 +46,13 @@ def lowest_finite(name: str) -> float:
         return float(np.iinfo(dtype).min)
     info = ml_dtypes.finfo(dtype) if dtype.kind == "V" else np.finfo(dtype)
     return float(info.min)
+
+
+def smallest_normal(name: str) -> float:
+    """The smallest positive normal value of floating dtype ``name`` (below it, a nonzero
+    value is subnormal); 0 for a dtype that is not floating (integers, bool, complex)."""
+    dtype = numpy_dtype(name)
+    if dtype.kind not in "fV":
+        return 0.0
+    info = ml_dtypes.finfo(dtype) if dtype.kind == "V" else np.finfo(dtype)
+    return float(info.tiny)

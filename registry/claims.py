@@ -40,7 +40,7 @@ import numpy as np
 
 import reference
 from reference.dtypes import lowest_finite
-from reference.tolerances import magnitude_arrays
+from reference.tolerances import magnitude_arrays, overflow_threshold
 from registry.facts import split_same_pads
 
 #: An oracle computation: (op, arrays, params, dtype) -> alternative expected arrays.
@@ -409,6 +409,59 @@ def subnormals_flushed(inner: Computation) -> Computation:
     return run
 
 
+def subnormals_tie(inner: Computation) -> Computation:
+    """Max pooling that compares with subnormals read as zero (the CPU's
+    denormals-are-zero mode) for dtypes computed in float32 or float64: the maximum of the
+    flushed cells, returned either flushed (``subnormals-flushed``) or as the unflushed
+    value of any input cell of the window that ties with it (a kernel that copies the
+    cell it selected). A subnormal maximum may so come out as zero, or as another subnormal
+    or zero of the window, of either sign. Computed directly from the windows; other ops
+    are the inner computation's."""
+    flushed = subnormals_flushed(inner)
+
+    def run(op, arrays, params, dtype):
+        if op != "max_pool":
+            return inner(op, arrays, params, dtype)
+        maxima = flushed(op, arrays, params, dtype)
+        x = np.asarray(arrays["x"]).astype(np.float64)
+        win = _windows(op, x, params)
+        out = list(maxima)
+        for top in maxima:
+            for k in range(win.cells.shape[-1]):
+                cell = win.cells[..., k]
+                ties = win.inside[..., k] & (_flushed(cell, dtype) == top)
+                out.append(np.where(ties, cell, top))
+        return out
+    return run
+
+
+def bias_after_rounding(inner: Computation) -> Computation:
+    """A convolution whose bias-free sum is rounded into the dtype before the bias is
+    added (a separate addition): where that sum overflows the dtype (its magnitude
+    reaches :func:`reference.tolerances.overflow_threshold`) and a bias of the opposite
+    sign would bring the result back into range, the result is the sum's infinity.
+    Elsewhere the result is the inner computation's (the first rounding's error is within
+    the bound of sums accumulated in the dtype, ``accumulation = "input"``; where the bias
+    has the sum's sign the result overflows anyway). A sum of magnitudes never has a bias
+    of the opposite sign, so the error bound is the inner computation's."""
+    def run(op, arrays, params, dtype):
+        results = inner(op, arrays, params, dtype)
+        b = arrays.get("b")
+        if op != "conv" or b is None:
+            return results
+        sums = inner(op, {**arrays, "b": None}, params, dtype)
+        limit = overflow_threshold(dtype)
+        shape = (1, -1, *(1,) * (np.ndim(arrays["x"]) - 2))
+        bias = np.asarray(b).astype(np.float64).reshape(shape)
+        out = []
+        for y, s in zip(results, sums, strict=True):
+            with np.errstate(invalid="ignore"):
+                cut = np.isfinite(y) & np.isfinite(s) & (np.abs(s) >= limit) & (s * bias < 0)
+            out.append(np.where(cut, np.copysign(np.inf, s), y))
+        return out
+    return run
+
+
 def groups_from_shapes(inner: Computation) -> Computation:
     """A convolution whose groups are what the shapes imply, ``C // w.shape[1]``,
     whatever the groups argument says (an API that has no groups argument)."""
@@ -501,14 +554,22 @@ def nan_last(inner: Computation) -> Computation:
     return run
 
 
-def _routed(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
-            pick: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> list[np.ndarray]:
-    """Max pooling's gradient routed window by window: ``pick(cells, inside)`` gets each
-    window's cells in row-major tap order (``(N, C, *out, K)``, float64) and whether each
-    cell is an input cell (not padding), and says which cells get the window's gradient,
-    whole; gradients of overlapping windows that pick the same cell add up."""
-    x = np.asarray(arrays["x"]).astype(np.float64)
-    dy = np.asarray(arrays["dy"], dtype=np.float64)
+@dataclass(frozen=True)
+class _Windows:
+    """A pooling's windows: ``cells`` ``(N, C, *out, K)`` (float64, row-major tap order,
+    padding cells 0), ``inside`` (whether each is an input cell, broadcast to ``cells``),
+    ``where`` (each cell's flat index in the padded input, ``(*out, K)``), the padded
+    spatial shape and the slices of the input within it."""
+
+    cells: np.ndarray
+    inside: np.ndarray
+    where: np.ndarray
+    padded: tuple[int, ...]
+    inner_cells: tuple[slice, ...]
+
+
+def _windows(op: str, x: np.ndarray, params: Mapping[str, Any]) -> _Windows:
+    """The windows of pooling ``x`` (float64) with ``params``."""
     geo = _pool_geometry(op, x, params)
     nd = x.ndim - 2
     inner_cells = tuple(slice(lo, lo + n) for (lo, _), n in zip(geo.pads, x.shape[2:],
@@ -528,15 +589,28 @@ def _routed(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
             + tuple(slice(None, None, d) for d in geo.dilation)]
         return view.reshape(*view.shape[:first + nd], -1)
 
-    cells, where = windows(xp, 2), windows(number, 0)
-    hit = pick(cells, np.broadcast_to(windows(inside, 0), cells.shape))
-    grad = np.zeros((*x.shape[:2], math.prod(geo.padded)))
+    cells = windows(xp, 2)
+    return _Windows(cells, np.broadcast_to(windows(inside, 0), cells.shape),
+                    windows(number, 0), tuple(geo.padded), inner_cells)
+
+
+def _routed(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any],
+            pick: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> list[np.ndarray]:
+    """Max pooling's gradient routed window by window: ``pick(cells, inside)`` gets each
+    window's cells in row-major tap order (``(N, C, *out, K)``, float64) and whether each
+    cell is an input cell (not padding), and says which cells get the window's gradient,
+    whole; gradients of overlapping windows that pick the same cell add up."""
+    x = np.asarray(arrays["x"]).astype(np.float64)
+    dy = np.asarray(arrays["dy"], dtype=np.float64)
+    win = _windows(op, x, params)
+    hit = pick(win.cells, win.inside)
+    grad = np.zeros((*x.shape[:2], math.prod(win.padded)))
     for n in range(x.shape[0]):
         for c in range(x.shape[1]):
             share = np.broadcast_to(dy[n, c][..., None], hit.shape[2:])
-            np.add.at(grad[n, c], where[hit[n, c]].astype(np.intp), share[hit[n, c]])
-    grad = grad.reshape(*x.shape[:2], *geo.padded)
-    return [grad[(slice(None), slice(None), *inner_cells)]]
+            np.add.at(grad[n, c], win.where[hit[n, c]].astype(np.intp), share[hit[n, c]])
+    grad = grad.reshape(*x.shape[:2], *win.padded)
+    return [grad[(slice(None), slice(None), *win.inner_cells)]]
 
 
 def ties_all(inner: Computation) -> Computation:
@@ -635,6 +709,8 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "input-channels-empty": input_channels_empty,
     "may-be-nan": may_be_nan,
     "subnormals-flushed": subnormals_flushed,
+    "subnormals-tie": subnormals_tie,
+    "bias-after-rounding": bias_after_rounding,
     "groups-from-shapes": groups_from_shapes,
     "padding-taps-skipped": padding_taps_skipped,
 

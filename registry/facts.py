@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 import reference
+from reference.dtypes import smallest_normal
 from registry.vocabulary import PER_DIM, forward_op
 
 
@@ -91,6 +92,18 @@ def _special(arrays: Mapping[str, Any], test: Any) -> bool:
             found = found or bool(test(a.astype(np.float64) if a.dtype.kind == "V"
                                        else a).any())
     return found
+
+
+def _has_subnormal(arrays: Mapping[str, Any], dtype: str) -> bool:
+    """Whether ``x`` (or a conv's ``w``, or a VJP's ``dy``) holds a subnormal value of
+    ``dtype`` (nonzero, below its smallest normal value)."""
+    try:
+        tiny = smallest_normal(dtype)
+    except (ImportError, TypeError, ValueError):
+        return False
+    if not tiny:
+        return False
+    return _special(arrays, lambda a: (a != 0) & (np.abs(a) < tiny))
 
 
 def _invalid_window(in_sizes: Sequence[int], kernel: Any, stride: Any, dilation: Any,
@@ -257,6 +270,7 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
         "padding_form": _padding_form(padding),
         "fill": fill, "variant": variant,
         "has_nan": _special(arrays, np.isnan), "has_inf": _special(arrays, np.isinf),
+        "has_subnormal": _has_subnormal(arrays, dtype),
         "input_below_kernel": any(isinstance(k, int) and n < k
                                   for n, k in zip(in_sizes, kernel, strict=False)),
         "window_cells": math.prod(int(k) for k in kernel) if kernel else 0,

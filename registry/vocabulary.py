@@ -108,6 +108,8 @@ FACTS: dict[str, str] = {
             "'reproducer' (literal arrays), 'bad-input' (tests.support.strategies.BAD_INPUTS)",
     "has_nan": "bool: the input (or a conv's weight, or a VJP's dy) holds a NaN",
     "has_inf": "bool: the input (or a conv's weight, or a VJP's dy) holds +inf or -inf",
+    "has_subnormal": "bool: the input (or a conv's weight, or a VJP's dy) holds a subnormal "
+                     "value of the dtype under test (nonzero, below its smallest normal)",
     "has_ties": "bool: a max pooling (or its VJP) has a window whose maximum several "
                 "input cells hold",
     "all_neg_inf_window": "bool: a max pooling (or its VJP) has a window whose input cells "

@@ -290,22 +290,24 @@ def _entry_toml(ident: str, backend: str, op: str, when: Mapping[str, Any],
             "x_shape": list(call.x.shape), "x": [float(v) for v in call.x.ravel()],
             **({"w_shape": list(call.w.shape), "w": [float(v) for v in call.w.ravel()]}
                if call.w is not None else {}),
+            **({"b": [float(v) for v in call.b]} if call.b is not None else {}),
             "params": dict(call.params), "dtype": call.dtype}))
     return "\n".join(lines) + "\n"
 
 
 class Call:
-    """One literal call: op, x (and w), keyword arguments, dtype name."""
+    """One literal call: op, x (and w, b), keyword arguments, dtype name."""
 
     def __init__(self, op: str, x: Any, params: Mapping[str, Any], dtype: str = "float32",
-                 w: Any = None) -> None:
+                 w: Any = None, b: Any = None) -> None:
         self.op, self.params, self.dtype = op, dict(params), dtype
         self.x = np.asarray(x, dtype=np.float64).astype(numpy_dtype(dtype))
         self.w = None if w is None else np.asarray(w, np.float64).astype(numpy_dtype(dtype))
+        self.b = None if b is None else np.asarray(b, np.float64).astype(numpy_dtype(dtype))
 
     @property
     def arrays(self) -> dict[str, Any]:
-        return {"x": self.x} if self.op != "conv" else {"x": self.x, "w": self.w, "b": None}
+        return {"x": self.x} if self.op != "conv" else {"x": self.x, "w": self.w, "b": self.b}
 
     def check(self, suite: Suite) -> str:
         return check_arrays(suite, self.op, self.arrays, self.params, self.dtype)
@@ -400,6 +402,13 @@ FORMS: dict[str, tuple[Any, dict[str, Any], dict[str, Any], Call]] = {
     "subnormals-flushed": (broken.FlushesSubnormals(), {"dtype": "float32"},
                            {"values": ["subnormals-flushed"]},
                            Call("avg_pool", [[[1e-40, 2e-40, 3.0]]], {"kernel_size": 1})),
+    "subnormals-tie": (broken.MaxPoolSubnormalsTie(), {"dtype": "float32"},
+                       {"values": ["subnormals-tie"]},
+                       Call("max_pool", [[[-8e-39, 7e-39, 1.0, 2e-39]]], {"kernel_size": 2})),
+    "bias-after-rounding": (broken.ConvBiasAfterRounding(), {"dtype": "float16"},
+                            {"values": ["bias-after-rounding"], "accumulation": "input"},
+                            Call("conv", [[[40000.0, 40000.0]]], {}, "float16",
+                                 w=[[[1.0, 1.0]]], b=[-30000.0])),
     "groups-from-shapes": (broken.ConvGroupsFromShapes(), {"invalid": True},
                            {"values": ["groups-from-shapes"]},
                            Call("conv", np.arange(1, 7).reshape(1, 2, 3), {"groups": 0},
@@ -451,6 +460,9 @@ OTHERS["may-be-nan"] = [broken._Named(  # finite values that are neither
 OTHERS["neg-inf-maybe-lowest"] = [broken._Named(  # a window of -inf pooled to 0
     FORMS["neg-inf-maybe-lowest"][0], FORMS["neg-inf-maybe-lowest"][0].name,
     transform=lambda y: np.where(y < -1e30, 0.0, y).astype(y.dtype))]
+OTHERS["bias-after-rounding"] = [broken._Named(  # an overflow turned into a finite value
+    FORMS["bias-after-rounding"][0], FORMS["bias-after-rounding"][0].name,
+    transform=lambda y: np.where(np.isinf(y), 7.0, y).astype(y.dtype))]
 OTHERS["raises"] = [_RaisesValueError(), _RaisesOtherMessage()]
 OTHERS["unsupported"] = [_DeclinesOtherReason()]
 OTHERS["excluded"] = [_RaisesValueError()]
@@ -540,7 +552,7 @@ def test_case_as_claimed_is_registered(tmp_path, form):
 #: accumulation dtype only widens the bound), one of its alternatives is the default
 #: (propagated NaN), or nothing is compared (excluded). Their reproducers show it.
 STALE_BY_REPRODUCER_ONLY = {"accumulation", "nan-skipped-or-propagated", "excluded",
-                            "may-be-nan", "neg-inf-maybe-lowest"}
+                            "may-be-nan", "neg-inf-maybe-lowest", "subnormals-tie"}
 
 
 @pytest.mark.parametrize("form", sorted(set(FORMS) - STALE_BY_REPRODUCER_ONLY))

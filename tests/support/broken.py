@@ -704,6 +704,41 @@ class FlushesSubnormals(_Oracle):
         return np.where(np.abs(y) < tiny, 0.0, y)
 
 
+class MaxPoolSubnormalsTie(_Oracle):
+    """1-D max pooling (no padding) that compares with subnormals read as zero and
+    returns the first cell of a window that ties with the maximum, unflushed, written as
+    loops."""
+
+    name = "convention-max-pool-subnormals-tie"
+
+    def max_pool(self, x: Any, kernel_size: Any, **kw: Any) -> np.ndarray:
+        tiny = float(np.finfo(np.asarray(x).dtype).tiny)
+        x64 = np.asarray(x).astype(np.float64)
+        k = int(kernel_size)
+        s = int(kw.get("stride") or k)
+        out = np.empty((*x64.shape[:2], (x64.shape[2] - k) // s + 1))
+        for n, c, o in np.ndindex(*out.shape):
+            cells = x64[n, c, o * s:o * s + k]
+            read = [0.0 if abs(v) < tiny else v for v in cells]
+            out[n, c, o] = cells[read.index(max(read))]
+        return out
+
+
+class ConvBiasAfterRounding(_Oracle):
+    """A convolution rounded into the input's dtype before the bias is added in that
+    dtype (float16: a sum beyond 65504 is already infinite when the bias comes)."""
+
+    name = "convention-conv-bias-after-rounding"
+
+    def conv(self, x: Any, w: Any, b: Any = None, **kw: Any) -> np.ndarray:
+        dtype = np.asarray(x).dtype
+        with np.errstate(over="ignore"):
+            y = reference.conv(x, w, None, **kw).astype(dtype)
+            if b is not None:
+                y = y + np.asarray(b, dtype=dtype).reshape(1, -1, *(1,) * (y.ndim - 2))
+        return y.astype(np.float64)
+
+
 class ConvGroupsFromShapes(_Oracle):
     """A convolution that ignores its groups argument and uses ``C // w.shape[1]``."""
 
