@@ -96,7 +96,8 @@ def conv(
     x, w, b, geo, groups = args.x, args.w, args.b, args.geo, args.groups
     n, c, *_ = x.shape
     o, cg, *kernel = w.shape
-    if winograd.applies(x, w, geo.stride, geo.dilation, geo.pads, groups):
+    if (winograd.applies(x, w, geo.stride, geo.dilation, geo.pads, groups)
+            and winograd.in_range(x, w)):
         y = np.empty((n, o, *geo.out), dtype=_F64)
         winograd.correlate(x, winograd.filter_transform(w),
                            None if b is None else b.astype(_F64), geo.pads, y)

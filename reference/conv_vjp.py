@@ -82,7 +82,8 @@ def conv_vjp(
     og, taps = o // groups, math.prod(kernel)
     dw = np.zeros((groups, og, cg * taps), dtype=_F64)
     db = np.sum(dy, axis=(0, *range(2, dy.ndim)), dtype=_F64)
-    if winograd.applies(x, w, geo.stride, geo.dilation, geo.pads, groups) and dy.dtype == _F64:
+    if (winograd.applies(x, w, geo.stride, geo.dilation, geo.pads, groups)
+            and dy.dtype == _F64 and winograd.in_range(dy, w)):
         # stride 1: dx is the correlation of dy, padded by 2 - lo and 2 - hi, with the
         # flipped kernels, input and output channels swapped
         dx = np.empty(x.shape, dtype=_F64)

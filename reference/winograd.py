@@ -79,13 +79,27 @@ def applies(x: np.ndarray, w: np.ndarray, stride: Sequence[int], dilation: Seque
     one, stride and dilation 1, padding of at most 2 cells on each side (so that the
     VJP's full correlation is one too), and at least :data:`MIN_CHANNELS` input and
     output channels. Every other case, other dtypes (integers among them) included,
-    keeps the direct sum."""
+    keeps the direct sum; so do values outside :func:`in_range`."""
     o, c, *kernel = w.shape
     return (x.dtype == _F64 and w.dtype == _F64 and groups == 1
             and len(kernel) in MIN_CHANNELS and all(k == 3 for k in kernel)
             and all(s == 1 for s in stride) and all(d == 1 for d in dilation)
             and all(0 <= p <= 2 for pair in pads for p in pair)
             and min(c, o) >= MIN_CHANNELS[len(kernel)])
+
+
+def in_range(a: np.ndarray, w: np.ndarray) -> bool:
+    """Whether the values of ``a`` (input, or output gradient) and ``w`` let the
+    transforms reach only what the direct sum does: all finite (the transforms combine
+    the cells of a tile, so one infinite cell would make ``inf - inf`` = NaN of outputs
+    whose direct sum is infinite), and small enough that no intermediate overflows
+    (each is at most ``C * 9**nd * max|a| * max|w|``). Two passes over each array."""
+    nd, c = w.ndim - 2, a.shape[1]
+    if a.size == 0 or w.size == 0:
+        return True
+    scale = max(a.max(), -a.min()) * max(w.max(), -w.min())
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(scale * (c * 9**nd) < np.finfo(_F64).max)
 
 
 def filter_transform(w: np.ndarray) -> np.ndarray:

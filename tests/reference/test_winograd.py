@@ -164,3 +164,24 @@ def test_at_its_real_thresholds_with_the_memory_budget() -> None:
     filters = 8 * 4**3 * math.prod(w.shape[:2])
     assert peak - y.nbytes <= budget + filters + 64 * 2**10
     np.testing.assert_array_equal(y, direct.conv(x, w, padding=1))
+
+
+@pytest.mark.parametrize("special", [np.inf, -np.inf, np.nan, 1e306])
+def test_non_finite_and_huge_values_keep_the_direct_sum(special: float) -> None:
+    """An infinite cell gives ±inf where the direct sum does (the transforms would give
+    ``inf - inf`` = NaN); a huge one would overflow in the transforms. The same for the
+    output gradient's cells and dx."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(1, 4, size=(1, 2, 4, 5)).astype(np.float64)
+    w = rng.integers(1, 4, size=(2, 2, 3, 3)).astype(np.float64)
+    odd = x.copy()
+    odd[0, 1, 2, 2] = special
+    with thresholds(1):
+        assert winograd.in_range(x, w) and not winograd.in_range(odd, w)
+        y = reference.conv(odd, w, padding=1)
+        dx, _, _ = reference.conv_vjp(x, w, odd, padding=1)
+    with thresholds(None):
+        np.testing.assert_array_equal(y, reference.conv(odd, w, padding=1))
+        np.testing.assert_array_equal(dx, reference.conv_vjp(x, w, odd, padding=1)[0])
+    if special == np.inf:
+        assert np.isposinf(y).any() and not np.isnan(y).any()
