@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 
-from reference import winograd
 from reference._validate import check_array, check_input, check_int
 from reference.padding import WindowGeometry, window_geometry
 from reference.windows import Slab, padded_slab, slabs, sliding_windows
@@ -78,11 +77,7 @@ def conv(
     -------
     numpy.ndarray, float64, shape (N, O, *out)
         Computed in float64 from the exact float64 values of the inputs; NaN and inf
-        propagate as IEEE arithmetic says (``inf * 0`` is NaN). Float64 stride-1
-        convolutions with 3-cell kernels and many channels are computed by Winograd's
-        F(2, 3) (:mod:`reference.winograd`, where :func:`reference.winograd.applies`):
-        the same result on small integers, a few units in the last place apart on
-        other values. Empty inputs are defined:
+        propagate as IEEE arithmetic says (``inf * 0`` is NaN). Empty inputs are defined:
         N = 0 gives an empty result of shape ``(0, O, *out)``; C = 0 (weights of shape
         ``(O, 0, *kernel)``, any ``groups`` dividing ``O``) sums no products, so every
         output is the empty sum 0 plus the bias.
@@ -96,12 +91,6 @@ def conv(
     x, w, b, geo, groups = args.x, args.w, args.b, args.geo, args.groups
     n, c, *_ = x.shape
     o, cg, *kernel = w.shape
-    if (winograd.applies(x, w, geo.stride, geo.dilation, geo.pads, groups)
-            and winograd.in_range(x, w)):
-        y = np.empty((n, o, *geo.out), dtype=_F64)
-        winograd.correlate(x, winograd.filter_transform(w),
-                           None if b is None else b.astype(_F64), geo.pads, y)
-        return y
     og, taps = o // groups, math.prod(kernel)
     # (groups, O/g, C/g * taps): each group's filters as rows of one matrix
     wmat = w.astype(_F64).reshape(groups, og, cg * taps)

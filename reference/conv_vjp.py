@@ -7,12 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from reference import winograd
 from reference._validate import check_array
 from reference.conv import columns, conv_arguments
-from reference.padding import WindowGeometry
 from reference.windows import (
-    Slab,
     add_slab_to_input,
     slab_regions,
     slabs,
@@ -48,9 +45,7 @@ def conv_vjp(
     - ``db[o] = sum over n, *p of dy[n, o, *p]``.
 
     The identity ``<conv(x, w), dy> = <x, dx> = <w, dw>`` holds (exactly on small
-    integers). Where the forward uses Winograd's F(2, 3) (:mod:`reference.winograd`), so
-    does ``dx``, as the stride-1 correlation of ``dy`` with the flipped kernels. The bias
-    itself is not an argument: no gradient depends on it.
+    integers). The bias itself is not an argument: no gradient depends on it.
 
     Parameters
     ----------
@@ -80,25 +75,14 @@ def conv_vjp(
         raise ValueError(f"dy must have the forward's output shape (N, O, *out) = "
                          f"{(n, o, *geo.out)}, got shape {dy.shape}")
     og, taps = o // groups, math.prod(kernel)
+    # (groups, C/g * taps, O/g): each group's filters as columns
+    wmat_t = np.ascontiguousarray(w.astype(_F64).reshape(groups, og, cg * taps)
+                                  .transpose(0, 2, 1))
     dw = np.zeros((groups, og, cg * taps), dtype=_F64)
+    dx = np.zeros(x.shape, dtype=_F64)
     db = np.sum(dy, axis=(0, *range(2, dy.ndim)), dtype=_F64)
-    if (winograd.applies(x, w, geo.stride, geo.dilation, geo.pads, groups)
-            and dy.dtype == _F64 and winograd.in_range(dy, w)):
-        # stride 1: dx is the correlation of dy, padded by 2 - lo and 2 - hi, with the
-        # flipped kernels, input and output channels swapped
-        dx = np.empty(x.shape, dtype=_F64)
-        flipped = np.flip(w, axis=tuple(range(2, w.ndim))).swapaxes(0, 1)
-        winograd.correlate(dy, winograd.filter_transform(flipped), None,
-                           tuple((2 - lo, 2 - hi) for lo, hi in geo.pads), dx)
-        wmat_t = None
-    else:
-        dx = np.zeros(x.shape, dtype=_F64)
-        # (groups, C/g * taps, O/g): each group's filters as columns
-        wmat_t = np.ascontiguousarray(w.astype(_F64).reshape(groups, og, cg * taps)
-                                      .transpose(0, 2, 1))
     rest_out = math.prod(geo.out[1:])
-    bytes_per_row = 8 * ((1 if wmat_t is None else 2)  # xp, and its grad for col2im
-                         * c * math.prod(geo.padded[1:]) * geo.stride[0]
+    bytes_per_row = 8 * (2 * c * math.prod(geo.padded[1:]) * geo.stride[0]  # xp and its grad
                          + c * taps * rest_out  # im2col columns, then their gradient
                          + o * rest_out)        # dy, grouped
     for slab in slabs(n, geo.out, bytes_per_row):
@@ -112,23 +96,16 @@ def conv_vjp(
         # dimension is the product's rows, a shape threaded BLAS splits well
         dw += np.matmul(cols, dys.transpose(0, 2, 1)).transpose(0, 2, 1)
         del cols
-        if wmat_t is not None:
-            col2im(dx, wmat_t, dys, geo, slab, out)
-        del dys  # free this slab's temporaries before the next is built
+        # col2im: the columns' gradient, scattered over the kernel taps
+        dcols = np.matmul(wmat_t, dys).reshape(c, *kernel, nb, *out)
+        del dys
+        shape, _, _ = slab_regions(x.shape, geo.pads, geo.padded, slab, geo.kernel,
+                                   geo.stride, geo.dilation)
+        part = np.zeros(shape, dtype=_F64)
+        for j, cells in tap_slices(geo.kernel, geo.stride, geo.dilation, out):
+            part[(slice(None), slice(None), *cells)] += dcols[(slice(None), *j)].swapaxes(0, 1)
+        del dcols
+        add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
+                          geo.dilation)
+        del part  # free this slab's temporaries before the next is built
     return dx, dw.reshape(w.shape), db
-
-
-def col2im(dx: np.ndarray, wmat_t: np.ndarray, dys: np.ndarray, geo: WindowGeometry,
-           slab: Slab, out: tuple[int, ...]) -> None:
-    """``dx += `` one slab's share of the input gradient: the columns' gradient
-    ``wmat_t @ dys`` scattered back over the kernel taps."""
-    c, nb = dx.shape[1], slab.batch.stop - slab.batch.start
-    dcols = np.matmul(wmat_t, dys).reshape(c, *geo.kernel, nb, *out)
-    shape, _, _ = slab_regions(dx.shape, geo.pads, geo.padded, slab, geo.kernel,
-                               geo.stride, geo.dilation)
-    part = np.zeros(shape, dtype=_F64)
-    for j, cells in tap_slices(geo.kernel, geo.stride, geo.dilation, out):
-        part[(slice(None), slice(None), *cells)] += dcols[(slice(None), *j)].swapaxes(0, 1)
-    del dcols
-    add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
-                      geo.dilation)
