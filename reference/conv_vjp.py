@@ -78,7 +78,7 @@ def conv_vjp(
     # (groups, C/g * taps, O/g): each group's filters as columns
     wmat_t = np.ascontiguousarray(w.astype(_F64).reshape(groups, og, cg * taps)
                                   .transpose(0, 2, 1))
-    dw = np.zeros((groups, og, cg * taps), dtype=_F64)
+    dw_t = np.zeros((groups, cg * taps, og), dtype=_F64)  # dw, transposed: as BLAS gives it
     dx = np.zeros(x.shape, dtype=_F64)
     db = np.sum(dy, axis=(0, *range(2, dy.ndim)), dtype=_F64)
     rest_out = math.prod(geo.out[1:])
@@ -94,7 +94,7 @@ def conv_vjp(
         cols = columns(x, geo, slab, groups)
         # (columns · dyᵀ)ᵀ rather than dy · columnsᵀ: the same sums, but the long
         # dimension is the product's rows, a shape threaded BLAS splits well
-        dw += np.matmul(cols, dys.transpose(0, 2, 1)).transpose(0, 2, 1)
+        dw_t += np.matmul(cols, dys.transpose(0, 2, 1))
         del cols
         # col2im: the columns' gradient, scattered over the kernel taps
         dcols = np.matmul(wmat_t, dys).reshape(c, *kernel, nb, *out)
@@ -108,4 +108,4 @@ def conv_vjp(
         add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
                           geo.dilation)
         del part  # free this slab's temporaries before the next is built
-    return dx, dw.reshape(w.shape), db
+    return dx, np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(w.shape), db
