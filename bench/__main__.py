@@ -2,7 +2,8 @@
 
 Per case: the oracle's time and torch's (medians of repeats, torch on float64 tensors with
 ``torch.set_num_threads(2)``, conversion from NumPy excluded), their ratio, the oracle's
-GFLOP/s as a fraction of the machine's float64 matmul rate (measured once at start), the
+GFLOP/s as a fraction of the machine's float64 matmul rate (NumPy's BLAS, measured once
+at start, with torch's own rate on the same matrices beside it in the header), the
 oracle's peak temporary memory (tracemalloc peak of one call minus its output; NumPy
 reports its allocations to tracemalloc) and the largest relative difference to torch.
 The geometric mean of the time ratio over the layer shapes closes the table (the tiny
@@ -90,13 +91,19 @@ def median_time(call: Callable[[], Any], min_total: float, max_repeats: int) -> 
     return statistics.median(times)
 
 
-def matmul_gflops(quick: bool) -> float:
-    """The machine's float64 matmul rate in GFLOP/s (NumPy's BLAS, square 1536 matrices)."""
+def matmul_gflops(quick: bool) -> tuple[float, float]:
+    """The machine's float64 matmul rate in GFLOP/s on the same square 1536 matrices:
+    NumPy's BLAS, then torch's (with the threads the benchmark gives torch)."""
+    import torch
+
     n = 1536
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((n, n)), rng.standard_normal((n, n))
-    t = median_time(lambda: a @ b, 0.5 if quick else 2.0, 20)
-    return 2 * n**3 / t / 1e9
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    min_total = 0.5 if quick else 2.0
+    t_numpy = median_time(lambda: a @ b, min_total, 20)
+    t_torch = median_time(lambda: ta @ tb, min_total, 20)
+    return 2 * n**3 / t_numpy / 1e9, 2 * n**3 / t_torch / 1e9
 
 
 def flops(case: Case, out_shape: tuple[int, ...]) -> float:
@@ -202,13 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    rate = matmul_gflops(args.quick)
+    rate, torch_rate = matmul_gflops(args.quick)
     min_total, max_repeats = (0.3, 5) if args.quick else (2.0, 15)
 
     print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}, NumPy {np.__version__}, torch {torch.__version__} "
           f"(torch.set_num_threads({args.threads})), float64 throughout.")
-    print(f"Measured float64 matmul (NumPy BLAS, 1536²): {rate:.1f} GFLOP/s. "
+    print(f"Measured float64 matmul (1536²): NumPy's BLAS {rate:.1f} GFLOP/s, torch "
+          f"{torch_rate:.1f} GFLOP/s. "
           f"Times are medians of repeats (median of {args.rounds} round(s)); "
           f"ratio = oracle / torch (< 1: oracle faster).\n")
     rng = np.random.default_rng(0)

@@ -103,15 +103,33 @@ def conv(
     for slab in slabs(n, geo.out, bytes_per_row):
         cols = columns(x, geo, slab, groups)
         out = (slab.rows.stop - slab.rows.start, *geo.out[1:])
-        # one matrix product per group over the whole slab: (O, N, *out)
-        prod = np.matmul(wmat, cols).reshape(o, -1, *out)
-        dst = y[slab.batch, :, slab.rows].swapaxes(0, 1)
-        if bias is None:
-            dst[...] = prod
+        dst = y[slab.batch, :, slab.rows].swapaxes(0, 1)  # (O, N, *out)
+        if dst.shape[1] == 1 and write_product(wmat, cols, dst[:, 0]):
+            if bias is not None:
+                dst += bias
         else:
-            np.add(prod, bias, out=dst)
-        del cols, prod  # free this slab's temporaries before the next is built
+            # one matrix product per group over the whole slab: (O, N, *out)
+            prod = np.matmul(wmat, cols).reshape(o, -1, *out)
+            if bias is None:
+                dst[...] = prod
+            else:
+                np.add(prod, bias, out=dst)
+            del prod
+        del cols  # free this slab's temporaries before the next is built
     return y
+
+
+def write_product(wmat: np.ndarray, cols: np.ndarray, dst: np.ndarray) -> bool:
+    """``dst[...] = wmat @ cols`` written by the product itself, when ``dst`` (O, *out),
+    one batch item's output rows, can be seen as ``(groups, O/g, positions)`` without a
+    copy (its positions one contiguous run per channel); False, with nothing written,
+    otherwise."""
+    groups, og, _ = wmat.shape
+    target = dst.reshape(groups, og, -1)
+    if not np.may_share_memory(target, dst):  # reshape had to copy
+        return False
+    np.matmul(wmat, cols, out=target)
+    return True
 
 
 def columns(x: np.ndarray, geo: WindowGeometry, slab: Slab, groups: int) -> np.ndarray:

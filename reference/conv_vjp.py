@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -9,12 +10,7 @@ import numpy as np
 
 from reference._validate import check_array
 from reference.conv import columns, conv_arguments
-from reference.windows import (
-    add_slab_to_input,
-    slab_regions,
-    slabs,
-    tap_slices,
-)
+from reference.windows import input_taps, slabs
 
 _F64 = np.dtype(np.float64)
 
@@ -78,11 +74,11 @@ def conv_vjp(
     # (groups, C/g * taps, O/g): each group's filters as columns
     wmat_t = np.ascontiguousarray(w.astype(_F64).reshape(groups, og, cg * taps)
                                   .transpose(0, 2, 1))
-    dw = np.zeros((groups, og, cg * taps), dtype=_F64)
+    dw_t = np.zeros((groups, cg * taps, og), dtype=_F64)  # dw, transposed: as BLAS gives it
     dx = np.zeros(x.shape, dtype=_F64)
     db = np.sum(dy, axis=(0, *range(2, dy.ndim)), dtype=_F64)
     rest_out = math.prod(geo.out[1:])
-    bytes_per_row = 8 * (2 * c * math.prod(geo.padded[1:]) * geo.stride[0]  # xp and its grad
+    bytes_per_row = 8 * (c * math.prod(geo.padded[1:]) * geo.stride[0]  # padded input
                          + c * taps * rest_out  # im2col columns, then their gradient
                          + o * rest_out)        # dy, grouped
     for slab in slabs(n, geo.out, bytes_per_row):
@@ -94,18 +90,25 @@ def conv_vjp(
         cols = columns(x, geo, slab, groups)
         # (columns · dyᵀ)ᵀ rather than dy · columnsᵀ: the same sums, but the long
         # dimension is the product's rows, a shape threaded BLAS splits well
-        dw += np.matmul(cols, dys.transpose(0, 2, 1)).transpose(0, 2, 1)
+        dw_t += np.matmul(cols, dys.transpose(0, 2, 1))
         del cols
         # col2im: the columns' gradient, scattered over the kernel taps
         dcols = np.matmul(wmat_t, dys).reshape(c, *kernel, nb, *out)
         del dys
-        shape, _, _ = slab_regions(x.shape, geo.pads, geo.padded, slab, geo.kernel,
-                                   geo.stride, geo.dilation)
-        part = np.zeros(shape, dtype=_F64)
-        for j, cells in tap_slices(geo.kernel, geo.stride, geo.dilation, out):
-            part[(slice(None), slice(None), *cells)] += dcols[(slice(None), *j)].swapaxes(0, 1)
-        del dcols
-        add_slab_to_input(dx, part, geo.pads, geo.padded, slab, geo.kernel, geo.stride,
-                          geo.dilation)
-        del part  # free this slab's temporaries before the next is built
-    return dx, dw.reshape(w.shape), db
+        # the taps of each dimension that read input cells, not padding: added straight
+        # into dx, each tap's cells distinct
+        starts = (slab.rows.start, *(0,) * (len(out) - 1))
+        stops = (slab.rows.stop, *geo.out[1:])
+        per_dim = [input_taps(size, start, stop, k, s, d, lo)
+                   for size, start, stop, k, s, d, (lo, _)
+                   in zip(x.shape[2:], starts, stops, geo.kernel, geo.stride, geo.dilation,
+                          geo.pads, strict=True)]
+        dxs = dx[slab.batch]
+        for combo in itertools.product(*per_dim):
+            taps_j = tuple(t for t, _, _ in combo)
+            outs = tuple(o_ for _, o_, _ in combo)
+            cells = tuple(c_ for _, _, c_ in combo)
+            dxs[(slice(None), slice(None), *cells)] += (
+                dcols[(slice(None), *taps_j, slice(None), *outs)].swapaxes(0, 1))
+        del dcols  # free this slab's temporaries before the next is built
+    return dx, np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(w.shape), db

@@ -2,12 +2,12 @@
 
 One geometry, read three ways, in 1-D, 2-D and 3-D alike. :func:`sliding_windows` returns
 a strided (copy-free) view ``(N, C, *out, *kernel)`` of a padded input: all the taps at
-once, what the convolution's im2col copies (its gradient scatters back over
-:func:`tap_slices`). :func:`input_taps` gives the same windows one tap and one dimension
-at a time, without building the padding: the poolings reduce over it, and their gradients
-add into it. :func:`phase_planes` copies an input split by stride phase, padding
-included, where every tap reads one contiguous run for all the windows: the max-pool
-gradient searches each window's first maximum there.
+once, what the convolution's im2col copies. :func:`input_taps` gives the same windows one
+tap and one dimension at a time, without building the padding: the poolings reduce over
+it, and their gradients, the convolution's among them, add into it. :func:`phase_planes`
+copies an input split by stride phase, padding included, where every tap reads one
+contiguous run for all the windows: the max-pool gradient searches each window's first
+maximum there.
 Large inputs are processed in slabs, so that no temporary exceeds the budget whatever the
 input size: the convolution's (:func:`slabs`) over the batch and the first spatial
 dimension, the poolings' (:func:`plane_slabs`) over planes (a channel of a batch item)
@@ -279,40 +279,6 @@ def input_taps(
                                stride)))
     return taps
 
-
-def tap_slices(
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    dilation: Sequence[int],
-    out: Sequence[int],
-) -> Iterator[tuple[tuple[int, ...], tuple[slice, ...]]]:
-    """Every kernel tap ``j`` in row-major order, with the spatial slices of a padded array
-    that its ``out`` windows read: cell ``o`` of ``padded[..., *slices]`` is the padded cell
-    ``o * stride + j * dilation``.
-
-    The cells of one tap are distinct, so ``padded[..., *slices] += values`` adds every
-    value once: the scatter-add (col2im) that is the transpose of :func:`sliding_windows`.
-    """
-    for j in np.ndindex(*kernel):
-        yield j, tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
-                       for t, d, o, s in zip(j, dilation, out, stride, strict=True))
-
-
-def add_slab_to_input(
-    dx: np.ndarray,
-    part: np.ndarray,
-    pads: Pads,
-    padded_sizes: Sequence[int],
-    slab: Slab,
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    dilation: Sequence[int],
-) -> None:
-    """``dx += `` the input cells of ``part``, a gradient with respect to the padded slab
-    that :func:`padded_slab` would build for ``slab``. The padding cells of ``part`` are
-    dropped: they are not part of the input. Slabs whose windows share input rows add up."""
-    _, src, dst = slab_regions(dx.shape, pads, padded_sizes, slab, kernel, stride, dilation)
-    dx[src] += part[dst]
 
 
 @dataclass(frozen=True)
