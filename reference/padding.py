@@ -57,14 +57,18 @@ def normalize_sizes(value: Any, ndim: int, name: str, minimum: int = 1) -> tuple
     return tuple(check_int(v, f"{name}[{i}]", minimum) for i, v in enumerate(value))
 
 
-def same_total_padding(n: int, kernel: int, stride: int, dilation: int) -> int:
+def same_total_padding(n: int, kernel: int, stride: int, dilation: int, *,
+                       clamped: bool = True) -> int:
     """Total padding that makes the output size ``ceil(n / stride)``.
 
     ``max((out - 1) * stride + (kernel - 1) * dilation + 1 - n, 0)`` with
-    ``out = ceil(n / stride)``: TensorFlow's ``SAME`` and ONNX's ``SAME_*`` rule.
+    ``out = ceil(n / stride)``: TensorFlow's ``SAME`` and ONNX's ``SAME_*`` rule. With
+    ``clamped=False``, the total before the ``max``, negative where the window is shorter
+    than the stride (what frameworks that forget to clamp it use).
     """
     out = -(-n // stride)
-    return max((out - 1) * stride + (kernel - 1) * dilation + 1 - n, 0)
+    total = (out - 1) * stride + (kernel - 1) * dilation + 1 - n
+    return max(total, 0) if clamped else total
 
 
 def resolve_padding(

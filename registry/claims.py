@@ -193,7 +193,7 @@ def same_unclamped(inner: Computation) -> Computation:
         kernel, stride, dilation = _window_sizes(op, arrays, params)
         pairs, crop = [], [slice(None), slice(None)]
         for n, k, s, d in zip(x.shape[2:], kernel, stride, dilation, strict=True):
-            total = (math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n
+            total = reference.same_total_padding(n, k, s, d, clamped=False)
             lo = int(total / 2)  # toward zero, as C++ divides
             hi = total - lo
             if params.get("padding") == "same_lower":

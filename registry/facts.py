@@ -155,13 +155,13 @@ def _same_undilated_fits(in_sizes: Sequence[int], kernel: Sequence[int],
 
 def split_same_pads(in_sizes: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
                     dilation: Sequence[int]) -> tuple[tuple[int, int], ...]:
-    """'same' padding split without clamping: per dimension the total
-    ``t = (k - 1) * d - (n - 1) % s``, which is ``(ceil(n / s) - 1) * s + (k - 1) * d + 1 - n``
-    and negative where the window is shorter than the stride, as ``(t // 2, t - t // 2)``
-    (floor division: a negative odd total crops one more cell at the start)."""
+    """'same' padding split without clamping: per dimension the total ``t`` (unclamped
+    :func:`reference.same_total_padding`, ``(k - 1) * d - (n - 1) % s``, negative where the
+    window is shorter than the stride), as ``(t // 2, t - t // 2)`` (floor division: a
+    negative odd total crops one more cell at the start)."""
     pairs = []
     for n, k, s, d in zip(in_sizes, kernel, stride, dilation, strict=True):
-        total = (k - 1) * d - (n - 1) % s
+        total = reference.same_total_padding(n, k, s, d, clamped=False)
         pairs.append((total // 2, total - total // 2))
     return tuple(pairs)
 
@@ -315,7 +315,7 @@ def case_facts(op: str, arrays: Mapping[str, Any], params: Mapping[str, Any], dt
         invalid=False, window_larger=False,
         same_reversed=same_reversed(op, in_sizes, kernel_n, stride_n, dilation_n, padding),
         same_total_negative=padding in ("same", "same_lower") and any(
-            (math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n < 0
+            reference.same_total_padding(n, k, s, d, clamped=False) < 0
             for n, k, s, d in zip(in_sizes, kernel_n, stride_n, dilation_n, strict=True)),
         pads=tuple(max(p) for p in pads),
         gap=tuple(s - ((k - 1) * d + 1) for s, k, d in zip(stride_n, kernel_n, dilation_n,
