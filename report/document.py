@@ -201,12 +201,11 @@ def history_blocks(report: Report) -> list[Block]:
 def document(report: Report) -> tuple[list[Block], list[str]]:
     """docs/discrepancies.md (and report.html) as blocks, and notes on entries the records
     do not show or reproducers that could not be given."""
-    versions = report.versions()
     intro: list[Inline] = [
         "Built by ", Code("python -m report build"), " from the records of every backend's "
         "conformance suite and probes and from the registry ", Code("registry/entries/*.toml"),
         "; do not edit by hand. Frameworks: ",
-        "; ".join(versions[b] for b in report.evidence.probes), ". Machine-readable: ",
+        frameworks_text(report), ". Machine-readable: ",
         Link("reports/discrepancies.json", "../reports/discrepancies.json"), " (",
         Link("JSON Schema", "discrepancies.schema.json"), ", described in ",
         Link("records-schema.md", "records-schema.md"), "). Which side 'same' pads: ",
@@ -240,6 +239,11 @@ def document(report: Report) -> tuple[list[Block], list[str]]:
 def readme_summary(report: Report) -> list[Block]:
     """The README's generated block: the matrix (linking into docs/discrepancies.md)."""
     return [*summary(report, "docs/discrepancies.md"),
-            Paragraph(("Frameworks: ", "; ".join(report.versions()[b]
-                                                 for b in report.evidence.probes), "."))]
+            Paragraph(("Frameworks: ", frameworks_text(report), "."))]
+
+
+def frameworks_text(report: Report) -> str:
+    """The run's frameworks and versions, each once (a variant runs its backend's)."""
+    versions = report.versions()
+    return "; ".join(dict.fromkeys(versions[b] for b in report.evidence.probes))
 

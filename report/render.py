@@ -332,9 +332,13 @@ def _svg_text(x: float, y: float, text: str, anchor: str = "start",
 
 
 def _wrap(label: str) -> list[str]:
-    """A column label on at most two lines, split before a parenthesis."""
-    head, sep, tail = label.partition(" (")
-    return [head, "(" + tail] if sep else [label]
+    """A column label on at most two lines, split before a parenthesis or a variant's
+    bracket."""
+    for mark, keep in ((" (", "("), ("[", "[")):
+        head, sep, tail = label.partition(mark)
+        if sep:
+            return [head, keep + tail]
+    return [label]
 
 
 def heatmap(matrix: Matrix, target: Callable[[str, str], str],
