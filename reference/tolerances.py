@@ -500,6 +500,29 @@ def pool_vjp_tolerance(op: str, arrays: Mapping[str, Any], params: Mapping[str, 
                      f"+ u_{dtype}*|ref|")
 
 
+def _learn_columns(x: np.ndarray, kernel_shape: tuple[int, int]) -> np.ndarray:
+    """im2col of the learning loop's corr2d: ``A[p, j]`` is X at output position ``p``
+    under kernel tap ``j``, so that ``corr2d(X, K).ravel() == A @ K.ravel()``."""
+    kh, kw = kernel_shape
+    oh, ow = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+    return np.stack([x[i:i + oh, j:j + ow].ravel() for i in range(kh) for j in range(kw)],
+                    axis=1)
+
+
+def learn_kernel_contraction(X: Any, kernel_shape: tuple[int, int], lr: float) -> float:
+    """How much one exact step of the learning loop shrinks the distance to a kernel
+    ``K*`` that fits ``Y = corr2d(X, K*)`` exactly.
+
+    The loss ``|A k - y|²`` has the gradient ``2 Aᵀ(A k - y) = 2 AᵀA (k - k*)``, so a
+    step maps ``k - k*`` to ``(I - 2 lr AᵀA)(k - k*)``: the Euclidean distance shrinks
+    at least by that symmetric matrix's spectral norm, returned here. Below 1 the loop
+    converges to ``K*`` (seed 000's exercise: the edge image and ``[[1, -1]]``).
+    """
+    a = _learn_columns(_f64(X), kernel_shape)
+    step = np.eye(a.shape[1]) - 2 * lr * a.T @ a
+    return float(np.abs(np.linalg.eigvalsh(step)).max())
+
+
 def learn_kernel_bounds(X: Any, Y: Any, kernels: np.ndarray, losses: np.ndarray,
                         lr: float, dtype: str = "float32"
                         ) -> tuple[np.ndarray, np.ndarray]:
@@ -524,10 +547,7 @@ def learn_kernel_bounds(X: Any, Y: Any, kernels: np.ndarray, losses: np.ndarray,
     """
     x, y = _f64(X), _f64(Y)
     kh, kw = kernels.shape[1:]
-    oh, ow = y.shape
-    # im2col: A[p, j] = X at output position p and kernel tap j
-    a = np.stack([x[i:i + oh, j:j + ow].ravel() for i in range(kh) for j in range(kw)],
-                 axis=1)
+    a = _learn_columns(x, (kh, kw))
     abs_a = np.abs(a)
     taps, positions = a.shape[1], a.shape[0]
     u = unit_roundoff(dtype)
