@@ -3,6 +3,8 @@ NumPy names into dtypes, and knows each floating dtype's limits."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 try:  # bfloat16 exists only where ml_dtypes is installed
@@ -44,8 +46,7 @@ def lowest_finite(name: str) -> float:
     dtype = numpy_dtype(name)
     if dtype.kind in "iu":
         return float(np.iinfo(dtype).min)
-    info = ml_dtypes.finfo(dtype) if dtype.kind == "V" else np.finfo(dtype)
-    return float(info.min)
+    return float(_finfo(dtype).min)
 
 
 def smallest_normal(name: str) -> float:
@@ -54,5 +55,9 @@ def smallest_normal(name: str) -> float:
     dtype = numpy_dtype(name)
     if dtype.kind not in "fV":
         return 0.0
-    info = ml_dtypes.finfo(dtype) if dtype.kind == "V" else np.finfo(dtype)
-    return float(info.tiny)
+    return float(_finfo(dtype).tiny)
+
+
+def _finfo(dtype: np.dtype) -> Any:
+    """The float limits of ``dtype``: NumPy's, or ml_dtypes' for bfloat16."""
+    return ml_dtypes.finfo(dtype) if dtype.kind == "V" else np.finfo(dtype)
