@@ -11,6 +11,7 @@ import numpy as np
 
 from reference._validate import check_input
 from reference.padding import WindowGeometry, cells_counted, window_geometry
+from reference.parallel import run_each
 from reference.windows import PlaneSlab, input_taps, plane_slabs, rows_read
 
 _F64 = np.dtype(np.float64)
@@ -81,13 +82,15 @@ def _reduce_windows(x: np.ndarray, geo: WindowGeometry, dtype: np.dtype, combine
     """
     n, c = x.shape[:2]
     y = np.empty((n, c, *geo.out), dtype=dtype)
-    for slab in plane_slabs(n, c, geo.out, *reduce_bytes_per_row(geo, x.dtype, dtype)):
+
+    def reduce(slab: PlaneSlab) -> None:
         reduced = reduce_slab(x, geo, slab, combine, dtype,
                               y[slab.batch, slab.channels, slab.rows],
                               zero_padding=divisor is not None)
         if divisor is not None:
             reduced /= divisor[slab.rows]
-        del reduced  # free this slab's temporaries before the next is built
+
+    run_each(reduce, plane_slabs(n, c, geo.out, *reduce_bytes_per_row(geo, x.dtype, dtype)))
     return y
 
 

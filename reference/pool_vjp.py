@@ -11,6 +11,7 @@ import numpy as np
 
 from reference._validate import check_array
 from reference.padding import WindowGeometry
+from reference.parallel import by_plane, run_each
 from reference.pool import avg_divisor, pool_geometry, reduce_bytes_per_row, reduce_slab
 from reference.windows import (
     PlaneSlab,
@@ -98,26 +99,42 @@ def max_pool_vjp(
     read = geo.stride[0] * math.prod(geo.padded[1:])
     temporaries = max(by_phase, by_box) + windows * 24 + read * 8
     touched = temporaries + read * x.dtype.itemsize
-    for slab in plane_slabs(n, c, geo.out, temporaries, touched, _ROUTING_SLAB_BYTES):
-        rows = rows_read(x.shape[2], slab.rows, geo.kernel[0], geo.stride[0],
-                         geo.dilation[0], geo.pads[0][0])
-        part = x[slab.batch, slab.channels, rows]
-        cell = _routed_cells(x, part, geo, slab, rows.start)
-        weights = np.asarray(dy[slab.batch, slab.channels, slab.rows], dtype=_F64)
-        grad = np.bincount(cell.reshape(-1), weights=weights.reshape(-1),
-                           minlength=part.size).reshape(part.shape)
-        del cell, weights
-        planes = dx[slab.batch, slab.channels]
-        if slab.rows == slice(0, geo.out[0]):  # whole planes: nothing to add to
-            planes[:, :, rows] = grad
-            planes[:, :, :rows.start] = 0  # rows no window reads
-            planes[:, :, rows.stop:] = 0
-        else:
-            if slab.rows.start == 0:
-                planes[...] = 0
-            planes[:, :, rows] += grad
-        del grad  # free this slab's temporaries before the next is built
+
+    def route(plane: list[PlaneSlab]) -> None:
+        for slab in plane:
+            _route_slab(x, dy, geo, slab, dx)
+
+    run_each(route, by_plane(plane_slabs(n, c, geo.out, temporaries, touched,
+                                         _ROUTING_SLAB_BYTES), _plane))
     return dx
+
+
+def _plane(slab: PlaneSlab) -> tuple[slice, slice]:
+    """The planes of ``slab``: its slabs of other rows add into the same cells."""
+    return slab.batch, slab.channels
+
+
+def _route_slab(x: np.ndarray, dy: np.ndarray, geo: WindowGeometry, slab: PlaneSlab,
+                dx: np.ndarray) -> None:
+    """Send the gradient of the windows of ``slab`` to their cells in ``dx``: assign its
+    planes if the slab holds all their rows, else add into them (the first slab of a
+    plane zeroes it)."""
+    rows = rows_read(x.shape[2], slab.rows, geo.kernel[0], geo.stride[0],
+                     geo.dilation[0], geo.pads[0][0])
+    part = x[slab.batch, slab.channels, rows]
+    cell = _routed_cells(x, part, geo, slab, rows.start)
+    weights = np.asarray(dy[slab.batch, slab.channels, slab.rows], dtype=_F64)
+    grad = np.bincount(cell.reshape(-1), weights=weights.reshape(-1),
+                       minlength=part.size).reshape(part.shape)
+    planes = dx[slab.batch, slab.channels]
+    if slab.rows == slice(0, geo.out[0]):  # whole planes: nothing to add to
+        planes[:, :, rows] = grad
+        planes[:, :, :rows.start] = 0  # rows no window reads
+        planes[:, :, rows.stop:] = 0
+    else:
+        if slab.rows.start == 0:
+            planes[...] = 0
+        planes[:, :, rows] += grad
 
 
 #: The data of one slab of :func:`max_pool_vjp`, at most: it makes some 40 passes over its
@@ -303,11 +320,14 @@ def avg_pool_vjp(
     passes = [math.prod((*geo.out[1:axis], *geo.padded[axis:])) for axis in range(1, nd)]
     temporaries = 8 * (math.prod(geo.out[1:]) + sum(passes))
     touched = temporaries + 8 * geo.stride[0] * math.prod(geo.padded[1:])
-    for slab in plane_slabs(n, c, geo.out, temporaries, touched):
-        share = np.divide(dy[slab.batch, slab.channels, slab.rows], divisor[slab.rows],
-                          dtype=_F64)
-        _spread_windows(share, geo, slab, dx)
-        del share  # free this slab's temporaries
+
+    def spread(plane: list[PlaneSlab]) -> None:
+        for slab in plane:
+            share = np.divide(dy[slab.batch, slab.channels, slab.rows], divisor[slab.rows],
+                              dtype=_F64)
+            _spread_windows(share, geo, slab, dx)
+
+    run_each(spread, by_plane(plane_slabs(n, c, geo.out, temporaries, touched), _plane))
     return dx
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from reference._validate import check_int
 from reference.padding import Pads, extent
+from reference.parallel import get_threads
 
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
 _budget = DEFAULT_MEMORY_BUDGET
@@ -126,11 +127,12 @@ def plane_slabs(n: int, c: int, out: Sequence[int], bytes_per_row: int, touched_
     temporary memory the piece needs, ``touched_per_row`` all the memory it reads or
     writes (its input, temporaries and result). Whole batch items are grouped while they
     fit; else the channels of one item; else a single plane is split by rows. Pieces are
-    of about the same size. One row of one plane is the smallest piece.
+    of about the same size. One row of one plane is the smallest piece. The budget is
+    shared by the slabs that run at once, one per thread (:mod:`reference.parallel`).
     """
     if n == 0 or c == 0:  # an empty input: nothing to compute
         return
-    usable = _budget - UFUNC_BUFFERS
+    usable = _budget // get_threads() - UFUNC_BUFFERS  # every thread holds a slab
     cache = POOL_SLAB_BYTES if cache is None else cache
     rows_fit = max(1, min(usable // max(bytes_per_row, 1),
                           cache // max(touched_per_row, 1)))
