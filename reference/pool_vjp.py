@@ -138,9 +138,11 @@ def _route_slab(x: np.ndarray, dy: np.ndarray, geo: WindowGeometry, slab: PlaneS
 
 
 #: The data of one slab of :func:`max_pool_vjp`, at most: it makes some 40 passes over its
-#: windows, whose fixed cost per call larger slabs spread (measured: 4 MiB is faster
-#: than 1 and no slower than 8).
-_ROUTING_SLAB_BYTES = 4 * 2**20
+#: windows, whose fixed cost per call larger slabs spread, and on two threads, the GIL
+#: handed back and forth between those calls (measured on 8×64×112×112: one thread,
+#: 4 MiB is faster than 1 and no slower than 8; two threads, 8 MiB takes 30 ms where
+#: 4 MiB takes 40, no faster than one thread).
+_ROUTING_SLAB_BYTES = 8 * 2**20
 
 
 def _routed_cells(x: np.ndarray, part: np.ndarray, geo: WindowGeometry, slab: PlaneSlab,
