@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from reference._validate import check_array
-from reference.conv import columns, conv_arguments
+from reference.conv import columns, conv, conv_arguments
+from reference.padding import WindowGeometry
 from reference.windows import input_taps, slabs
 
 _F64 = np.dtype(np.float64)
@@ -37,7 +38,9 @@ def conv_vjp(
     - ``dx[n, g*Cg + c, *i] = sum over o in group g and every (p, j) with
       p*stride + j*dilation = i + lo of dy[n, o, *p] * w[o, c, *j]``: ``w``-transpose
       times ``dy``, scattered back over the kernel taps (col2im); what lands in the
-      padding is dropped;
+      padding is dropped. With stride 1 and a finite ``w`` the same sums are gathered
+      instead, as a forward correlation of ``dy`` with the flipped kernel; only the order
+      of their additions differs;
     - ``db[o] = sum over n, *p of dy[n, o, *p]``.
 
     The identity ``<conv(x, w), dy> = <x, dx> = <w, dw>`` holds (exactly on small
@@ -75,7 +78,11 @@ def conv_vjp(
     wmat_t = np.ascontiguousarray(w.astype(_F64).reshape(groups, og, cg * taps)
                                   .transpose(0, 2, 1))
     dw_t = np.zeros((groups, cg * taps, og), dtype=_F64)  # dw, transposed: as BLAS gives it
-    dx = np.zeros(x.shape, dtype=_F64)
+    # with stride 1, dx is a correlation of dy, computed as the forward is, after dw (as
+    # long as w is finite: that correlation pads dy with zeros, and 0 * inf is NaN);
+    # otherwise the columns' gradient is scattered into it slab by slab
+    gather = all(s == 1 for s in geo.stride) and c > 0 and bool(np.isfinite(w).all())
+    dx = None if gather else np.zeros(x.shape, dtype=_F64)
     db = np.sum(dy, axis=(0, *range(2, dy.ndim)), dtype=_F64)
     rest_out = math.prod(geo.out[1:])
     bytes_per_row = 8 * (c * math.prod(geo.padded[1:]) * geo.stride[0]  # padded input
@@ -92,6 +99,8 @@ def conv_vjp(
         # dimension is the product's rows, a shape threaded BLAS splits well
         dw_t += np.matmul(cols, dys.transpose(0, 2, 1))
         del cols
+        if dx is None:
+            continue
         # col2im: the columns' gradient, scattered over the kernel taps
         dcols = np.matmul(wmat_t, dys).reshape(c, *kernel, nb, *out)
         del dys
@@ -111,4 +120,34 @@ def conv_vjp(
             dxs[(slice(None), slice(None), *cells)] += (
                 dcols[(slice(None), *taps_j, slice(None), *outs)].swapaxes(0, 1))
         del dcols  # free this slab's temporaries before the next is built
+    if dx is None:
+        dx = _dx_by_correlation(dy, w, geo, groups, x.shape[2:])
     return dx, np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(w.shape), db
+
+
+def _dx_by_correlation(dy: np.ndarray, w: np.ndarray, geo: WindowGeometry, groups: int,
+                       in_sizes: tuple[int, ...]) -> np.ndarray:
+    """``dx`` of a stride-1 convolution, gathered rather than scattered: along each
+    spatial dimension ``dx[i] = sum over j of dy[i + lo - j*dilation] * w[j]``, that is
+    :func:`reference.conv` of ``dy`` with the kernel flipped and its channel axes
+    swapped (within each group), ``(k - 1) * dilation - lo`` cells of zero padding before
+    and ``size + lo - out`` after (dy's cells no window of an input cell reads, where
+    either is negative, are cut off instead). The same products and sums as the scatter,
+    in one matrix product per slab, with no col2im; the sums in another order, within the
+    same error bound (and exact on small integers)."""
+    o, cg, *kernel = w.shape
+    og = o // groups
+    flipped = w[(slice(None), slice(None), *(slice(None, None, -1),) * len(kernel))]
+    # (C, O/g, *kernel): filter g*Cg + c of the correlation reads dy's channels of group g
+    w_dx = flipped.reshape(groups, og, cg, *kernel).swapaxes(1, 2).reshape(
+        groups * cg, og, *kernel)
+    cut: list[slice] = [slice(None), slice(None)]
+    pads = []
+    for size, k, d, (lo, _), out in zip(in_sizes, kernel, geo.dilation, geo.pads, geo.out,
+                                        strict=True):
+        before, after = (k - 1) * d - lo, size + lo - out
+        cut.append(slice(max(0, -before), out - max(0, -after)))
+        pads.append((max(0, before), max(0, after)))
+    # a zero bias: a sum of negative zeros, or of none, is +0.0, as the scatter leaves it
+    return conv(dy[tuple(cut)], w_dx, np.zeros(groups * cg), padding=pads,
+                dilation=geo.dilation, groups=groups)

@@ -95,6 +95,22 @@ def test_conv_vjp_equals_direct_definition(case: ConvCase, data: st.DataObject) 
         np.testing.assert_array_equal(g, e)
 
 
+@given(conv_cases(), st.data())
+def test_conv_vjp_with_infinite_weights_equals_direct_definition(
+        case: ConvCase, data: st.DataObject) -> None:
+    """The gradient reaching padding is dropped, not multiplied: where only padding lies
+    between an inf weight and an input cell, that cell's gradient stays finite."""
+    w = np.array(case.w, dtype=np.float64)
+    if w.size:
+        mask = int_array(data.draw, w.shape, 0, 3) == 0
+        w[mask] = np.where(int_array(data.draw, w.shape, 0, 2) == 0, np.nan, np.inf)[mask]
+    dy = conv_dy(data, case)
+    got = reference.conv_vjp(case.x, w, dy, **case.params)
+    expected = direct_vjp.conv_vjp(case.x, w, dy, **case.params)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)
+
+
 @given(pool_cases(), st.data())
 def test_max_pool_vjp_equals_direct_definition(case: PoolCase, data: st.DataObject) -> None:
     # few distinct values: ties in most windows
