@@ -15,6 +15,8 @@ per dimension.
   window geometry, without the computation (what is bad input, and why).
 - :func:`corr2d` and friends: the seed chapter's loop definitions.
 - :func:`memory_budget`, :func:`set_memory_budget`: the bound on temporary memory.
+- :func:`threads`, :func:`set_threads`: how many threads the poolings' slabs run on
+  (default: the CPUs this process may use); the results do not depend on it.
 """
 
 from reference.conv import conv, conv_geometry
@@ -30,6 +32,7 @@ from reference.padding import (
     same_total_padding,
     window_geometry,
 )
+from reference.parallel import get_threads, set_threads, threads
 from reference.pool import avg_pool, max_pool, pool_geometry
 from reference.pool_vjp import avg_pool_vjp, max_pool_vjp
 from reference.seed import (
@@ -61,6 +64,7 @@ __all__ = [
     "corr2d_multi_in_out",
     "corr2d_multi_in_out_1x1",
     "get_memory_budget",
+    "get_threads",
     "learn_kernel",
     "max_pool",
     "max_pool_vjp",
@@ -72,5 +76,7 @@ __all__ = [
     "resolve_padding",
     "same_total_padding",
     "set_memory_budget",
+    "set_threads",
+    "threads",
     "window_geometry",
 ]
