@@ -44,6 +44,17 @@ _pool_workers = 0
 _pool_lock = threading.Lock()
 
 
+def _forget_pool() -> None:
+    """In a child process made by ``fork``: the parent's pool threads do not exist there,
+    so the child starts its own pool when it needs one."""
+    global _pool, _pool_workers, _pool_lock
+    _pool, _pool_workers, _pool_lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def get_threads() -> int:
     """Threads one call may run its slabs on (default: the CPUs this process may use)."""
     return _threads

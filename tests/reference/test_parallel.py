@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 import threading
 
 import numpy as np
@@ -114,3 +116,25 @@ def test_threads_give_what_their_share_of_the_budget_gives_one(
         got = _poolings(x, dy, case.kernel_size, case.params)
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_array_equal(g, e)
+
+
+def _pool_in_child(queue: multiprocessing.Queue) -> None:
+    with parallel.threads(2):
+        seen: list[int] = []
+        parallel.run_each(seen.append, range(10))
+    queue.put(sorted(seen))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_forked_child_runs_slabs_on_its_own_pool() -> None:
+    with parallel.threads(2):  # the parent's pool exists before the fork
+        parallel.run_each(lambda _: None, range(4))
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_pool_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung waiting for its parent's pool threads")
+    assert queue.get(timeout=5) == list(range(10))
