@@ -20,12 +20,12 @@ two ran no faster (measured on 8×256×14×14).
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
+from reference._settings import scoped
 from reference._validate import check_int
 
 T = TypeVar("T")
@@ -74,14 +74,8 @@ def set_threads(count: int) -> int:
     return previous
 
 
-@contextlib.contextmanager
-def threads(count: int) -> Iterator[None]:
-    """Context manager: run slabs on ``count`` threads inside the block."""
-    previous = set_threads(count)
-    try:
-        yield
-    finally:
-        set_threads(previous)
+threads = scoped(set_threads, """Context manager: run slabs on ``count`` threads inside
+the block.""")
 
 
 def _executor(workers: int) -> concurrent.futures.ThreadPoolExecutor:

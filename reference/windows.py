@@ -16,7 +16,6 @@ and the first spatial dimension, small enough to stay in a core's cache.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from collections.abc import Iterator, Sequence
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reference._settings import scoped
 from reference._validate import check_int
 from reference.padding import Pads, extent
 from reference.parallel import get_threads
@@ -56,14 +56,8 @@ def set_memory_budget(nbytes: int) -> int:
     return previous
 
 
-@contextlib.contextmanager
-def memory_budget(nbytes: int) -> Iterator[None]:
-    """Context manager: use ``nbytes`` as the temporary-memory budget inside the block."""
-    previous = set_memory_budget(nbytes)
-    try:
-        yield
-    finally:
-        set_memory_budget(previous)
+memory_budget = scoped(set_memory_budget, """Context manager: use ``nbytes`` as the
+temporary-memory budget inside the block.""")
 
 
 @dataclass(frozen=True)
