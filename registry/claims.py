@@ -533,6 +533,28 @@ def input_shaped_empty(inner: Computation) -> Computation:
     return run
 
 
+def space_to_batch_shaped_empty(inner: Computation) -> Computation:
+    """An empty array shaped like the input TensorFlow's convolution kernel receives, and
+    returns as it is: the input itself, except where a dilation is above 1 and the
+    padding is 'same'. There ``tf.nn.convolution`` takes its atrous path
+    (``tf.nn.with_space_to_batch``): the input padded by the 'same' padding goes through
+    ``space_to_batch_nd``, and ``batch_to_space_nd`` crops only what was added to reach a
+    multiple of the dilation, so the result has the padded input's spatial sizes (and
+    still the input's channels)."""
+    def run(op, arrays, params, dtype):
+        inner(op, arrays, params, dtype)  # the call must still be one the oracle accepts
+        shape = np.shape(arrays["x"])
+        dilation = reference.normalize_sizes(params.get("dilation", 1), len(shape) - 2,
+                                             "dilation")
+        if params.get("padding") == "same" and max(dilation) > 1:
+            geometry = reference.conv_geometry(arrays["x"], arrays["w"], arrays.get("b"),
+                                               **params)[3]
+            shape = (*shape[:2], *(n + lo + hi for n, (lo, hi)
+                                   in zip(shape[2:], geometry.pads, strict=True)))
+        return [np.empty(shape, dtype=np.float64)]
+    return run
+
+
 def nan_last(inner: Computation) -> Computation:
     """Max pooling's gradient routed to the LAST NaN of a window holding NaN (a maximum
     updated on every NaN it meets) instead of the first: each NaN becomes a value above
@@ -706,6 +728,7 @@ VALUE_MODELS: dict[str, Callable[[Computation], Computation]] = {
     "window-larger-empty": window_larger_empty,
     "identity-padding": identity_padding,
     "input-shaped-empty": input_shaped_empty,
+    "space-to-batch-shaped-empty": space_to_batch_shaped_empty,
     "input-channels-empty": input_channels_empty,
     "may-be-nan": may_be_nan,
     "subnormals-flushed": subnormals_flushed,

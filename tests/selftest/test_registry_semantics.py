@@ -399,6 +399,11 @@ FORMS: dict[str, tuple[Any, dict[str, Any], dict[str, Any], Call]] = {
     "input-shaped-empty": (broken.ConvEmptyChannelsAsInput(), {"channels": 0},
                            {"values": ["input-shaped-empty"]},
                            Call("conv", np.zeros((1, 0, 3)), {}, w=np.zeros((2, 0, 1)))),
+    "space-to-batch-shaped-empty": (broken.ConvEmptyBatchSpaceToBatchShaped(), {"batch": 0},
+                                    {"values": ["space-to-batch-shaped-empty"]},
+                                    Call("conv", np.zeros((0, 1, 1)),
+                                         {"padding": "same", "dilation": 2},
+                                         w=np.ones((3, 1, 2)))),
     "subnormals-flushed": (broken.FlushesSubnormals(), {"dtype": "float32"},
                            {"values": ["subnormals-flushed"]},
                            Call("avg_pool", [[[1e-40, 2e-40, 3.0]]], {"kernel_size": 1})),
@@ -451,6 +456,9 @@ OTHERS["window-larger-empty"] = [broken._Named(  # an empty output of another sh
 OTHERS["input-shaped-empty"] = [broken._Named(  # an empty output of another shape
     FORMS["input-shaped-empty"][0], FORMS["input-shaped-empty"][0].name,
     transform=lambda y: np.empty((1, 0, 2), dtype=y.dtype))]
+OTHERS["space-to-batch-shaped-empty"] = [broken._Named(  # the unpadded input's shape
+    FORMS["space-to-batch-shaped-empty"][0], FORMS["space-to-batch-shaped-empty"][0].name,
+    transform=lambda y: np.empty((0, 1, 1), dtype=y.dtype))]
 OTHERS["input-channels-empty"] = [broken._Named(  # an empty output of another shape
     FORMS["input-channels-empty"][0], FORMS["input-channels-empty"][0].name,
     transform=lambda y: np.empty((1, 0, 2), dtype=y.dtype))]

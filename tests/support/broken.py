@@ -682,6 +682,22 @@ class ConvEmptyChannelsAsInput(_Oracle):
         return reference.conv(x, w, b, **kw)
 
 
+class ConvEmptyBatchSpaceToBatchShaped(_Oracle):
+    """A convolution of an empty batch returns its input as it is, padded by the 'same'
+    padding where a dilation is above 1 (TensorFlow's atrous path)."""
+
+    name = "convention-conv-empty-batch-space-to-batch-shaped"
+
+    def conv(self, x: Any, w: Any, b: Any = None, **kw: Any) -> np.ndarray:
+        x = np.asarray(x)
+        if x.shape[0] != 0:
+            return reference.conv(x, w, b, **kw)
+        geometry = reference.conv_geometry(x, w, b, **kw)[3]
+        if kw.get("padding") == "same" and max(geometry.dilation) > 1:
+            return np.pad(x, ((0, 0), (0, 0), *geometry.pads))
+        return x.copy()
+
+
 class ConvEmptyChannelsOut(_Oracle):
     """A convolution of 0 input channels returns an empty (N, 0, *out) result."""
 
