@@ -1,10 +1,26 @@
-"""The oracle's process-wide settings (memory budget, threads): one way to scope them."""
+"""The oracle's process-wide settings (memory budget, threads): one kind of value, one way
+to change it and one way to scope a change."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from reference._validate import check_int
+
+
+class Count:
+    """A process-wide integer setting of at least ``minimum``, checked as ``name``."""
+
+    def __init__(self, name: str, value: int, minimum: int = 1) -> None:
+        self.name, self.minimum = name, minimum
+        self.value = check_int(value, name, minimum)
+
+    def set(self, value: int) -> int:
+        """Check and set the value; returns the previous one."""
+        previous, self.value = self.value, check_int(value, self.name, self.minimum)
+        return previous
 
 
 def scoped(setter: Callable[[Any], Any], doc: str

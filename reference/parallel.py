@@ -25,8 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
-from reference._settings import scoped
-from reference._validate import check_int
+from reference._settings import Count, scoped
 
 T = TypeVar("T")
 
@@ -38,7 +37,7 @@ def _available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-_threads = _available_cpus()
+_threads = Count("count", _available_cpus())
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_workers = 0
 _pool_lock = threading.Lock()
@@ -57,7 +56,7 @@ if hasattr(os, "register_at_fork"):
 
 def get_threads() -> int:
     """Threads one call may run its slabs on (default: the CPUs this process may use)."""
-    return _threads
+    return _threads.value
 
 
 def set_threads(count: int) -> int:
@@ -69,9 +68,7 @@ def set_threads(count: int) -> int:
     ValueError
         If ``count`` is below 1.
     """
-    global _threads
-    previous, _threads = _threads, check_int(count, "count", 1)
-    return previous
+    return _threads.set(count)
 
 
 threads = scoped(set_threads, """Context manager: run slabs on ``count`` threads inside
@@ -102,7 +99,7 @@ def run_each(work: Callable[[T], object], tasks: Iterable[T]) -> None:
     every run has ended. Called from one of the pool's own threads, it runs every task
     in that thread.
     """
-    count = 1 if threading.current_thread().name.startswith(_THREAD_PREFIX) else _threads
+    count = 1 if threading.current_thread().name.startswith(_THREAD_PREFIX) else _threads.value
     if count > 1:
         tasks = list(tasks)
         count = min(count, len(tasks))

@@ -23,13 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reference._settings import scoped
-from reference._validate import check_int
+from reference._settings import Count, scoped
 from reference.padding import Pads, extent
 from reference.parallel import get_threads
 
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
-_budget = DEFAULT_MEMORY_BUDGET
+_budget = Count("nbytes", DEFAULT_MEMORY_BUDGET)
 
 #: Temporaries of one slab, at most, whatever the budget: the size of a cache.
 SLAB_BYTES = 16 * 2**20
@@ -40,7 +39,7 @@ UFUNC_BUFFERS = 3 * 8192 * 16
 
 def get_memory_budget() -> int:
     """Bytes of temporary memory one call may use (default 256 MiB)."""
-    return _budget
+    return _budget.value
 
 
 def set_memory_budget(nbytes: int) -> int:
@@ -51,9 +50,7 @@ def set_memory_budget(nbytes: int) -> int:
     ValueError
         If ``nbytes`` is below 1.
     """
-    global _budget
-    previous, _budget = _budget, check_int(nbytes, "nbytes", 1)
-    return previous
+    return _budget.set(nbytes)
 
 
 memory_budget = scoped(set_memory_budget, """Context manager: use ``nbytes`` as the
@@ -82,7 +79,7 @@ def slabs(n: int, out: Sequence[int], bytes_per_row: int) -> Iterator[Slab]:
     """
     if n == 0:  # an empty batch: nothing to compute
         return
-    usable = min(_budget, SLAB_BYTES) - UFUNC_BUFFERS
+    usable = min(_budget.value, SLAB_BYTES) - UFUNC_BUFFERS
     rows_fit = max(1, usable // max(bytes_per_row, 1))
     if rows_fit >= out[0]:
         per_batch = _even_step(n, rows_fit // out[0])
@@ -129,7 +126,7 @@ def plane_slabs(n: int, c: int, out: Sequence[int], bytes_per_row: int, touched_
     """
     if n == 0 or c == 0:  # an empty input: nothing to compute
         return
-    usable = _budget // get_threads() - UFUNC_BUFFERS  # every thread holds a slab
+    usable = _budget.value // get_threads() - UFUNC_BUFFERS  # every thread holds a slab
     cache = POOL_SLAB_BYTES if cache is None else cache
     rows_fit = max(1, min(usable // max(bytes_per_row, 1),
                           cache // max(touched_per_row, 1)))
