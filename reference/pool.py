@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -121,14 +122,14 @@ def axis_plan(size: int, start: int, stop: int, kernel: int, stride: int, dilati
     counts = np.zeros(stop - start, dtype=np.intp)
     for _, outputs, _ in taps:
         counts[outputs] += 1
-    padded = np.flatnonzero(counts < kernel).tolist()
-    runs: list[slice] = []
-    for o in padded:
-        if runs and runs[-1].stop == o:
-            runs[-1] = slice(runs[-1].start, o + 1)
-        else:
-            runs.append(slice(o, o + 1))
-    return axis_steps(taps), tuple(runs)
+    return axis_steps(taps), index_runs(np.flatnonzero(counts < kernel))
+
+
+def index_runs(indices: np.ndarray) -> tuple[slice, ...]:
+    """Ascending ``indices`` as runs of consecutive ones: one slice per run."""
+    cuts = [0, *(np.flatnonzero(np.diff(indices) != 1) + 1).tolist(), len(indices)]
+    return tuple(slice(int(indices[a]), int(indices[b - 1]) + 1)
+                 for a, b in itertools.pairwise(cuts) if a < b)
 
 
 def reduce_slab(x: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, combine: np.ufunc,

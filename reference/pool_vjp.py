@@ -12,7 +12,13 @@ import numpy as np
 from reference._validate import check_array
 from reference.padding import WindowGeometry
 from reference.parallel import by_plane, run_each
-from reference.pool import avg_divisor, pool_geometry, reduce_bytes_per_row, reduce_slab
+from reference.pool import (
+    avg_divisor,
+    index_runs,
+    pool_geometry,
+    reduce_bytes_per_row,
+    reduce_slab,
+)
 from reference.windows import (
     PlaneSlab,
     input_taps,
@@ -205,8 +211,7 @@ def _first_taps(part: np.ndarray, geo: WindowGeometry, slab: PlaneSlab, first: i
     mark = np.empty(best.shape, dtype=mark_dtype)
     for number, tap in taps:
         np.equal(tap, best, out=hit)
-        np.multiply(hit.view(np.uint8), mark_dtype.type(count - number), out=mark)
-        np.maximum(rank, mark, out=rank)
+        _keep_mark(rank, hit, mark, mark_dtype.type(count - number))
     return phase_windows(ranks, layout, out)
 
 
@@ -230,9 +235,14 @@ def _first_taps_by_box(x: np.ndarray, part: np.ndarray, geo: WindowGeometry,
         np.equal(tap, best[at], out=hit[at])
         if nan:
             hit[at] |= np.isnan(tap)
-        np.multiply(hit[at].view(np.uint8), mark_dtype.type(count - number), out=mark[at])
-        np.maximum(rank[at], mark[at], out=rank[at])
+        _keep_mark(rank[at], hit[at], mark[at], mark_dtype.type(count - number))
     return rank
+
+
+def _keep_mark(rank: np.ndarray, hit: np.ndarray, mark: np.ndarray, value: Any) -> None:
+    """``rank`` raised to ``value`` where ``hit`` (``mark`` is scratch of its shape)."""
+    np.multiply(hit.view(np.uint8), value, out=mark)
+    np.maximum(rank, mark, out=rank)
 
 
 @functools.lru_cache(maxsize=16)
@@ -388,8 +398,5 @@ def spread_plan(size: int, start: int, stop: int, kernel: int, stride: int, dila
             steps.append((bool(seen[a]), slice(outputs.start + a, outputs.start + b),
                           slice(int(index[a]), int(index[b - 1]) + 1, cells.step)))
         reached[index] = True
-    untouched = np.flatnonzero(~reached)
-    cuts = [0, *(np.flatnonzero(np.diff(untouched) != 1) + 1).tolist(), len(untouched)]
-    runs = tuple(slice(int(untouched[a]), int(untouched[b - 1]) + 1)
-                 for a, b in itertools.pairwise(cuts) if a < b)
+    runs = index_runs(np.flatnonzero(~reached))
     return tuple(steps), runs

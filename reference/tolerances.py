@@ -141,6 +141,7 @@ import numpy as np
 
 import reference
 from reference.dtypes import numpy_dtype
+from reference.windows import sliding_windows
 
 #: Significand bits (implicit bit included) of the floating dtypes under test.
 SIGNIFICAND_BITS: dict[str, int] = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
@@ -504,9 +505,9 @@ def _learn_columns(x: np.ndarray, kernel_shape: tuple[int, int]) -> np.ndarray:
     """im2col of the learning loop's corr2d: ``A[p, j]`` is X at output position ``p``
     under kernel tap ``j``, so that ``corr2d(X, K).ravel() == A @ K.ravel()``."""
     kh, kw = kernel_shape
-    oh, ow = x.shape[0] - kh + 1, x.shape[1] - kw + 1
-    return np.stack([x[i:i + oh, j:j + ow].ravel() for i in range(kh) for j in range(kw)],
-                    axis=1)
+    out = (x.shape[0] - kh + 1, x.shape[1] - kw + 1)
+    view = sliding_windows(x[None, None], kernel_shape, (1, 1), (1, 1), out)
+    return view.reshape(out[0] * out[1], kh * kw)
 
 
 def learn_kernel_contraction(X: Any, kernel_shape: tuple[int, int], lr: float) -> float:

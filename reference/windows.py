@@ -276,7 +276,6 @@ def input_taps(
     return taps
 
 
-
 @dataclass(frozen=True)
 class PhaseLayout:
     """Where the windows of one slab read a copy of its input split by phase

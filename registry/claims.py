@@ -40,6 +40,7 @@ import numpy as np
 
 import reference
 from reference.dtypes import lowest_finite
+from reference.padding import extent
 from reference.tolerances import magnitude_arrays, overflow_threshold
 from registry.facts import split_same_pads
 
@@ -300,7 +301,7 @@ def ceil_overhang_counted(inner: Computation) -> Computation:
         geo = _pool_geometry(op, x, params)
         out = reference.output_size(x.shape[2:], geo.kernel, geo.stride, geo.pads,
                                     geo.dilation, True)
-        pads = tuple((lo, hi + max((o - 1) * s + (k - 1) * d + 1 - (n + lo + hi), 0))
+        pads = tuple((lo, hi + max(extent(o, k, s, d) - (n + lo + hi), 0))
                      for n, o, (lo, hi), k, s, d in zip(x.shape[2:], out, geo.pads, geo.kernel,
                                                         geo.stride, geo.dilation, strict=True))
         return inner(op, arrays, {**params, "padding": pads, "ceil_mode": False}, dtype)
@@ -544,11 +545,9 @@ def space_to_batch_shaped_empty(inner: Computation) -> Computation:
     def run(op, arrays, params, dtype):
         inner(op, arrays, params, dtype)  # the call must still be one the oracle accepts
         shape = np.shape(arrays["x"])
-        dilation = reference.normalize_sizes(params.get("dilation", 1), len(shape) - 2,
-                                             "dilation")
-        if params.get("padding") == "same" and max(dilation) > 1:
-            geometry = reference.conv_geometry(arrays["x"], arrays["w"], arrays.get("b"),
-                                               **params)[3]
+        geometry = reference.conv_geometry(arrays["x"], arrays["w"], arrays.get("b"),
+                                           **params)[3]
+        if params.get("padding") == "same" and max(geometry.dilation) > 1:
             shape = (*shape[:2], *(n + lo + hi for n, (lo, hi)
                                    in zip(shape[2:], geometry.pads, strict=True)))
         return [np.empty(shape, dtype=np.float64)]
